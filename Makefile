@@ -1,0 +1,60 @@
+# The verbs. CI (.ci/run) calls `make test`, exactly as the README says.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install up test test-unit test-integration test-e2e lint fmt typecheck check bench clean services-up services-down
+
+$(STAMP): pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found (set PYTHON=...)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Run Muni embedded: one process, SQLite stores in ./data, in-process bus, GraphiQL on :8000.
+up: $(STAMP)
+	$(BIN)/muni up --demo
+
+## The whole suite. Starts what it needs (a Tansu broker; PostgreSQL on 127.0.0.1:5432 or a
+## throwaway cluster from the installed binaries). A missing server fails the run, never skips.
+test: $(STAMP)
+	MUNI_REQUIRE_SERVERS=1 $(BIN)/pytest -n 2 --dist loadgroup
+
+test-unit: $(STAMP)
+	$(BIN)/pytest -m "not integration and not e2e"
+
+test-integration: $(STAMP)
+	MUNI_REQUIRE_SERVERS=1 $(BIN)/pytest -m integration
+
+test-e2e: $(STAMP)
+	$(BIN)/pytest -m e2e
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+fmt: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy kernel matching services contributions gateway
+
+check: lint typecheck test
+
+## Benchmarks at short limits (minutes); writes bench/results/*.json and bench/results/summary.md
+bench: $(STAMP)
+	$(BIN)/muni bench matching --quick
+
+services-up: $(STAMP)
+	infra/broker.sh start && infra/postgres.sh start
+
+services-down:
+	-infra/broker.sh stop; -infra/postgres.sh stop
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
