@@ -1,0 +1,53 @@
+"""What every benchmark script shares: a results folder, a Markdown table, a JSON record."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+SHARED_BENCHMARKS = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """Render rows as a GitHub Markdown table; floats get 3 decimals."""
+
+    def cell(value: Any) -> str:
+        if isinstance(value, float):
+            return f"{value:.3f}"
+        return str(value)
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_result(name: str, payload: Mapping[str, Any], *, out_dir: Path | None = None) -> Path:
+    """Write `payload` plus machine/time metadata to `<out_dir>/<name>.json`; return the path."""
+    out = out_dir or RESULTS_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    record = {
+        "benchmark": name,
+        "written_at": datetime.now(UTC).isoformat(),
+        "machine": {"python": platform.python_version(), "platform": platform.platform()},
+        **payload,
+    }
+    path = out / f"{name}.json"
+    path.write_text(json.dumps(record, indent=2, default=str))
+    return path
+
+
+class Stopwatch:
+    """Wall-clock seconds since construction (perf_counter)."""
+
+    def __init__(self) -> None:
+        self._start = time.perf_counter()
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self._start
