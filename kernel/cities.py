@@ -1,0 +1,79 @@
+"""A city's configuration: one TOML file per city in `cities/`, validated at load."""
+
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from kernel.geo import Point
+
+CITIES_DIR = Path(__file__).resolve().parent.parent / "cities"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RidesPolicy(_Frozen):
+    fare_base: Decimal = Field(ge=0)
+    fare_per_km: Decimal = Field(ge=0)
+    fare_per_minute: Decimal = Field(ge=0)
+    split: dict[str, int]
+    max_pickup_minutes: int = Field(gt=0, le=180)
+    detour_factor: Decimal = Field(ge=1)
+    average_speed_kmh: Decimal = Field(gt=0)
+
+    @field_validator("split")
+    @classmethod
+    def _split_sums_to_100(cls, value: dict[str, int]) -> dict[str, int]:
+        required = {"driver", "coop", "common_fund", "protocol"}
+        if set(value) != required:
+            raise ValueError(f"split must name exactly {sorted(required)}")
+        if any(v < 0 for v in value.values()) or sum(value.values()) != 100:
+            raise ValueError("split shares must be non-negative and sum to 100")
+        return value
+
+
+class CityCentre(_Frozen):
+    lat: float
+    lon: float
+
+    @model_validator(mode="after")
+    def _valid(self) -> CityCentre:
+        Point(self.lat, self.lon)
+        return self
+
+
+class CityConfig(_Frozen):
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]{1,39}$")
+    name: str
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    timezone: str
+    centre: CityCentre
+    rides: RidesPolicy
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r}") from None
+        return value
+
+
+class UnknownCity(LookupError):
+    pass
+
+
+def load_city(city: str, *, cities_dir: Path = CITIES_DIR) -> CityConfig:
+    """Read and validate `cities/<city>.toml`."""
+    path = cities_dir / f"{city}.toml"
+    if not path.is_file():
+        raise UnknownCity(f"no city config at {path}")
+    with path.open("rb") as fh:
+        return CityConfig.model_validate(tomllib.load(fh))
