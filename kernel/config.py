@@ -16,13 +16,15 @@ Environment variables (all optional; defaults run everything embedded):
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote, urlparse
 
 from pydantic import SecretStr
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 Persistence = Literal["sqlite", "postgres", "popo"]
 BusKind = Literal["embedded", "kafka"]

@@ -5,10 +5,12 @@ Splits allocate by largest remainder, so the parts always sum exactly to the who
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 K = TypeVar("K")
 
@@ -109,7 +111,9 @@ class Money:
         sign = -1 if self.amount < 0 else 1
         minor = abs(self.minor)
         parts = allocate_minor(minor, weights)
-        return {k: Money.from_minor(sign * p, self.currency) for k, p in zip(keys, parts, strict=True)}
+        return {
+            k: Money.from_minor(sign * p, self.currency) for k, p in zip(keys, parts, strict=True)
+        }
 
 
 def allocate_minor(total: int, weights: Sequence[Decimal]) -> list[int]:

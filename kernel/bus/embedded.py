@@ -13,10 +13,13 @@ from __future__ import annotations
 import threading
 import time
 import zlib
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from kernel.bus.port import BusError, Delivery, Message, TopicPartition
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 
 def partition_for(key: bytes, partitions: int) -> int:
@@ -95,9 +98,7 @@ class EmbeddedBroker:
         """The member's partitions in the group's current generation (round-robin)."""
         group = self._groups[member.group]
         topics = sorted({t for m in group.members for t in m.topics})
-        all_tps = [
-            TopicPartition(t, p) for t in topics for p in range(len(self._logs.get(t, [])))
-        ]
+        all_tps = [TopicPartition(t, p) for t in topics for p in range(len(self._logs.get(t, [])))]
         index = group.members.index(member)
         mine = [tp for i, tp in enumerate(all_tps) if i % len(group.members) == index]
         return group.generation, [tp for tp in mine if tp.topic in member.topics]
@@ -108,7 +109,9 @@ class EmbeddedBroker:
         # Past the end means the broker lost data since the commit: start again from the earliest.
         return 0 if committed > end else committed
 
-    def _fetch(self, member: EmbeddedSubscriber, timeout_s: float, max_records: int) -> list[Message]:
+    def _fetch(
+        self, member: EmbeddedSubscriber, timeout_s: float, max_records: int
+    ) -> list[Message]:
         deadline = time.monotonic() + timeout_s
         with self._cond:
             while True:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 class MalformedEnvelope(ValueError):

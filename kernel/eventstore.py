@@ -1,0 +1,156 @@
+"""Event-store wiring: one store per service and city, SQLite by default, PostgreSQL by setting.
+
+`FederationApplication` is the base of every service's application. It is an eventsourcing
+`EventSourcedProjection`: an application whose recorder also keeps tracking records, so the
+same store serves the service's own commands, its relay position and what it consumed from
+others (each recorded atomically with its effects).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import TYPE_CHECKING, Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.projection import EventSourcedProjection
+
+from kernel.cities import CityConfig, load_city
+from kernel.ids import stable_uuid
+from kernel.parking import Parked, ParkedMessage
+from kernel.time import Clock, SystemClock
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import Recording, Tracking
+
+    from kernel.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def schema_name(settings: Settings, service: str) -> str:
+    """PostgreSQL schema for a service's store: `<prefix>_<city>_<service>`, identifier-safe."""
+    raw = f"{settings.schema_prefix}_{settings.city}_{service}".lower()
+    return re.sub(r"[^a-z0-9_]", "_", raw)
+
+
+def store_env(settings: Settings, service: str) -> dict[str, str]:
+    """The `env` mapping handed to eventsourcing for one service's store."""
+    if settings.persistence == "popo":
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    if settings.persistence == "sqlite":
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(settings.data_dir / f"{settings.city}-{service}.sqlite3"),
+            "SQLITE_LOCK_TIMEOUT": "10",
+        }
+    dsn = settings.postgres
+    assert dsn is not None  # Settings validates this  # noqa: S101
+    schema = schema_name(settings, service)
+    ensure_postgres_schema(dsn.conninfo(), schema)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": dsn.dbname,
+        "POSTGRES_HOST": dsn.host,
+        "POSTGRES_PORT": str(dsn.port),
+        "POSTGRES_USER": dsn.user,
+        "POSTGRES_PASSWORD": dsn.password.get_secret_value(),
+        "POSTGRES_SCHEMA": schema,
+        "POSTGRES_POOL_SIZE": "5",
+        "POSTGRES_MAX_OVERFLOW": "10",
+    }
+
+
+def ensure_postgres_schema(conninfo: str, schema: str) -> None:
+    import psycopg  # only needed at scale; keep embedded start-up free of it
+
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+
+
+class ParkedIndex(Aggregate):
+    """The list of an application's parked messages (one per application)."""
+
+    @staticmethod
+    def create_id(service: str) -> UUID:
+        return stable_uuid("parked-index", service)
+
+    @event("Started")
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.parked: list[UUID] = []
+
+    @event("Added")
+    def add(self, parked_id: UUID) -> None:
+        self.parked.append(parked_id)
+
+
+class FederationApplication(EventSourcedProjection[UUID]):
+    """Base of the services' applications: settings, city policy, clock, and consumption.
+
+    Subclasses set `service` and implement `react(event, processing)` for the integration
+    events they consume (a `singledispatchmethod`). Parked messages are handled here.
+    """
+
+    service: ClassVar[str]
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        city: CityConfig | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.city = city or load_city(settings.city)
+        # Relays wait on this instead of polling the store when they run in the same process.
+        self.new_events = threading.Event()
+        super().__init__(env={**store_env(settings, self.service), **(env or {})})
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        super()._notify(recordings)
+        self.new_events.set()
+
+    # -- consumption ----------------------------------------------------------------------------
+    def policy(self, domain_event: Any, processing_event: ProcessingEvent[UUID]) -> None:
+        if isinstance(domain_event, Parked):
+            self._park(domain_event, processing_event)
+        else:
+            self.react(domain_event, processing_event)
+
+    def react(self, event: Any, processing: ProcessingEvent[UUID]) -> None:
+        """React to a consumed integration event. The default ignores everything."""
+
+    def _park(self, parked: Parked, processing: ProcessingEvent[UUID]) -> None:
+        message = ParkedMessage.from_parked(parked)
+        index_id = ParkedIndex.create_id(self.service)
+        try:
+            index: ParkedIndex = self.repository.get(index_id)
+        except AggregateNotFoundError:  # the first parked message
+            index = ParkedIndex(self.service)
+        index.add(message.id)
+        processing.collect_events(message, index)
+        log.warning(
+            "%s parked %s#%s@%s: %s",
+            self.service,
+            parked.topic,
+            parked.partition,
+            parked.offset,
+            parked.reason,
+        )
+
+    def parked_messages(self) -> list[ParkedMessage]:
+        try:
+            index: ParkedIndex = self.repository.get(ParkedIndex.create_id(self.service))
+        except AggregateNotFoundError:
+            return []
+        return [self.repository.get(pid) for pid in index.parked]
+
+    def already_applied(self, tracking: Tracking) -> bool:
+        return self.recorder.has_tracking_id(tracking.application_name, tracking.notification_id)
