@@ -141,7 +141,7 @@ class AssignmentResult:
     unassigned: tuple[Unassigned, ...]
     total_pickup_s: float
     method: str
-    solve_seconds: float = 0.0
+    solve_seconds: float = field(default=0.0, compare=False)  # wall clock: not part of the answer
     candidate_edges: int = 0
     eligible_edges: int = 0
     widening_rounds: int = 0
