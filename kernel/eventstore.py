@@ -97,6 +97,8 @@ class FederationApplication(EventSourcedProjection[UUID]):
     """
 
     service: ClassVar[str]
+    # The relay reads the notification log in sections of this size.
+    log_section_size = 500
 
     def __init__(
         self,

@@ -148,15 +148,21 @@ class Consumer:
         if self._apply(model, tracking):
             self.outcome.applied += 1
 
-    def _apply(self, model: object, tracking: Tracking) -> bool:
-        try:
-            self.app.process_event(model, tracking)  # type: ignore[arg-type]
-        except IntegrityError:
-            # Another consumer of the same group applied it first (a race during a rebalance),
-            # or it is a duplicate: its tracking record is there, so nothing changes.
-            self.outcome.skipped += 1
-            return False
-        return True
+    def _apply(self, model: object, tracking: Tracking, *, attempts: int = 20) -> bool:
+        """Apply once. Returns False if it turned out to be applied already."""
+        for _ in range(attempts):
+            try:
+                self.app.process_event(model, tracking)  # type: ignore[arg-type]
+            except IntegrityError:
+                # Either the tracking record exists (a duplicate, or another member of the group
+                # applied it first during a rebalance) or an aggregate the policy changed was
+                # changed concurrently (optimistic concurrency): then apply again from fresh state.
+                if self.app.already_applied(tracking):
+                    self.outcome.skipped += 1
+                    return False
+                continue
+            return True
+        raise OperationalError(f"gave up applying {tracking} after {attempts} conflicts")
 
     def _park(
         self,

@@ -1,0 +1,123 @@
+"""What leaves the rides context: versioned integration events on `<city>.rides.events.v1`.
+
+Deliberately fewer and flatter than the domain events. Known consumers: contributions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime  # noqa: TC003 (pydantic needs it at runtime)
+from decimal import Decimal  # noqa: TC003
+from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID  # noqa: TC003
+
+from kernel.events import IntegrationEvent
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+SERVICE = "rides"
+MAJOR_VERSION = 1
+
+
+class RideRequestedV1(IntegrationEvent):
+    """A member (or a dispatcher for them) requested a ride."""
+
+    type: Literal["rides.RideRequested"] = "rides.RideRequested"
+    version: Literal[1] = 1
+    ride_id: UUID
+    rider_id: str
+    booked_by: str | None
+    seats: int
+    wheelchair: bool
+    distance_km: Decimal
+    quote: Decimal
+    currency: str
+    requested_at: datetime
+
+
+class RideCompletedV1(IntegrationEvent):
+    """A ride ended at its drop-off. `split` sums exactly to `fare`.
+
+    `driver_minutes` is the driver's working time for this ride, from acceptance to drop-off:
+    contributions credits it as hours driven.
+    """
+
+    type: Literal["rides.RideCompleted"] = "rides.RideCompleted"
+    version: Literal[1] = 1
+    ride_id: UUID
+    rider_id: str
+    driver_id: str
+    distance_km: Decimal
+    riding_minutes: Decimal
+    driver_minutes: Decimal
+    fare: Decimal
+    currency: str
+    split: dict[str, Decimal]
+    completed_at: datetime
+
+
+class RideCancelledV1(IntegrationEvent):
+    type: Literal["rides.RideCancelled"] = "rides.RideCancelled"
+    version: Literal[1] = 1
+    ride_id: UUID
+    rider_id: str
+    cancelled_by: str
+    reason: str
+    cancelled_at: datetime
+
+
+PUBLISHED: tuple[type[IntegrationEvent], ...] = (RideRequestedV1, RideCompletedV1, RideCancelledV1)
+
+
+def to_integration(event: object) -> IntegrationEvent | None:
+    """Map a domain event to what is published; most domain events stay private."""
+    mapper = _MAPPERS.get(type(event).__qualname__)
+    return mapper(event) if mapper else None
+
+
+def _requested(event: Any) -> IntegrationEvent:
+    return RideRequestedV1(
+        ride_id=event.originator_id,
+        rider_id=event.rider_id,
+        booked_by=event.booked_by,
+        seats=event.seats,
+        wheelchair=event.wheelchair,
+        distance_km=event.distance_km,
+        quote=event.quote,
+        currency=event.currency,
+        requested_at=event.requested_at,
+    )
+
+
+def _completed(event: Any) -> IntegrationEvent:
+    return RideCompletedV1(
+        ride_id=event.originator_id,
+        rider_id=event.rider_id,
+        driver_id=event.driver_id,
+        distance_km=event.distance_km,
+        riding_minutes=event.riding_minutes,
+        driver_minutes=event.driver_minutes,
+        fare=event.fare,
+        currency=event.currency,
+        split=event.split,
+        completed_at=event.at,
+    )
+
+
+def _cancelled(event: Any) -> IntegrationEvent:
+    return RideCancelledV1(
+        ride_id=event.originator_id,
+        rider_id=event.rider_id,
+        cancelled_by=event.by,
+        reason=event.reason,
+        cancelled_at=event.at,
+    )
+
+
+# Keyed by the domain event's qualified name ("Ride.Completed"): the event classes are made by
+# eventsourcing's @event decorator, which type checkers cannot see.
+_MAPPERS: dict[str, Callable[[Any], IntegrationEvent]] = {
+    "Ride.Requested": _requested,
+    "Ride.Completed": _completed,
+    "Ride.Cancelled": _cancelled,
+}
