@@ -1,0 +1,81 @@
+"""What every service's GraphQL module shares: the request context and the expected problems.
+
+Mutations and guarded queries return unions of a success type and `Problem` types (the
+strawberry expected-errors pattern), so a client always gets a typed, named reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import strawberry
+
+if TYPE_CHECKING:
+    from kernel.auth import Identity
+    from kernel.config import Settings
+
+A = TypeVar("A")
+
+
+@strawberry.interface(description="Why a request was refused. Nothing was changed.")
+class Problem:
+    message: str
+
+
+@strawberry.type(description="No valid token was sent; `message` says what is wrong with it.")
+class NotAuthenticated(Problem):
+    pass
+
+
+@strawberry.type(description="The caller lacks the role this needs.")
+class NotAuthorized(Problem):
+    required_role: str
+
+
+@strawberry.type(description="An input field is invalid; `field` names it.")
+class InvalidInput(Problem):
+    field: str
+
+
+@strawberry.type(description="Something the request refers to does not exist.")
+class NotFound(Problem):
+    pass
+
+
+@strawberry.type(description="The request conflicts with the current state (e.g. a ride's state).")
+class Conflict(Problem):
+    pass
+
+
+@dataclass
+class Context:
+    """Per request: the applications, the settings and who is calling (if anyone)."""
+
+    settings: Settings
+    apps: dict[type[Any], Any]
+    identity: Identity | None = None
+    auth_problem: str | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def app(self, cls: type[A]) -> A:
+        try:
+            found: A = self.apps[cls]
+        except KeyError:
+            raise LookupError(f"{cls.__name__} is not wired into this gateway") from None
+        return found
+
+    def require(self, role: str) -> Identity | NotAuthenticated | NotAuthorized:
+        """The caller if they hold `role`, else the problem to return."""
+        if self.identity is None:
+            return NotAuthenticated(
+                message=self.auth_problem or "send 'Authorization: Bearer <token>' (muni token)"
+            )
+        if not self.identity.has(role):
+            return NotAuthorized(
+                message=(
+                    f"this needs the {role!r} role; the token has {sorted(self.identity.roles)}"
+                ),
+                required_role=role,
+            )
+        return self.identity

@@ -1,0 +1,72 @@
+"""GraphQL for members: join the co-op, see yourself."""
+
+from __future__ import annotations
+
+from datetime import datetime  # noqa: TC003 (strawberry resolves annotations at runtime)
+from typing import Annotated
+
+import strawberry
+from starlette.concurrency import run_in_threadpool
+from strawberry.types import Info  # noqa: TC002 (strawberry reads resolver hints at runtime)
+
+from kernel.api import Context, InvalidInput, NotAuthenticated, NotAuthorized, NotFound
+from kernel.auth import Identity, mint
+from services.members.application import Members
+from services.members.domain import InvalidMembership, Member, MemberNotFound
+
+
+@strawberry.type(name="Member")
+class MemberView:
+    id: str
+    city: str
+    display_name: str
+    joined_at: datetime
+
+    @classmethod
+    def from_member(cls, member: Member) -> MemberView:
+        return cls(
+            id=member.member_id,
+            city=member.city,
+            display_name=member.display_name,
+            joined_at=member.joined_at,
+        )
+
+
+@strawberry.type
+class Joined:
+    member: MemberView
+    token: str = strawberry.field(description="Send as 'Authorization: Bearer <token>'.")
+
+
+JoinResult = Annotated[Joined | InvalidInput, strawberry.union("JoinResult")]
+MeResult = Annotated[
+    MemberView | NotAuthenticated | NotAuthorized | NotFound, strawberry.union("MeResult")
+]
+
+
+@strawberry.type
+class MembersQuery:
+    @strawberry.field(description="The calling member.")
+    async def me(self, info: Info[Context, None]) -> MeResult:
+        who = info.context.require("member")
+        if isinstance(who, NotAuthenticated | NotAuthorized):
+            return who
+        try:
+            member = await run_in_threadpool(info.context.app(Members).member, who.member_id)
+        except MemberNotFound as exc:
+            return NotFound(message=str(exc))
+        return MemberView.from_member(member)
+
+
+@strawberry.type
+class MembersMutation:
+    @strawberry.mutation(description="Join this city's co-op. Only a display name is asked for.")
+    async def join_coop(self, info: Info[Context, None], display_name: str) -> JoinResult:
+        members = info.context.app(Members)
+        try:
+            member = await run_in_threadpool(members.join, display_name)
+        except InvalidMembership as exc:
+            return InvalidInput(message=str(exc), field=exc.field)
+        identity = Identity(member.member_id, member.city, frozenset({"member"}))
+        token = mint(identity, info.context.settings.jwt_secret, now=members.clock.now())
+        return Joined(member=MemberView.from_member(member), token=token)
