@@ -23,13 +23,16 @@ The rules of the benchmark (as its published evaluators apply them):
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from matching.status import InvalidProblem
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 DAY_OFF = "-"
 ANY_SHIFT = "$"
@@ -55,9 +58,7 @@ class Contract:
     max_total_minutes: int | None = None
     max_weekends: int | None = None
     valid_shifts: frozenset[str] | None = None  # None: every shift type
-    max_shifts_per_type: Mapping[str, int] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
+    max_shifts_per_type: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +206,8 @@ def _merge(cid_list: tuple[str, ...], parts: Mapping[str, dict[str, object]], em
             raise InvalidProblem(f"employee {emp}: unknown contract {cid}")
         for key, value in parts[cid].items():
             if key == "max_shifts_per_type":
-                assert isinstance(value, dict)
+                if not isinstance(value, dict):  # pragma: no cover - built above as a dict
+                    raise TypeError(key)
                 for s, v in value.items():
                     max_tot[s] = min(v, max_tot.get(s, v))
             elif key in merged:

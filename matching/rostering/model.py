@@ -1,0 +1,459 @@
+"""CP-SAT rostering for the labour co-op: who works which shift.
+
+Hard rules (never broken): a worker holds every skill a shift needs and every credential, valid
+(not expired) at the shift's start; the shift lies inside one of the worker's availability windows
+(no windows given = always available); a worker who declined a shift is never given it; the board
+can forbid shift categories for worker categories (e.g. no nights for apprentices); no two shifts
+of a worker overlap and there are at least `min_rest_hours` between the end of one and the start
+of the next; a worker's minutes in one ISO week (Monday to Sunday, in `Rules.timezone`, each shift
+counted whole in the week it starts) stay within the weekly cap; a shift's hard `min_staff` is met.
+
+Soft goals, strictly lexicographic (each solved to the end, or to its share of the time, then
+frozen as a bound for the next):
+1. coverage: the fewest unfilled seats (`demand` minus workers assigned, summed over shifts);
+2. fairness among workers who want hours: the smallest maximum shortfall from desired hours, in
+   per mille of the hours wanted (then, to break ties, the smallest sum of shortfalls);
+3. travel and preferences: travel cost minus preference scores of the chosen pairs.
+
+Desired hours are weekly; over a horizon touching k ISO weeks a worker wants k times that, capped
+by the weekly cap and by the minutes of shifts they could work at all (so someone nobody can use
+does not pin the maximum shortfall at 100 %).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ortools.sat.python import cp_model
+
+from matching.rostering._cpsat import make_solver, rest_cliques, status_of
+from matching.status import InvalidProblem, SolveStatus
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from ortools.sat.python.cp_model import IntVar
+
+PERMILLE = 1000
+
+
+def _empty_map() -> Mapping[str, int]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    name: str
+    expires: datetime | None = None  # aware; expired at the shift start (<= start) = not held
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    id: str
+    start: datetime  # aware
+    end: datetime  # aware, after start
+    demand: int = 1  # workers wanted (soft, tier 1)
+    skills: frozenset[str] = frozenset()
+    credentials: frozenset[str] = frozenset()
+    category: str = "day"
+    place: tuple[float, float] | None = None  # (lat, lon)
+    min_staff: int = 0  # hard minimum of workers (e.g. legal staffing); 0 = none
+
+
+@dataclass(frozen=True, slots=True)
+class Worker:
+    id: str
+    skills: frozenset[str] = frozenset()
+    credentials: tuple[Credential, ...] = ()
+    availability: tuple[Window, ...] | None = None  # None: always available
+    declined: frozenset[str] = frozenset()  # shift ids; unknown ids are ignored
+    preferences: Mapping[str, int] = field(default_factory=_empty_map)  # shift id -> score
+    home: tuple[float, float] | None = None  # (lat, lon)
+    travel_cost: Mapping[str, int] = field(default_factory=_empty_map)  # shift id -> cost
+    desired_weekly_hours: float = 0.0
+    max_weekly_hours: float | None = None  # None: Rules.max_weekly_hours
+    category: str = "member"
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    min_rest_hours: float = 11.0
+    max_weekly_hours: float = 40.0
+    forbidden_categories: Mapping[str, frozenset[str]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )  # worker category -> shift categories it may not work
+    timezone: str = "UTC"  # ISO weeks are counted in this zone
+
+
+@dataclass(frozen=True, slots=True)
+class RosterProblem:
+    shifts: tuple[Shift, ...]
+    workers: tuple[Worker, ...]
+    rules: Rules = Rules()
+    skills: frozenset[str] | None = None  # the catalogue; None: no unknown-reference check
+    credentials: frozenset[str] | None = None
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Assignment:
+    worker_id: str
+    shift_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unfilled:
+    shift_id: str
+    missing: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RosterObjective:
+    unfilled: int  # tier 1: seats of demand left empty
+    max_shortfall_permille: int  # tier 2
+    total_shortfall_permille: int  # tier 2 tie-break
+    travel: int  # tier 3
+    preference: int  # tier 3: sum of preference scores of the assignments (higher is better)
+
+
+@dataclass(frozen=True, slots=True)
+class RosterResult:
+    status: SolveStatus
+    assignments: tuple[Assignment, ...]
+    objective: RosterObjective | None
+    unfilled: tuple[Unfilled, ...]
+    minutes: Mapping[str, int]  # worker id -> minutes assigned
+    stages: tuple[tuple[str, SolveStatus], ...]
+    pairs_considered: int  # eligible (worker, shift) pairs after pruning
+    wall_time_s: float
+
+
+# --------------------------------------------------------------------------------------------
+# data: validation, eligibility (pruning) and the derived numbers
+# --------------------------------------------------------------------------------------------
+
+
+def _aware(dt: datetime, what: str) -> None:
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise InvalidProblem(f"{what}: datetime must be timezone-aware")
+
+
+def validate(problem: RosterProblem) -> None:
+    """Raise `InvalidProblem` naming the first item that breaks a rule."""
+    seen: set[str] = set()
+    for s in problem.shifts:
+        if s.id in seen:
+            raise InvalidProblem(f"shift {s.id!r}: duplicate id")
+        seen.add(s.id)
+        _aware(s.start, f"shift {s.id!r} start")
+        _aware(s.end, f"shift {s.id!r} end")
+        if s.end <= s.start:
+            raise InvalidProblem(f"shift {s.id!r}: ends at {s.end} not after its start {s.start}")
+        if s.demand < 0:
+            raise InvalidProblem(f"shift {s.id!r}: negative demand {s.demand}")
+        if not 0 <= s.min_staff <= s.demand:
+            raise InvalidProblem(f"shift {s.id!r}: min_staff {s.min_staff} not in 0..demand")
+        if problem.skills is not None and not s.skills <= problem.skills:
+            raise InvalidProblem(
+                f"shift {s.id!r}: unknown skill(s) {sorted(s.skills - problem.skills)}"
+            )
+        if problem.credentials is not None and not s.credentials <= problem.credentials:
+            unknown = sorted(s.credentials - problem.credentials)
+            raise InvalidProblem(f"shift {s.id!r}: unknown credential(s) {unknown}")
+    seen = set()
+    for w in problem.workers:
+        if w.id in seen:
+            raise InvalidProblem(f"worker {w.id!r}: duplicate id")
+        seen.add(w.id)
+        if w.max_weekly_hours is not None and w.max_weekly_hours < 0:
+            raise InvalidProblem(f"worker {w.id!r}: negative weekly hours cap {w.max_weekly_hours}")
+        if w.desired_weekly_hours < 0:
+            raise InvalidProblem(f"worker {w.id!r}: negative desired hours")
+        if problem.skills is not None and not w.skills <= problem.skills:
+            raise InvalidProblem(
+                f"worker {w.id!r}: unknown skill(s) {sorted(w.skills - problem.skills)}"
+            )
+        for c in w.credentials:
+            if problem.credentials is not None and c.name not in problem.credentials:
+                raise InvalidProblem(f"worker {w.id!r}: unknown credential {c.name!r}")
+            if c.expires is not None:
+                _aware(c.expires, f"worker {w.id!r} credential {c.name!r} expiry")
+        for win in w.availability or ():
+            _aware(win.start, f"worker {w.id!r} availability")
+            _aware(win.end, f"worker {w.id!r} availability")
+            if win.end <= win.start:
+                raise InvalidProblem(f"worker {w.id!r}: availability window ends before it starts")
+        if any(v < 0 for v in w.travel_cost.values()):
+            raise InvalidProblem(f"worker {w.id!r}: negative travel cost")
+    r = problem.rules
+    if r.min_rest_hours < 0:
+        raise InvalidProblem(f"rules: negative min_rest_hours {r.min_rest_hours}")
+    if r.max_weekly_hours < 0:
+        raise InvalidProblem(f"rules: negative max_weekly_hours {r.max_weekly_hours}")
+    try:
+        ZoneInfo(r.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidProblem(f"rules: unknown timezone {r.timezone!r}") from None
+
+
+def _haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6_371_000 * math.asin(math.sqrt(h))
+
+
+def travel_cost(worker: Worker, shift: Shift) -> int:
+    """Explicit cost if given, else straight-line distance home -> place in 100 m steps, else 0."""
+    if shift.id in worker.travel_cost:
+        return worker.travel_cost[shift.id]
+    if worker.home is not None and shift.place is not None:
+        return round(_haversine_m(worker.home, shift.place) / 100)
+    return 0
+
+
+def _blocker(problem: RosterProblem, w: Worker, s: Shift, cap_minutes: int) -> str | None:
+    """The first hard rule that forbids worker w on shift s on its own, or None."""
+    if not s.skills <= w.skills:
+        return "skill"
+    valid = {c.name for c in w.credentials if c.expires is None or c.expires > s.start}
+    if not s.credentials <= valid:
+        return "credential"
+    if w.availability is not None and not any(
+        win.start <= s.start and s.end <= win.end for win in w.availability
+    ):
+        return "availability"
+    if s.id in w.declined:
+        return "declined"
+    if s.category in problem.rules.forbidden_categories.get(w.category, frozenset()):
+        return "category"
+    if (s.end - s.start).total_seconds() / 60 > cap_minutes:
+        return "too_long"
+    return None
+
+
+def _reason(problem: RosterProblem, shift: Shift, blockers: Counter[str], eligible: int) -> str:
+    n = len(problem.workers)
+    if blockers["skill"] == n:
+        return f"no worker has the skills {sorted(shift.skills)}"
+    passed = n - blockers["skill"]
+    for key, text in (
+        ("credential", f"no skilled worker holds {sorted(shift.credentials)} valid at the start"),
+        ("availability", "no qualified worker is available for the whole shift"),
+        ("declined", "every qualified, available worker declined this shift"),
+        ("category", f"shift category {shift.category!r} is forbidden for the remaining workers"),
+        ("too_long", "the shift is longer than the weekly-hour cap of the remaining workers"),
+    ):
+        if blockers[key] == passed:
+            return text
+        passed -= blockers[key]
+    if eligible < shift.demand:
+        return f"only {eligible} eligible worker(s) for a demand of {shift.demand}"
+    return "eligible workers are taken by overlapping shifts, rest time or the weekly-hour cap"
+
+
+# --------------------------------------------------------------------------------------------
+# model, solve, interpret
+# --------------------------------------------------------------------------------------------
+
+
+def solve_roster(
+    problem: RosterProblem,
+    *,
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+    num_workers: int = 8,
+    hint: tuple[Assignment, ...] = (),
+) -> RosterResult:
+    """Roster `problem` (see the module doc for rules and objective order)."""
+    clock = time.perf_counter()
+    deadline = clock + time_limit_s
+    validate(problem)
+    rules = problem.rules
+
+    # --- data -------------------------------------------------------------------------------
+    shifts, workers = problem.shifts, problem.workers
+    origin = min((s.start for s in shifts), default=datetime.now().astimezone())
+    tz = ZoneInfo(rules.timezone)
+
+    def minute(dt: datetime) -> int:
+        return int((dt - origin).total_seconds() // 60)
+
+    start = [minute(s.start) for s in shifts]
+    end = [minute(s.end) for s in shifts]
+    dur = [e - b for b, e in zip(start, end, strict=True)]
+    week = [s.start.astimezone(tz).isocalendar()[:2] for s in shifts]
+    n_weeks = len(set(week))
+    rest = round(rules.min_rest_hours * 60)
+    cap = [
+        round(
+            (w.max_weekly_hours if w.max_weekly_hours is not None else rules.max_weekly_hours) * 60
+        )
+        for w in workers
+    ]
+    eligible: dict[int, list[int]] = defaultdict(list)  # worker -> shifts
+    blockers: list[Counter[str]] = [Counter() for _ in shifts]
+    n_eligible = [0] * len(shifts)
+    for wi, w in enumerate(workers):
+        for si, s in enumerate(shifts):
+            why = _blocker(problem, w, s, cap[wi])
+            if why is None:
+                eligible[wi].append(si)
+                n_eligible[si] += 1
+            else:
+                blockers[si][why] += 1
+    target: dict[int, int] = {}  # worker -> desired minutes over the horizon (fairness set)
+    for wi, w in enumerate(workers):
+        want = min(round(w.desired_weekly_hours * 60), cap[wi]) * n_weeks
+        want = min(want, sum(dur[si] for si in eligible[wi]))
+        if want > 0:
+            target[wi] = want
+
+    # --- model and variables ----------------------------------------------------------------
+    model = cp_model.CpModel()
+    x: dict[tuple[int, int], IntVar] = {}
+    for wi, sis in eligible.items():
+        for si in sis:
+            x[(wi, si)] = model.new_bool_var(f"x_{workers[wi].id}_{shifts[si].id}")
+    staff: list[list[IntVar]] = [[] for _ in shifts]
+    for (_, si), v in x.items():
+        staff[si].append(v)
+
+    # --- constraints ------------------------------------------------------------------------
+    for si, s in enumerate(shifts):
+        if staff[si]:
+            model.add(sum(staff[si]) <= s.demand)
+        if s.min_staff:
+            model.add(sum(staff[si]) >= s.min_staff)
+    minutes_of: dict[int, cp_model.LinearExprT] = {}
+    for wi, sis in eligible.items():
+        for clique in rest_cliques([(start[si], end[si]) for si in sis], rest):
+            model.add_at_most_one(x[(wi, sis[i])] for i in clique)
+        by_week: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for si in sis:
+            by_week[week[si]].append(si)
+        for group in by_week.values():
+            if sum(dur[si] for si in group) > cap[wi]:
+                model.add(sum(dur[si] * x[(wi, si)] for si in group) <= cap[wi])
+        minutes_of[wi] = sum(dur[si] * x[(wi, si)] for si in sis)
+
+    # --- objectives (one per lexicographic tier) --------------------------------------------
+    unfilled = sum(s.demand for s in shifts) - sum(x.values())
+    shortfall: list[IntVar] = []
+    for wi, want in target.items():
+        sf = model.new_int_var(0, PERMILLE, f"shortfall_{workers[wi].id}")
+        model.add(want * sf >= PERMILLE * want - PERMILLE * minutes_of[wi])
+        shortfall.append(sf)
+    fairness: cp_model.LinearExprT = 0
+    if shortfall:
+        worst = model.new_int_var(0, PERMILLE, "max_shortfall")
+        model.add_max_equality(worst, shortfall)
+        fairness = (len(shortfall) * PERMILLE + 1) * worst + sum(shortfall)
+    cost = {
+        (wi, si): travel_cost(workers[wi], shifts[si])
+        - workers[wi].preferences.get(shifts[si].id, 0)
+        for (wi, si) in x
+    }
+    tier3 = sum(c * x[k] for k, c in cost.items() if c)
+    tiers: list[tuple[str, cp_model.LinearExprT]] = [("coverage", unfilled)]
+    if shortfall:
+        tiers.append(("fairness", fairness))
+    if any(cost.values()):
+        tiers.append(("travel_preferences", tier3))
+
+    # --- solve: one tier at a time, each frozen as a bound for the next ---------------------
+    w_index = {w.id: i for i, w in enumerate(workers)}
+    s_index = {s.id: i for i, s in enumerate(shifts)}
+    chosen: set[tuple[int, int]] | None = {
+        (w_index[a.worker_id], s_index[a.shift_id])
+        for a in hint
+        if a.worker_id in w_index and a.shift_id in s_index
+    }
+    have_solution = False
+    stages: list[tuple[str, SolveStatus]] = []
+    share = {0: 0.5, 1: 0.6, 2: 1.0}
+    for k, (name, expr) in enumerate(tiers):
+        left = deadline - time.perf_counter()
+        if k > 0 and left <= 0.05:
+            break
+        limit = max(left * (share[k] if k < len(tiers) - 1 else 1.0), 0.05)
+        model.minimize(expr)
+        model.clear_hints()  # type: ignore[no-untyped-call]
+        if chosen:
+            for key, v in x.items():
+                model.add_hint(v, key in chosen)
+        solver = make_solver(limit, seed, num_workers)
+        code = solver.solve(model)
+        status = status_of(code, model)
+        stages.append((name, status))
+        if not status.has_solution:
+            if k == 0:
+                return RosterResult(
+                    status,
+                    (),
+                    None,
+                    (),
+                    MappingProxyType({}),
+                    tuple(stages),
+                    len(x),
+                    time.perf_counter() - clock,
+                )
+            break
+        have_solution = True
+        chosen = {key for key, v in x.items() if solver.boolean_value(v)}
+        if not isinstance(expr, int):
+            model.add(expr <= round(solver.objective_value))
+    if not have_solution or chosen is None:  # pragma: no cover - stage 0 returned above
+        raise RuntimeError("rostering ended without a solution")
+
+    # --- interpret --------------------------------------------------------------------------
+    got = Counter(si for _, si in chosen)
+    mins: dict[str, int] = {w.id: 0 for w in workers}
+    for wi, si in chosen:
+        mins[workers[wi].id] += dur[si]
+    sfs = [
+        math.ceil(max(0, PERMILLE * (want - mins[workers[wi].id])) / want)
+        for wi, want in target.items()
+    ]
+    objective = RosterObjective(
+        unfilled=sum(s.demand - got[si] for si, s in enumerate(shifts)),
+        max_shortfall_permille=max(sfs, default=0),
+        total_shortfall_permille=sum(sfs),
+        travel=sum(travel_cost(workers[wi], shifts[si]) for wi, si in chosen),
+        preference=sum(workers[wi].preferences.get(shifts[si].id, 0) for wi, si in chosen),
+    )
+    gaps = tuple(
+        Unfilled(s.id, s.demand - got[si], _reason(problem, s, blockers[si], n_eligible[si]))
+        for si, s in enumerate(shifts)
+        if got[si] < s.demand
+    )
+    overall = (
+        SolveStatus.OPTIMAL
+        if len(stages) == len(tiers) and all(st is SolveStatus.OPTIMAL for _, st in stages)
+        else SolveStatus.TIMED_OUT
+    )
+    return RosterResult(
+        status=overall,
+        assignments=tuple(sorted(Assignment(workers[wi].id, shifts[si].id) for wi, si in chosen)),
+        objective=objective,
+        unfilled=gaps,
+        minutes=MappingProxyType(mins),
+        stages=tuple(stages),
+        pairs_considered=len(x),
+        wall_time_s=time.perf_counter() - clock,
+    )

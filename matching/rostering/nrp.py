@@ -1,0 +1,222 @@
+"""The Curtois & Qu nurse-rostering model (day x shift-type grid), on the shared building blocks.
+
+Why a dedicated model rather than the city model: the benchmark's rules are about *days* (one
+shift a day, runs of worked days and of days off, worked weekends, per-type totals) and its costs
+are per (day, shift type) cover, while the city model is about individual timed shifts with
+skills, credentials and travel. Both share `_cpsat` (solver setup and status, the rest rule as
+interval-graph cliques, the run rules), so the rules Muni enforces are encoded once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from ortools.sat.python import cp_model
+
+from matching.instances.curtois import DAY_OFF, CurtoisInstance
+from matching.rostering._cpsat import (
+    forbid_short_runs,
+    limit_runs,
+    make_solver,
+    rest_cliques,
+    run_automaton,
+    status_of,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from ortools.sat.python.cp_model import IntVar
+
+    from matching.status import SolveStatus
+
+MINUTES_PER_DAY = 24 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class NrpPenalty:
+    """The benchmark objective, term by term."""
+
+    on_requests: int
+    off_requests: int
+    cover_under: int
+    cover_over: int
+
+    @property
+    def total(self) -> int:
+        return self.on_requests + self.off_requests + self.cover_under + self.cover_over
+
+
+@dataclass(frozen=True, slots=True)
+class NrpResult:
+    status: SolveStatus
+    roster: Mapping[tuple[str, int], str]  # (employee, day) -> shift type; absent = day off
+    penalty: NrpPenalty | None
+    best_bound: float | None
+    wall_time_s: float
+
+
+def nrp_penalty(instance: CurtoisInstance, roster: Mapping[tuple[str, int], str]) -> NrpPenalty:
+    """The benchmark objective of a roster (used to report, never to decide)."""
+    on = sum(r.weight for r in instance.on_requests if roster.get((r.employee, r.day)) != r.shift)
+    off = sum(r.weight for r in instance.off_requests if roster.get((r.employee, r.day)) == r.shift)
+    count: dict[tuple[int, str], int] = defaultdict(int)
+    for (_, day), shift in roster.items():
+        count[(day, shift)] += 1
+    under = over = 0
+    for c in instance.cover:
+        n = count[(c.day, c.shift)]
+        if c.min is not None and n < c.min:
+            under += c.min_weight * (c.min - n)
+        if c.max is not None and n > c.max:
+            over += c.max_weight * (n - c.max)
+    return NrpPenalty(on_requests=on, off_requests=off, cover_under=under, cover_over=over)
+
+
+def solve_nrp(
+    instance: CurtoisInstance,
+    *,
+    time_limit_s: float = 60.0,
+    seed: int = 0,
+    num_workers: int = 8,
+    hint: Mapping[tuple[str, int], str] | None = None,
+    log: bool = False,
+    params: Mapping[str, object] | None = None,
+    automaton: bool = False,
+) -> NrpResult:
+    """Minimise the benchmark penalty subject to every hard contract rule."""
+    clock = time.perf_counter()
+    # --- data -------------------------------------------------------------------------------
+    days = range(instance.num_days)
+    shift_types = {s.id: s for s in instance.shift_types}
+    fixed = {(f.employee, f.day): f.shift for f in instance.fixed}
+
+    # --- model and variables ----------------------------------------------------------------
+    model = cp_model.CpModel()
+    x: dict[tuple[str, int, str], IntVar] = {}
+    works: dict[str, list[IntVar | int]] = {}
+    for emp in instance.employees:
+        valid = emp.contract.valid_shifts
+        row: list[IntVar | int] = []
+        for d in days:
+            pinned = fixed.get((emp.id, d))
+            lits = []
+            for st in instance.shift_types:
+                if pinned == DAY_OFF or (valid is not None and st.id not in valid):
+                    continue
+                if pinned is not None and pinned != st.id:
+                    continue
+                v = model.new_bool_var(f"x_{emp.id}_{d}_{st.id}")
+                x[(emp.id, d, st.id)] = v
+                lits.append(v)
+            if not lits:
+                row.append(0)
+                continue
+            w = model.new_bool_var(f"w_{emp.id}_{d}")
+            model.add(w == sum(lits))  # also: at most one shift a day
+            if pinned is not None:
+                model.add(w == 1)
+            row.append(w)
+        works[emp.id] = row
+
+    # --- constraints (hard contract rules) --------------------------------------------------
+    for emp in instance.employees:
+        c = emp.contract
+        row = works[emp.id]
+        mine = [(d, s) for (e, d, s) in x if e == emp.id]
+        # Minimum rest (and no overlap) as interval-graph cliques over this employee's slots.
+        slots = [
+            (
+                d * MINUTES_PER_DAY + shift_types[s].start_minute,
+                d * MINUTES_PER_DAY + shift_types[s].start_minute + shift_types[s].duration,
+            )
+            for d, s in mine
+        ]
+        for clique in rest_cliques(slots, c.min_rest_minutes):
+            model.add_at_most_one(x[(emp.id, *mine[i])] for i in clique)
+        for kind, cap in c.max_shifts_per_type.items():
+            model.add(sum(x[(emp.id, d, t)] for d, t in mine if t == kind) <= cap)
+        minutes = sum(shift_types[s].duration * x[(emp.id, d, s)] for d, s in mine)
+        if c.max_total_minutes is not None:
+            model.add(minutes <= c.max_total_minutes)
+        if c.min_total_minutes is not None:
+            model.add(minutes >= c.min_total_minutes)
+        if c.max_consecutive_shifts is not None:
+            limit_runs(model, row, c.max_consecutive_shifts)
+        if c.min_consecutive_shifts is not None:
+            forbid_short_runs(model, row, c.min_consecutive_shifts, value=True)
+        if c.min_consecutive_days_off is not None:
+            forbid_short_runs(model, row, c.min_consecutive_days_off, value=False)
+        if automaton:
+            start_state, finals, transitions = run_automaton(
+                c.max_consecutive_shifts, c.min_consecutive_shifts, c.min_consecutive_days_off
+            )
+            model.add_automaton(row, start_state, finals, transitions)
+        if c.max_weekends is not None:
+            weekend_lits = []
+            for weekend in instance.weekends():
+                lits = [lit for d in weekend if not isinstance(lit := row[d], int)]
+                if not lits:
+                    continue
+                wk = model.new_bool_var(f"wk_{emp.id}_{weekend[0]}")
+                for lit in lits:
+                    model.add_implication(lit, wk)
+                model.add_bool_or([lit.negated() for lit in lits]).only_enforce_if(wk.negated())
+                weekend_lits.append(wk)
+            model.add(sum(weekend_lits) <= c.max_weekends)
+
+    # --- objective --------------------------------------------------------------------------
+    terms: list[cp_model.LinearExprT] = []
+    constant = 0
+    for r in instance.on_requests:
+        on = x.get((r.employee, r.day, r.shift))
+        if on is None:
+            constant += r.weight
+        else:
+            terms.append(r.weight * (1 - on))
+    for r in instance.off_requests:
+        off = x.get((r.employee, r.day, r.shift))
+        if off is not None:
+            terms.append(r.weight * off)
+    by_slot: dict[tuple[int, str], list[IntVar]] = defaultdict(list)
+    for (_, d, s), v in x.items():
+        by_slot[(d, s)].append(v)
+    n_emp = len(instance.employees)
+    for cov in instance.cover:
+        count = sum(by_slot[(cov.day, cov.shift)])
+        if cov.min is not None and cov.min_weight > 0:
+            under = model.new_int_var(0, max(cov.min, 0), f"under_{cov.day}_{cov.shift}")
+            model.add(under >= cov.min - count)
+            terms.append(cov.min_weight * under)
+        if cov.max is not None and cov.max_weight > 0:
+            over = model.new_int_var(0, n_emp, f"over_{cov.day}_{cov.shift}")
+            model.add(over >= count - cov.max)
+            terms.append(cov.max_weight * over)
+    model.minimize(sum(terms) + constant)
+    if hint:
+        for (e, d, s), v in x.items():
+            model.add_hint(v, hint.get((e, d)) == s)
+
+    # --- solve ------------------------------------------------------------------------------
+    solver = make_solver(time_limit_s, seed, num_workers)
+    solver.parameters.log_search_progress = log
+    for key, value in (params or {}).items():
+        setattr(solver.parameters, key, value)
+    code = solver.solve(model)
+    status = status_of(code, model)
+
+    # --- interpret --------------------------------------------------------------------------
+    if not status.has_solution:
+        return NrpResult(status, MappingProxyType({}), None, None, time.perf_counter() - clock)
+    roster = {(e, d): s for (e, d, s), v in x.items() if solver.boolean_value(v)}
+    return NrpResult(
+        status=status,
+        roster=MappingProxyType(roster),
+        penalty=nrp_penalty(instance, roster),
+        best_bound=solver.best_objective_bound,
+        wall_time_s=time.perf_counter() - clock,
+    )
