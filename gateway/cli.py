@@ -1,0 +1,213 @@
+"""`muni`: run Muni, mint tokens, inspect parked messages, fork a city, run benchmarks.
+
+    muni up [--demo] [--port 8000] [--host 127.0.0.1] [--data-dir DIR]
+    muni serve gateway [--port 8000] [--host 127.0.0.1]
+    muni worker SERVICE [SERVICE ...]
+    muni token --member ID [--roles member,driver] [--ttl-days 30]
+    muni parked SERVICE
+    muni fork CITY [--name NAME] [--currency EUR] [--timezone Europe/Brussels]
+    muni bench matching [--quick]
+
+Settings come from the environment (see kernel/config.py); `up` forces the embedded shape.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+from kernel.auth import ROLES, Identity, InvalidToken, mint
+from kernel.config import Settings, SettingsError
+from kernel.ids import InvalidId, member_id
+from kernel.time import SystemClock
+
+log = logging.getLogger("muni")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="muni", description="Muni: the co-op federation backend.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="run everything in one process (SQLite, in-process bus)")
+    up.add_argument("--demo", action="store_true", help="seed demo members and drivers")
+    up.add_argument("--port", type=int, default=8000)
+    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument("--data-dir", type=Path, default=None, help="default ./data")
+
+    serve = sub.add_parser("serve", help="serve the GraphQL gateway only (scale-out)")
+    serve.add_argument("what", choices=["gateway"])
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1")
+
+    worker = sub.add_parser("worker", help="run services' relays and consumers (scale-out)")
+    worker.add_argument("services", nargs="+")
+
+    token = sub.add_parser("token", help="mint a member token for local use")
+    token.add_argument("--member", required=True, help="<city>:<uuid>")
+    token.add_argument("--roles", default="member", help=f"comma-separated of {sorted(ROLES)}")
+    token.add_argument("--ttl-days", type=int, default=30)
+
+    parked = sub.add_parser("parked", help="list the messages a service's consumer parked")
+    parked.add_argument("service")
+
+    fork = sub.add_parser("fork", help="write cities/<city>.toml from the demo city")
+    fork.add_argument("city")
+    fork.add_argument("--name", default=None)
+    fork.add_argument("--currency", default=None)
+    fork.add_argument("--timezone", default=None)
+
+    bench = sub.add_parser("bench", help="run benchmarks")
+    bench.add_argument("what", choices=["matching"])
+    bench.add_argument("--quick", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"muni: {exc}", file=sys.stderr)
+        return 2
+    handlers = {
+        "up": _up,
+        "serve": _serve,
+        "worker": _worker,
+        "token": _token,
+        "parked": _parked,
+        "fork": _fork,
+        "bench": _bench,
+    }
+    return handlers[args.command](args, settings)
+
+
+def _up(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from gateway.app import create_app
+
+    data_dir = args.data_dir or settings.data_dir
+    settings = settings.with_(data_dir=data_dir, persistence="sqlite", bus="embedded")
+
+    def ready(runtime: object) -> None:
+        if args.demo:
+            from gateway.demo import seed
+
+            people = seed(runtime, data_dir)  # type: ignore[arg-type]
+            print("\nDemo people (paste a token as 'Authorization: Bearer <token>'):")
+            for name, info in people.items():
+                print(f"  {name:32} {info['id']}  roles={info['roles']}\n    {info['token']}")
+        print(
+            f"\nMuni is up: GraphiQL at http://{args.host}:{args.port}/graphql  (data: {data_dir})"
+        )
+
+    uvicorn.run(create_app(settings, on_ready=ready), host=args.host, port=args.port)
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from gateway.app import create_app
+
+    uvicorn.run(create_app(settings, workers=()), host=args.host, port=args.port)
+    return 0
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.runtime import SERVICES, Runtime
+
+    unknown = set(args.services) - set(SERVICES)
+    if unknown:
+        print(
+            f"muni: unknown services {sorted(unknown)}; known: {sorted(SERVICES)}", file=sys.stderr
+        )
+        return 2
+    runtime = Runtime.build(settings, workers=args.services, apps=args.services)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    runtime.start()
+    print(f"muni worker ready: {' '.join(args.services)}", flush=True)
+    stop.wait()
+    runtime.stop()
+    return 0
+
+
+def _token(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        who = member_id(args.member)
+        roles = frozenset(r.strip() for r in args.roles.split(",") if r.strip())
+        token = mint(
+            Identity(who, who.split(":")[0], roles),
+            settings.jwt_secret,
+            now=SystemClock().now(),
+            ttl=timedelta(days=args.ttl_days),
+        )
+    except (InvalidId, InvalidToken) as exc:
+        print(f"muni token: {exc}", file=sys.stderr)
+        return 2
+    print(token)
+    return 0
+
+
+def _parked(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.runtime import SERVICES, Runtime
+
+    if args.service not in SERVICES:
+        print(f"muni: unknown service {args.service!r}", file=sys.stderr)
+        return 2
+    runtime = Runtime.build(settings, apps=[args.service])
+    for message in runtime.apps[args.service].parked_messages():
+        print(f"{message.topic}#{message.partition}@{message.offset}  {message.reason}")
+    return 0
+
+
+def _fork(args: argparse.Namespace, settings: Settings) -> int:
+    import tomllib
+
+    from kernel.cities import CITIES_DIR, CityConfig
+    from kernel.ids import city_id
+
+    try:
+        new_id = city_id(args.city)
+    except InvalidId as exc:
+        print(f"muni fork: {exc}", file=sys.stderr)
+        return 2
+    target = CITIES_DIR / f"{new_id}.toml"
+    if target.exists():
+        print(f"muni fork: {target} already exists", file=sys.stderr)
+        return 2
+    template = (CITIES_DIR / "demo.toml").read_text()
+    config = tomllib.loads(template)
+    config["id"] = new_id
+    config["name"] = args.name or f"{new_id.title()} Co-op"
+    if args.currency:
+        config["currency"] = args.currency
+    if args.timezone:
+        config["timezone"] = args.timezone
+    CityConfig.model_validate(config)  # refuse to write a config that would not load
+    text = template
+    for key in ("id", "name", "currency", "timezone"):
+        old = tomllib.loads(template)[key]
+        text = text.replace(f'{key} = "{old}"', f'{key} = "{config[key]}"', 1)
+    text = text.replace("# The demo city:", f"# {config['name']}, forked from the demo city:", 1)
+    target.write_text(text)
+    print(f"wrote {target}; run it with MUNI_CITY={new_id}")
+    return 0
+
+
+def _bench(args: argparse.Namespace, settings: Settings) -> int:
+    from bench.run_all import main as run_all
+
+    return int(run_all(["--quick"] if args.quick else []))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
