@@ -164,8 +164,8 @@ def assign(
     max_pickup_s: float,
     now_s: float | None = None,
     priority: WaitPriority = WaitPriority(),  # frozen: a shared default is safe
-    candidates_per_request: int | None = 12,
-    exact_up_to_edges: int = 100_000,
+    candidates_per_request: int | None = 24,
+    exact_up_to_edges: int = 500_000,
     time_limit_s: float = 1.0,
     seed: int = 0,
 ) -> AssignmentResult:
@@ -213,19 +213,16 @@ def assign(
     status = SolveStatus.OPTIMAL if exact else SolveStatus.FEASIBLE
     rounds = 0
     while not exact:
-        # An unserved request may only have lost out because its pruned list was too short:
-        # give it every eligible driver and solve again.
-        widen = [
-            r
-            for r in range(problem.n_requests)
-            if r not in pairs and _misses(problem, candidates, r)
-        ]
-        if not widen:
-            break
+        # Pruning may hide a way to serve one more request: an augmenting path through drivers
+        # outside the kept lists. Search for one on the full eligible graph; if found, give every
+        # request on the search tree all its eligible drivers and solve again.
+        tree = _augmenting_tree(problem, pairs)
+        if tree is None:
+            break  # no augmenting path: the most requests that can be served are served
         if time.perf_counter() - started >= time_limit_s / 2:  # a round costs about one solve
             status = SolveStatus.TIMED_OUT
             break
-        candidates[widen] = problem.eligible[widen]
+        candidates[tree] = problem.eligible[tree]
         rounds += 1
         better = _solve_flow(problem, candidates, credits)
         if better is None:
@@ -420,19 +417,49 @@ def _greedy_pairs(problem: _Problem) -> dict[int, int]:
 
 
 def _nearest(masked: NDArray[np.float64], k: int) -> NDArray[np.bool_]:
-    """Boolean (requests, drivers): each request's k nearest eligible drivers."""
-    n_requests, n_drivers = masked.shape
+    """Boolean (requests, drivers): each request's k nearest eligible drivers, and each driver's
+    k nearest eligible requests. The second half matters where demand bunches up: the optimum
+    sends drivers from the edge of a hot spot, who are nobody's nearest but have a nearest.
+    """
     keep = np.zeros(masked.shape, dtype=bool)
+    n_requests, n_drivers = masked.shape
     if k >= n_drivers:
-        return np.isfinite(masked)
-    nearest = np.argpartition(masked, k - 1, axis=1)[:, :k]
-    rows = np.repeat(np.arange(n_requests), k)
-    keep[rows, nearest.ravel()] = True
+        keep[:] = True
+    else:
+        nearest = np.argpartition(masked, k - 1, axis=1)[:, :k]
+        keep[np.repeat(np.arange(n_requests), k), nearest.ravel()] = True
+    if k >= n_requests:
+        keep[:] = True
+    else:
+        nearest = np.argpartition(masked, k - 1, axis=0)[:k, :]
+        keep[nearest.ravel(), np.tile(np.arange(n_drivers), k)] = True
     return keep & np.isfinite(masked)
 
 
-def _misses(problem: _Problem, candidates: NDArray[np.bool_], r: int) -> bool:
-    return bool((problem.eligible[r] & ~candidates[r]).any())
+def _augmenting_tree(problem: _Problem, pairs: dict[int, int]) -> NDArray[np.bool_] | None:
+    """Requests reached by alternating paths from unserved ones, if such a path ends at a free
+    eligible driver (so one more request could be served); None when the matching is maximum
+    on the full eligible graph (Berge). Breadth-first, all unserved requests at once.
+    """
+    n_requests, n_drivers = problem.eligible.shape
+    serving = np.full(n_drivers, -1, dtype=np.int64)  # driver -> request it serves
+    for r, d in pairs.items():
+        serving[d] = r
+    frontier = np.ones(n_requests, dtype=bool)
+    frontier[list(pairs)] = False
+    frontier &= problem.eligible.any(axis=1)
+    tree = frontier.copy()
+    seen = np.zeros(n_drivers, dtype=bool)
+    while frontier.any():
+        reached = problem.eligible[frontier].any(axis=0) & ~seen
+        if (reached & (serving < 0)).any():
+            return tree
+        seen |= reached
+        frontier = np.zeros(n_requests, dtype=bool)
+        frontier[serving[reached]] = True
+        frontier &= ~tree
+        tree |= frontier
+    return None
 
 
 def _credits(problem: _Problem, priority: WaitPriority) -> NDArray[np.int64]:
@@ -443,8 +470,8 @@ def _credits(problem: _Problem, priority: WaitPriority) -> NDArray[np.int64]:
     if priority.overdue_after_s is not None:
         overdue = problem.waited_s >= priority.overdue_after_s
         if overdue.any():
-            finite = problem.masked[np.isfinite(problem.masked)]
-            max_pickup = int(np.ceil(finite.max() * COST_SCALE)) if finite.size else 0
+            longest = float(np.max(problem.masked, where=problem.eligible, initial=0.0))
+            max_pickup = int(np.ceil(longest * COST_SCALE))
             matched_max = min(problem.n_requests, len(problem.drivers))
             # Larger than any difference in (pickup - aging) between two solutions of equal size,
             # so one more overdue request served always wins.
