@@ -20,7 +20,6 @@ from contributions.application import Contributions
 from contributions.inbound import INBOUND as CONTRIBUTIONS_INBOUND
 from kernel.bus.consumer import Consumer, Inbound
 from kernel.bus.embedded import EmbeddedBroker
-from kernel.bus.envelope import topic_for
 from kernel.bus.relay import Relay, ToIntegration
 from kernel.cities import load_city
 from services.members import published as members_published
@@ -109,7 +108,7 @@ class Runtime:
 
     def start(self) -> None:
         idle = 0.5 if self.settings.bus == "embedded" and len(self.workers) > 1 else 0.1
-        topics = [topic_for(self.settings.city, s) for s in SERVICES]
+        topics = [self.settings.topic(s) for s in SERVICES]
         self.bus.ensure_topics(topics, self.settings.topic_partitions)
         for name in self.workers:
             spec, app = SERVICES[name], self.apps[name]
@@ -117,7 +116,7 @@ class Runtime:
                 relay = Relay(
                     app,
                     self.bus.publisher(),
-                    topic=topic_for(self.settings.city, name),
+                    topic=self.settings.topic(name),
                     to_integration=spec.to_integration,
                 )
                 self.relays.append(relay)
@@ -125,8 +124,8 @@ class Runtime:
             if spec.inbound is not None:
                 consumer = Consumer(
                     app,
-                    self.bus.subscriber(group=f"{self.settings.city}.{name}"),
-                    topics=[topic_for(self.settings.city, s) for s in spec.consumes],
+                    self.bus.subscriber(group=self.settings.group(name)),
+                    topics=[self.settings.topic(s) for s in spec.consumes],
                     inbound=spec.inbound,
                 )
                 self.consumers.append(consumer)

@@ -10,6 +10,7 @@ Environment variables (all optional; defaults run everything embedded):
     MUNI_BUS             embedded (default) | kafka
     MUNI_KAFKA_BOOTSTRAP host:port[,host:port] (bus=kafka)
     MUNI_TOPIC_PARTITIONS partitions per topic when Muni creates it (default 3)
+    MUNI_TOPIC_PREFIX    namespace for topics and groups on a shared cluster ("staging.")
     MUNI_JWT_SECRET      secret that signs member tokens (HS256); a dev default is used if unset
 """
 
@@ -77,6 +78,7 @@ class Settings:
     bus: BusKind = "embedded"
     kafka_bootstrap: str | None = None
     topic_partitions: int = 3
+    topic_prefix: str = ""
     jwt_secret: SecretStr = field(default=SecretStr(DEV_JWT_SECRET))
     # How often relays and consumers look for new work when idle (seconds).
     poll_interval_s: float = 0.05
@@ -112,8 +114,17 @@ class Settings:
             bus=bus,  # type: ignore[arg-type]
             kafka_bootstrap=env.get("MUNI_KAFKA_BOOTSTRAP"),
             topic_partitions=partitions,
+            topic_prefix=env.get("MUNI_TOPIC_PREFIX", ""),
             jwt_secret=SecretStr(env.get("MUNI_JWT_SECRET", DEV_JWT_SECRET)),
         )
+
+    def topic(self, service: str, major_version: int = 1) -> str:
+        """`<prefix><city>.<service>.events.v<N>`: one topic per service and major version."""
+        return f"{self.topic_prefix}{self.city}.{service}.events.v{major_version}"
+
+    def group(self, consumer_service: str) -> str:
+        """The consumer group of a service's consumers."""
+        return f"{self.topic_prefix}{self.city}.{consumer_service}"
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]

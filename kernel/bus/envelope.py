@@ -62,11 +62,6 @@ class Envelope(BaseModel):
             raise MalformedEnvelope(str(exc).splitlines()[0]) from None
 
 
-def topic_for(city: str, service: str, major_version: int = 1) -> str:
-    """Topic naming: `<city>.<service>.events.v<N>`; one topic per service and major version."""
-    return f"{city}.{service}.events.v{major_version}"
-
-
 def occurred(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("occurred_at must be timezone-aware")
