@@ -361,6 +361,25 @@ def test_pruned_graph_never_does_worse_than_greedy_and_widens_for_unserved():
     check_invariants(requests, drivers, matrix, 600, pruned)
 
 
+def test_widening_stops_at_the_time_limit_with_a_timed_out_status():
+    requests, drivers = city(3, 150, 120)
+    matrix = HaversineProvider().matrix([d.position for d in drivers], [r.pickup for r in requests])
+    hurried = assign(
+        requests,
+        drivers,
+        travel=matrix,
+        max_pickup_s=600,
+        now_s=400,
+        candidates_per_request=1,
+        exact_up_to_edges=0,
+        time_limit_s=1e-9,
+    )
+    assert hurried.status is SolveStatus.TIMED_OUT
+    assert hurried.status.has_solution
+    assert hurried.widening_rounds == 0
+    check_invariants(requests, drivers, matrix, 600, hurried)
+
+
 # --- properties --------------------------------------------------------------------------------
 
 
