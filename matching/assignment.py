@@ -33,8 +33,9 @@ Solved as a min-cost maximum flow (OR-Tools `SimpleMinCostFlow.solve_max_flow_wi
 source -> request -> driver -> sink, unit capacities, integer costs (milliseconds plus the
 priority credits). It is exact on the graph it is given:
 
-- Up to `exact_up_to_edges` eligible pairs (default 500,000: a 1,000 x 2,000 city batch, about
-  0.5 s here) every eligible pair goes in and the status is OPTIMAL.
+- Up to `exact_up_to_edges` eligible pairs (default: 500,000 per second of `time_limit_s`; the
+  bench's 1,000 x 2,000 city batch has about 400,000 and takes 0.5-0.7 s here) every eligible
+  pair goes in and the status is OPTIMAL.
 - Above that, each request keeps its `candidates_per_request` nearest eligible drivers, each driver
   its nearest eligible requests, plus greedy's own pairs (so the batch never serves fewer requests
   than greedy nor, without priorities, at a higher total pickup). Then an alternating-path search
@@ -68,6 +69,7 @@ if TYPE_CHECKING:
 
     from numpy.typing import NDArray
 
+EXACT_EDGES_PER_SECOND = 500_000  # measured on the 2-core dev machine, flow plus set-up
 COST_SCALE = 1000  # flow costs are integers: pickup in milliseconds
 MAX_AGING_S = 6 * 3600.0  # waits beyond this earn no more aging credit (keeps costs in int64)
 
@@ -172,7 +174,7 @@ def assign(
     now_s: float | None = None,
     priority: WaitPriority = WaitPriority(),  # frozen: a shared default is safe
     candidates_per_request: int | None = 24,
-    exact_up_to_edges: int = 500_000,
+    exact_up_to_edges: int | None = None,
     time_limit_s: float = 1.0,
     seed: int = 0,
 ) -> AssignmentResult:
@@ -180,10 +182,12 @@ def assign(
 
     now_s: the batch time, on the clock of `waiting_since_s`; None means the newest request's
       `waiting_since_s` (waits are then relative to it).
-    candidates_per_request: nearest eligible drivers kept per request when the batch has more than
-      `exact_up_to_edges` eligible pairs; None keeps them all (always exact, slower when large).
-    time_limit_s: bounds the widening rounds; one flow solve is not interruptible (~0.1 s at
-      1,000 x 2,000).
+    candidates_per_request: nearest eligible drivers kept per request (and requests per driver)
+      when the batch has more than `exact_up_to_edges` eligible pairs; None keeps them all
+      (always exact, slow when huge).
+    exact_up_to_edges: None sizes it from the time limit (EXACT_EDGES_PER_SECOND x time_limit_s).
+    time_limit_s: chooses exact vs pruned and bounds the widening rounds; one flow solve is not
+      interruptible, so a solve may overrun it (~0.25 s for a pruned 1,000 x 2,000 batch here).
     seed: accepted for the common solver signature; min-cost flow is deterministic, so the answer
       depends on the inputs (and their order, for ties) only.
     """
@@ -202,6 +206,8 @@ def assign(
         return problem.result(SolveStatus.OPTIMAL, {}, "min_cost_flow", started, 0, 0, 0)
 
     k = candidates_per_request
+    if exact_up_to_edges is None:
+        exact_up_to_edges = int(EXACT_EDGES_PER_SECOND * time_limit_s)
     exact = k is None or eligible_edges <= exact_up_to_edges
     if k is None or exact:
         candidates = problem.eligible.copy()
