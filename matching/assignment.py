@@ -193,15 +193,14 @@ def assign(
     """
     del seed  # deterministic solver: nothing to seed
     started = time.perf_counter()
-    problem = _Problem.build(requests, drivers, travel, max_pickup_s, now_s)
-    if time_limit_s <= 0 or math.isnan(time_limit_s):
+    if not time_limit_s > 0:
         raise InvalidProblem(f"time_limit_s must be > 0, got {time_limit_s}")
     if candidates_per_request is not None and candidates_per_request < 1:
         raise InvalidProblem(f"candidates_per_request must be >= 1, got {candidates_per_request}")
     _check_priority(priority)
+    problem = _Problem.build(requests, drivers, travel, max_pickup_s, now_s)
 
     eligible_edges = int(problem.eligible.sum())
-    greedy = _greedy_pairs(problem)
     if not eligible_edges:
         return problem.result(SolveStatus.OPTIMAL, {}, "min_cost_flow", started, 0, 0, 0)
 
@@ -213,12 +212,15 @@ def assign(
         candidates = problem.eligible.copy()
     else:
         candidates = _nearest(problem.masked, k)
-        for r, d in greedy.items():  # greedy's pairs: the batch can then never do worse
+        for r, d in _greedy_pairs(
+            problem
+        ).items():  # greedy's pairs: the batch can then never do worse
             candidates[r, d] = True
 
     credits = _credits(problem, priority)
     pairs = _solve_flow(problem, candidates, credits)
-    if pairs is None:
+    if pairs is None:  # not expected (unit capacities, int64 costs), but never hide it
+        greedy = _greedy_pairs(problem)
         return problem.result(
             SolveStatus.FEASIBLE, greedy, "greedy_fallback", started, eligible_edges, 0, 0
         )
