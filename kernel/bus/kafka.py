@@ -23,6 +23,8 @@ kafka-python is untyped; nothing of it leaks out of this module.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
 import time
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 _TOPIC_ALREADY_EXISTS = TopicAlreadyExistsError.errno
 
@@ -173,6 +177,7 @@ class KafkaPublisher:
     def __init__(self, bus: KafkaBus) -> None:
         self._bus = bus
         self._producer = _Lazy(bus._new_producer, close=_close_producer)
+        self._delivered = False  # whether the current producer has delivered anything
         self._watermarks = _Lazy(lambda: bus._new_consumer(None), close=_close_consumer)
         self._watermarks_lock = threading.Lock()
 
@@ -194,9 +199,22 @@ class KafkaPublisher:
             metadata = [future.get(timeout=timeout_s) for future in futures]
             return [Delivery(m.topic, m.partition, m.offset) for m in metadata]
 
-        # On any failure the producer is replaced: a fresh one gets a new producer id, which a
-        # broker that restarted empty accepts, and no half-sent batch lingers in its buffer.
-        return self._producer.call(send_all, f"publish to {topic!r}", reset_on_error=True)
+        # On any failure the producer is replaced: a fresh one gets a new producer id and no
+        # half-sent batch lingers in its buffer. A producer that has delivered before may only
+        # be stale (the broker restarted and forgot its producer id, and refused to bump its
+        # epoch: Tansu 0.6 does), so its failure is retried once with a fresh producer. Some
+        # messages may then be stored twice, which the port allows.
+        what = f"publish to {topic!r}"
+        try:
+            deliveries = self._producer.call(send_all, what, reset_on_error=True)
+        except BusError as exc:
+            if not self._delivered:
+                raise
+            self._delivered = False
+            log.warning("Kafka %s failed (%s); retrying once with a new producer", what, exc)
+            deliveries = self._producer.call(send_all, what, reset_on_error=True)
+        self._delivered = True
+        return deliveries
 
     def end_offsets(self, topic: str) -> dict[int, int]:
         partitions = self._bus._describe_partitions(topic)
@@ -248,6 +266,8 @@ class KafkaSubscriber:
 
         def poll(consumer: Any) -> list[Message]:
             batches = consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+            if not batches:
+                _rewind_past_the_end(consumer, self.group)
             return [
                 Message(r.topic, r.partition, r.offset, r.key, r.value)
                 for records in batches.values()
@@ -307,10 +327,36 @@ class _Lazy:
         with self._lock:
             client, self._client = self._client, None
         if client is not None:
-            try:
+            # Closing a client of an unreachable broker may fail; there is nothing to save.
+            with contextlib.suppress(KafkaError):
                 self._close(client)
-            except KafkaError:  # closing a client of an unreachable broker; nothing to save
-                pass
+
+
+def _rewind_past_the_end(consumer: Any, group: str) -> None:
+    """Start again from the earliest offset where the position is past the high watermark.
+
+    A position past the end means the broker lost data since the group committed it (or the
+    offset was committed by mistake). Apache Kafka answers such a fetch with
+    OFFSET_OUT_OF_RANGE and the consumer resets by `auto_offset_reset`; some Kafka-protocol
+    brokers (Tansu 0.6) answer with no records and no error, so the consumer would wait there
+    forever. The position can never legitimately pass the high watermark of the last fetch.
+    """
+    for tp in consumer.assignment():
+        high = consumer.highwater(tp)
+        if high is None:
+            continue  # not fetched yet: the position may not be known
+        position = consumer.position(tp)
+        if position is not None and position > high:
+            log.warning(
+                "Kafka group %r: position %d of %s-%d is past the end (%d); the broker lost"
+                " data: starting again from the earliest offset",
+                group,
+                position,
+                tp.topic,
+                tp.partition,
+                high,
+            )
+            consumer.seek_to_beginning(tp)
 
 
 def _close_producer(producer: Any) -> None:
