@@ -205,7 +205,10 @@ def solve_nrp(
     solver = make_solver(time_limit_s, seed, num_workers)
     solver.parameters.log_search_progress = log
     for key, value in (params or {}).items():
-        setattr(solver.parameters, key, value)
+        if isinstance(value, list):
+            getattr(solver.parameters, key).extend(value)
+        else:
+            setattr(solver.parameters, key, value)
     code = solver.solve(model)
     status = status_of(code, model)
 

@@ -1,0 +1,58 @@
+"""The Curtois & Qu model: its objective is the checker's penalty; infeasible is reported."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from matching.instances.curtois import read_curtois
+from matching.roster_check import check_nrp
+from matching.rostering.nrp import solve_nrp
+from matching.status import SolveStatus
+
+FOLDER = (
+    Path(__file__).resolve().parents[4]
+    / "shared"
+    / "benchmarks"
+    / "shift-scheduling"
+    / "curtois-qu"
+)
+pytestmark = pytest.mark.skipif(not FOLDER.is_dir(), reason="shared benchmark files not present")
+
+
+def test_instance1_solver_objective_equals_checker_penalty() -> None:
+    inst = read_curtois(FOLDER / "Instance1.ros")
+    result = solve_nrp(inst, time_limit_s=20, seed=0, num_workers=1)
+    assert result.status.has_solution
+    report = check_nrp(inst, result.roster)
+    assert report.ok, report.violations
+    assert result.penalty is not None
+    assert result.penalty.total == report.penalty
+    assert result.best_bound is not None
+    assert report.penalty >= result.best_bound
+    if result.status is SolveStatus.OPTIMAL:
+        assert report.penalty == 607  # the best reported value, proven optimal by CP-SAT here
+
+
+def test_hint_is_accepted_and_kept_feasible() -> None:
+    inst = read_curtois(FOLDER / "Instance1.ros")
+    first = solve_nrp(inst, time_limit_s=5, seed=0, num_workers=1)
+    again = solve_nrp(inst, time_limit_s=5, seed=0, num_workers=1, hint=first.roster)
+    assert again.penalty is not None
+    assert first.penalty is not None
+    assert again.penalty.total <= first.penalty.total
+
+
+def test_unreachable_minimum_workload_is_infeasible() -> None:
+    inst = read_curtois(FOLDER / "Instance1.ros")
+    e0 = inst.employees[0]
+    impossible = dataclasses.replace(
+        e0, contract=dataclasses.replace(e0.contract, min_total_minutes=10_000)
+    )
+    inst = dataclasses.replace(inst, employees=(impossible, *inst.employees[1:]))
+    result = solve_nrp(inst, time_limit_s=10, seed=0, num_workers=1)
+    assert result.status is SolveStatus.INFEASIBLE
+    assert result.penalty is None
+    assert not result.roster
