@@ -190,7 +190,7 @@ class Consumer:
         if self._apply(parked, where):
             self.outcome.parked += 1
 
-    def run(self, stop: threading.Event, *, poll_timeout_s: float = 0.5) -> None:
+    def run(self, stop: threading.Event, *, poll_timeout_s: float = 1.0) -> None:
         """Consume until `stop` is set. Store and broker errors are retried, never fatal."""
         backoff = 0.1
         while not stop.is_set():

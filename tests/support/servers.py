@@ -214,9 +214,11 @@ class TansuBroker:
             )
 
     def stop(self) -> None:
+        """SIGTERM, then SIGKILL after a second: with clients connected Tansu drains them for
+        several seconds, and memory storage has nothing to save anyway."""
         proc, self._proc = self._proc, None
         if proc is not None:
-            _stop_process(proc)
+            _stop_process(proc, timeout_s=1.0)
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -400,7 +402,7 @@ class MuniProcess:
         if console_script:
             self.command = [str(Path(sys.executable).with_name("muni")), *self.args]
         else:
-            self.command = [sys.executable, "-m", "kernel.cli", *self.args]
+            self.command = [sys.executable, "-m", "gateway.cli", *self.args]
         base = {k: v for k, v in os.environ.items() if not k.startswith("MUNI_")}
         self.env = {**base, "PYTHONUNBUFFERED": "1", **env}
         self.cwd = cwd
