@@ -114,8 +114,12 @@ def test_a_message_delivered_twice_is_applied_once(slice_: Slice) -> None:
     rides = complete_rides(slice_.rides, slice_.clock, 3)
     slice_.publish_all()
     # and published again by a relay that lost its position (it crashed before recording it)
-    again = Relay(slice_.rides, slice_.bus.publisher(), topic=slice_.topic,
-                  to_integration=published.to_integration)
+    again = Relay(
+        slice_.rides,
+        slice_.bus.publisher(),
+        topic=slice_.topic,
+        to_integration=published.to_integration,
+    )
     again.position = again.published = 0
     while again.run_once():
         pass

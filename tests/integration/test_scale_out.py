@@ -1,0 +1,101 @@
+"""Scale-out mode: the gateway and each service's worker as separate OS processes, on PostgreSQL
+stores (a schema per service) and the Kafka bus, driven over HTTP like a client would."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from kernel.cities import load_city
+from tests.integration.conftest import eventually, scale_env
+from tests.support.servers import free_port
+
+if TYPE_CHECKING:
+    from kernel.config import Settings
+
+pytestmark = pytest.mark.integration
+
+
+class Client:
+    def __init__(self, base: str) -> None:
+        self.http = httpx.Client(base_url=base, timeout=30)
+
+    def gql(self, query: str, token: str | None = None, **variables: Any) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = self.http.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=headers
+        )
+        response.raise_for_status()
+        body = response.json()
+        assert "errors" not in body, body
+        data: dict[str, Any] = body["data"]
+        return data
+
+
+def test_one_ride_end_to_end_across_processes(
+    scale_settings: Settings, postgres_dsn: str, muni_processes
+) -> None:
+    env = scale_env(scale_settings, postgres_dsn)
+    port = free_port()
+    gateway = muni_processes(["serve", "gateway", "--port", str(port)], env=env, name="gateway")
+    for service in ("members", "rides", "contributions"):
+        muni_processes(["worker", service], env=env, name=f"worker-{service}")
+    gateway.wait_ready(f"http://127.0.0.1:{port}/healthz", timeout_s=60)
+    api = Client(f"http://127.0.0.1:{port}")
+
+    # a rider and a driver join; the driver registers a vehicle and goes on duty
+    join = "mutation($n: String!) { joinCoop(displayName: $n) { ... on Joined { token member { id } } } }"
+    rider = api.gql(join, n="Rita")["joinCoop"]["token"]
+    member = api.gql(join, n="Dario")["joinCoop"]
+    registered = api.gql(
+        'mutation { registerDriver(input: {seats: 4, vehicle: "car"}) '
+        "{ __typename ... on DriverRegistered { token } } }",
+        member["token"],
+    )["registerDriver"]
+    assert registered["__typename"] == "DriverRegistered"
+    driver = registered["token"]
+    on_duty = api.gql(
+        "mutation { goOnDuty(position: {lat: 51.05, lon: 3.72}) { ... on Driver { status } } }",
+        driver,
+    )
+    assert on_duty["goOnDuty"]["status"] == "available"
+
+    # the rider requests; the ride is offered to the driver, who takes it to the end
+    ride = api.gql(
+        "mutation { requestRide(input: {pickup: {lat: 51.06, lon: 3.71}, "
+        "dropoff: {lat: 51.03, lon: 3.75}}) { __typename ... on Ride { id state driverId } } }",
+        rider,
+    )["requestRide"]
+    assert (ride["state"], ride["driverId"]) == ("offered", member["member"]["id"])
+    for step in ("acceptRide", "markPickedUp", "markDroppedOff"):
+        done = api.gql(
+            f"mutation($id: ID!) {{ {step}(rideId: $id) {{ __typename ... on Ride "
+            "{ state fare split { part amount } } } }",
+            driver,
+            id=ride["id"],
+        )[step]
+        assert done["__typename"] == "Ride", done
+    assert done["state"] == "completed"
+    split = {s["part"]: Decimal(s["amount"]) for s in done["split"]}
+    assert sum(split.values()) == Decimal(done["fare"])
+    assert set(split) == set(load_city("demo").rides.split)
+
+    # contributions learns of it only through Kafka, in another process, and credits the driver
+    credits_query = "{ myCredits { ... on Credits { earnings lines { unit credit } } } }"
+
+    def credited() -> bool:
+        return Decimal(api.gql(credits_query, driver)["myCredits"]["earnings"]) > 0
+
+    eventually(credited, timeout_s=60, what="the driver's credit from the contributions worker")
+    credits = api.gql(credits_query, driver)["myCredits"]
+    assert Decimal(credits["earnings"]) == split["driver"]
+    assert sorted(line["unit"] for line in credits["lines"]) == ["EUR", "HOUR"]
+
+    # and the rider sees the ride in their history
+    history = api.gql("{ myRides { ... on RideList { rides { id state fare } } } }", rider)
+    assert history["myRides"]["rides"] == [
+        {"id": ride["id"], "state": "completed", "fare": done["fare"]}
+    ]
