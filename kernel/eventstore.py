@@ -9,13 +9,16 @@ others (each recorded atomically with its effects).
 from __future__ import annotations
 
 import logging
+import random
 import re
 import threading
-from typing import TYPE_CHECKING, Any, ClassVar
+import time
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.projection import EventSourcedProjection
 
 from kernel.cities import CityConfig, load_city
@@ -24,11 +27,14 @@ from kernel.parking import Parked, ParkedMessage
 from kernel.time import Clock, SystemClock
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from eventsourcing.persistence import Recording, Tracking
 
     from kernel.config import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def schema_name(settings: Settings, service: str) -> str:
@@ -156,3 +162,20 @@ class FederationApplication(EventSourcedProjection[UUID]):
 
     def already_applied(self, tracking: Tracking) -> bool:
         return self.recorder.has_tracking_id(tracking.application_name, tracking.notification_id)
+
+
+def retry_on_conflict(command: Callable[[], T], *, attempts: int = 8) -> T:
+    """Run a command again when its save lost an optimistic-concurrency race.
+
+    A command reads aggregates, decides, and saves; if another process saved one of the same
+    aggregates meanwhile, the store refuses the save (IntegrityError) and nothing was written.
+    Running the whole command again, from fresh state, is then safe.
+    """
+    for attempt in range(attempts):
+        try:
+            return command()
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311 (jitter)
+    raise AssertionError("unreachable")

@@ -11,6 +11,7 @@ from decimal import Decimal  # noqa: TC003
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import strawberry
+from eventsourcing.persistence import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from strawberry.types import Info  # noqa: TC002 (strawberry reads resolver hints at runtime)
 
@@ -206,6 +207,9 @@ async def _call(fn: Callable[[], T]) -> T | InvalidInput | NotFound | Conflict:
         return await run_in_threadpool(fn)
     except (RidesError, InvalidId) as exc:
         return _problem(exc)
+    except IntegrityError:
+        # Lost an optimistic-concurrency race that retrying could not settle; nothing saved.
+        return Conflict(message="the ride or driver changed at the same moment; try again")
 
 
 def _ride_id(value: strawberry.ID) -> UUID:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import Transcoding
 
-from kernel.eventstore import FederationApplication
+from kernel.eventstore import FederationApplication, retry_on_conflict
 from kernel.geo import InvalidPoint, Point, great_circle_km
 from matching.travel import HaversineProvider
 from services.rides.dispatch import Candidate, nearest_suitable
@@ -85,13 +85,18 @@ class Rides(FederationApplication):
             raise InvalidRideRequest("seats", f"a vehicle has 1 to 16 passenger seats, got {seats}")
         if not vehicle.strip() or len(vehicle) > 80:
             raise InvalidRideRequest("vehicle", "describe the vehicle in 1 to 80 characters")
-        if Driver.create_id(member_id) in self.repository:
-            raise DriverAlreadyRegistered(member_id)
-        driver = Driver(member_id, seats, wheelchair_accessible, vehicle.strip())
-        index = self._get_or_none(DriverIndex.create_id(self.city.id)) or DriverIndex(self.city.id)
-        index.add(driver.id)
-        self.save(driver, index)
-        return driver.id
+
+        def register() -> UUID:
+            if Driver.create_id(member_id) in self.repository:
+                raise DriverAlreadyRegistered(member_id)
+            driver = Driver(member_id, seats, wheelchair_accessible, vehicle.strip())
+            index = self._get_or_none(DriverIndex.create_id(self.city.id))
+            index = index or DriverIndex(self.city.id)
+            index.add(driver.id)
+            self.save(driver, index)
+            return driver.id
+
+        return retry_on_conflict(register)
 
     def go_on_duty(self, member_id: str, *, lat: float, lon: float) -> Driver:
         at = place(lat, lon, field="position")
@@ -140,30 +145,41 @@ class Rides(FederationApplication):
         booked_by: str | None = None,
     ) -> UUID:
         km, fare = self.quote(pickup=pickup, dropoff=dropoff)
-        ride = Ride.request(
-            rider_id=rider_id,
-            pickup=pickup,
-            dropoff=dropoff,
-            seats=seats,
-            wheelchair=wheelchair,
-            distance_km=km,
-            quote=fare.total,
-            currency=fare.currency,
-            now=self.clock.now(),
-            booked_by=booked_by,
-        )
-        history = self._get_or_none(RiderRides.create_id(rider_id)) or RiderRides(rider_id)
-        history.add(ride.id)
-        waiting = self._get_or_none(WaitingRides.create_id(self.city.id)) or WaitingRides(
-            self.city.id
-        )
-        waiting.add(ride.id)
-        self.save(ride, history, waiting)
-        self.dispatch(ride.id)
-        return ride.id
+
+        def request() -> UUID:
+            ride = Ride.request(
+                rider_id=rider_id,
+                pickup=pickup,
+                dropoff=dropoff,
+                seats=seats,
+                wheelchair=wheelchair,
+                distance_km=km,
+                quote=fare.total,
+                currency=fare.currency,
+                now=self.clock.now(),
+                booked_by=booked_by,
+            )
+            history = self._get_or_none(RiderRides.create_id(rider_id)) or RiderRides(rider_id)
+            history.add(ride.id)
+            waiting = self._get_or_none(WaitingRides.create_id(self.city.id))
+            waiting = waiting or WaitingRides(self.city.id)
+            waiting.add(ride.id)
+            self.save(ride, history, waiting)
+            return ride.id
+
+        ride_id = retry_on_conflict(request)
+        self.dispatch(ride_id)
+        return ride_id
 
     def dispatch(self, ride_id: UUID) -> bool:
-        """Offer a waiting ride to the nearest suitable available driver. True if offered."""
+        """Offer a waiting ride to the nearest suitable available driver. True if offered.
+
+        Safe under concurrency: if another process offered the same driver (or this ride)
+        meanwhile, the save is refused and the choice is made again from fresh state.
+        """
+        return retry_on_conflict(lambda: self._dispatch(ride_id))
+
+    def _dispatch(self, ride_id: UUID) -> bool:
         ride = self.ride(ride_id)
         if ride.state is not RideState.WAITING:
             return False

@@ -47,7 +47,10 @@ def test_one_ride_end_to_end_across_processes(
     api = Client(f"http://127.0.0.1:{port}")
 
     # a rider and a driver join; the driver registers a vehicle and goes on duty
-    join = "mutation($n: String!) { joinCoop(displayName: $n) { ... on Joined { token member { id } } } }"
+    join = (
+        "mutation($n: String!) { joinCoop(displayName: $n) "
+        "{ ... on Joined { token member { id } } } }"
+    )
     rider = api.gql(join, n="Rita")["joinCoop"]["token"]
     member = api.gql(join, n="Dario")["joinCoop"]
     registered = api.gql(

@@ -1,0 +1,95 @@
+"""Rides on PostgreSQL: the store is the source of truth across processes, and concurrent
+gateway replicas never offer one driver two rides."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import TYPE_CHECKING
+
+import pytest
+
+from kernel.config import PostgresDsn, Settings
+from kernel.time import FixedClock
+from services.rides.application import Rides
+from services.rides.domain import DriverStatus, Place, RideState
+from tests.integration.conftest import DRIVER, complete_rides, start_driver
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def pg_settings(postgres_dsn: str, pg_schema_prefix: str) -> Settings:
+    return Settings(
+        persistence="postgres",
+        postgres=PostgresDsn.parse(postgres_dsn),
+        schema_prefix=pg_schema_prefix,
+    )
+
+
+def test_a_second_process_sees_what_the_first_stored(pg_settings: Settings) -> None:
+    clock = FixedClock()
+    first = Rides(pg_settings, clock=clock)
+    start_driver(first)
+    (ride_id,) = complete_rides(first, clock, 1)
+    first.close()
+
+    again = Rides(pg_settings, clock=clock)  # a new process would do exactly this
+    ride = again.ride(ride_id)
+    assert ride.state is RideState.COMPLETED
+    assert sum(ride.split.values()) == ride.fare
+    assert again.driver(DRIVER).rides == [ride_id]
+    again.close()
+
+
+def test_concurrent_replicas_never_offer_one_driver_two_rides(pg_settings: Settings) -> None:
+    # given two drivers on duty, and eight gateway replicas (each its own application)
+    setup = Rides(pg_settings)
+    drivers = [f"demo:0000000{i}-0000-4000-8000-000000000000" for i in (1, 2)]
+    for d in drivers:
+        start_driver(setup, d)
+    replicas = [Rides(pg_settings) for _ in range(8)]
+    barrier = threading.Barrier(len(replicas))
+    made: list[UUID] = []
+    errors: list[BaseException] = []
+
+    def request(app: Rides, i: int) -> None:
+        barrier.wait()
+        try:
+            made.append(
+                app.request_ride(
+                    f"demo:1000000{i}-0000-4000-8000-000000000000",
+                    pickup=Place(51.05, 3.72 + i * 0.001),
+                    dropoff=Place(51.03, 3.75),
+                    seats=1,
+                    wheelchair=False,
+                )
+            )
+        except BaseException as exc:  # any failure is a test failure, reported below
+            errors.append(exc)
+
+    # when they all request a ride at the same moment
+    threads = [threading.Thread(target=request, args=(a, i)) for i, a in enumerate(replicas)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+
+    # then every request was stored, exactly two were offered, each to a different driver
+    assert errors == []
+    assert len(made) == 8
+    rides = [setup.ride(r) for r in made]
+    offered = Counter(r.driver_id for r in rides if r.state is RideState.OFFERED)
+    assert sorted(offered) == sorted(drivers)
+    assert set(offered.values()) == {1}
+    assert sum(r.state is RideState.WAITING for r in rides) == 6
+    for d in drivers:
+        driver = setup.driver(d)
+        assert driver.status is DriverStatus.OFFERED
+        assert driver.current_ride is not None
+        assert setup.ride(driver.current_ride).driver_id == d
+    for app in (*replicas, setup):
+        app.close()
