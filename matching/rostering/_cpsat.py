@@ -58,6 +58,11 @@ def status_of(code: object, model: cp_model.CpModel) -> SolveStatus:
     return SolveStatus.TIMED_OUT  # UNKNOWN: stopped by the time limit before any solution
 
 
+def found_solution(code: object) -> bool:
+    """Whether CP-SAT returned a solution (TIMED_OUT may come with or without one)."""
+    return code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+
+
 def rest_cliques(items: Sequence[tuple[int, int]], rest: int) -> list[list[int]]:
     """Maximal cliques of items (start, end) that may not both be worked with `rest` between them.
 

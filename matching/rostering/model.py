@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ortools.sat.python import cp_model
 
-from matching.rostering._cpsat import make_solver, rest_cliques, status_of
+from matching.rostering._cpsat import found_solution, make_solver, rest_cliques, status_of
 from matching.status import InvalidProblem, SolveStatus
 
 if TYPE_CHECKING:
@@ -272,6 +272,45 @@ def _reason(problem: RosterProblem, shift: Shift, blockers: Counter[str], eligib
 # --------------------------------------------------------------------------------------------
 
 
+def _greedy(
+    eligible: Mapping[int, list[int]],
+    start: list[int],
+    end: list[int],
+    dur: list[int],
+    week: list[tuple[int, int]],
+    cap: list[int],
+    rest: int,
+    shifts: tuple[Shift, ...],
+    target: Mapping[int, int],
+) -> set[tuple[int, int]]:
+    """A legal first solution to hint the first stage: seats in start order, each to the eligible
+    worker furthest from their desired hours who has no clash, rest or cap problem."""
+    by_shift: dict[int, list[int]] = defaultdict(list)
+    for wi, sis in eligible.items():
+        for si in sis:
+            by_shift[si].append(wi)
+    taken: dict[int, list[int]] = defaultdict(list)
+    used: Counter[tuple[int, tuple[int, int]]] = Counter()
+    got: Counter[int] = Counter()
+    chosen: set[tuple[int, int]] = set()
+    for si in sorted(by_shift, key=lambda i: (start[i], i)):
+        seats = shifts[si].demand
+        ranked = sorted(by_shift[si], key=lambda wi: (got[wi] - target.get(wi, 0), wi))
+        for wi in ranked:
+            if seats == 0:
+                break
+            if used[(wi, week[si])] + dur[si] > cap[wi]:
+                continue
+            if any(start[si] < end[o] + rest and start[o] < end[si] + rest for o in taken[wi]):
+                continue
+            taken[wi].append(si)
+            used[(wi, week[si])] += dur[si]
+            got[wi] += dur[si]
+            chosen.add((wi, si))
+            seats -= 1
+    return chosen
+
+
 def solve_roster(
     problem: RosterProblem,
     *,
@@ -306,12 +345,23 @@ def solve_roster(
         )
         for w in workers
     ]
+    # Prune impossible pairs before building variables: an index by skill first, then the rest
+    # of the single-pair rules on the survivors.
     eligible: dict[int, list[int]] = defaultdict(list)  # worker -> shifts
     blockers: list[Counter[str]] = [Counter() for _ in shifts]
     n_eligible = [0] * len(shifts)
+    with_skill: dict[str, set[int]] = defaultdict(set)
     for wi, w in enumerate(workers):
-        for si, s in enumerate(shifts):
-            why = _blocker(problem, w, s, cap[wi])
+        for skill in w.skills:
+            with_skill[skill].add(wi)
+    everyone = set(range(len(workers)))
+    for si, s in enumerate(shifts):
+        candidates = set(everyone)
+        for skill in s.skills:
+            candidates &= with_skill[skill]
+        blockers[si]["skill"] = len(workers) - len(candidates)
+        for wi in sorted(candidates):
+            why = _blocker(problem, workers[wi], s, cap[wi])
             if why is None:
                 eligible[wi].append(si)
                 n_eligible[si] += 1
@@ -384,6 +434,8 @@ def solve_roster(
         for a in hint
         if a.worker_id in w_index and a.shift_id in s_index
     }
+    if not chosen:
+        chosen = _greedy(eligible, start, end, dur, week, cap, rest, shifts, target)
     have_solution = False
     stages: list[tuple[str, SolveStatus]] = []
     share = {0: 0.5, 1: 0.6, 2: 1.0}
@@ -401,7 +453,7 @@ def solve_roster(
         code = solver.solve(model)
         status = status_of(code, model)
         stages.append((name, status))
-        if not status.has_solution:
+        if not found_solution(code):
             if k == 0:
                 return RosterResult(
                     status,
