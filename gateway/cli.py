@@ -6,6 +6,7 @@
     muni token --member ID [--roles member,driver] [--ttl-days 30]
     muni parked SERVICE
     muni fork CITY [--name NAME] [--currency EUR] [--timezone Europe/Brussels]
+    muni protocol export|check
     muni bench matching [--quick]
 
 Settings come from the environment (see kernel/config.py); `up` forces the embedded shape.
@@ -61,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     fork.add_argument("--currency", default=None)
     fork.add_argument("--timezone", default=None)
 
+    protocol = sub.add_parser("protocol", help="export or check the published contract")
+    protocol.add_argument("action", choices=["export", "check"])
+
     bench = sub.add_parser("bench", help="run benchmarks")
     bench.add_argument("what", choices=["matching"])
     bench.add_argument("--quick", action="store_true")
@@ -83,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         "parked": _parked,
         "fork": _fork,
         "bench": _bench,
+        "protocol": _protocol,
     }
     return handlers[args.command](args, settings)
 
@@ -201,6 +206,19 @@ def _fork(args: argparse.Namespace, settings: Settings) -> int:
     target.write_text(text)
     print(f"wrote {target}; run it with MUNI_CITY={new_id}")
     return 0
+
+
+def _protocol(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway import protocol
+
+    if args.action == "export":
+        for path in protocol.export():
+            print(f"wrote {path}")
+        return 0
+    problems = protocol.check()
+    for problem in problems:
+        print(problem)
+    return 1 if problems else 0
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
