@@ -1,0 +1,138 @@
+"""E2E fixtures: the real Starlette app (embedded: POPO stores, in-process broker, relay and
+consumer threads) driven over HTTP with a FixedClock the tests advance."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pytest
+from starlette.testclient import TestClient
+
+from gateway.app import create_app
+from kernel.auth import Identity, mint
+from kernel.config import Settings
+from kernel.time import FixedClock
+from tests.support.graphql import gql
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+T = TypeVar("T")
+
+SETTINGS = Settings(persistence="popo")
+
+PROBLEM = """
+  __typename
+  ... on Problem { message }
+  ... on InvalidInput { field }
+  ... on NotAuthorized { requiredRole }
+"""
+RIDE_FIELDS = """
+  id state riderId bookedBy driverId seats wheelchair distanceKm quote fare currency
+  offerReason split { part amount } acceptedAt pickedUpAt completedAt
+"""
+RIDE = f"{PROBLEM} ... on Ride {{ {RIDE_FIELDS} }}"
+JOIN = """
+mutation Join($name: String!) {
+  joinCoop(displayName: $name) { __typename ... on Joined { token member { id } } }
+}"""
+REGISTER = f"""
+mutation Register($input: RegisterDriverInput!) {{
+  registerDriver(input: $input) {{
+    {PROBLEM}
+    ... on DriverRegistered {{ token driver {{ memberId status seats wheelchairAccessible }} }}
+  }}
+}}"""
+ON_DUTY = f"""
+mutation OnDuty($lat: Float!, $lon: Float!) {{
+  goOnDuty(position: {{lat: $lat, lon: $lon}}) {{
+    {PROBLEM}
+    ... on Driver {{ status currentRideId }}
+  }}
+}}"""
+REQUEST = f"""
+mutation Request($input: RequestRideInput!) {{ requestRide(input: $input) {{ {RIDE} }} }}"""
+ACCEPT = f"mutation Accept($id: ID!) {{ acceptRide(rideId: $id) {{ {RIDE} }} }}"
+PICK_UP = f"mutation PickUp($id: ID!) {{ markPickedUp(rideId: $id) {{ {RIDE} }} }}"
+DROP_OFF = f"mutation DropOff($id: ID!) {{ markDroppedOff(rideId: $id) {{ {RIDE} }} }}"
+
+PICKUP = {"lat": 51.06, "lon": 3.71}
+DROPOFF = {"lat": 51.03, "lon": 3.75}
+DRIVER_AT = {"lat": 51.05, "lon": 3.72}
+
+
+@pytest.fixture
+def e2e_clock() -> FixedClock:
+    # Tokens are minted at the app's clock and checked (exp, iat) against the wall clock, so
+    # the fixed clock starts a little in the past: advancing it stays behind the wall clock.
+    return FixedClock(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2))
+
+
+@pytest.fixture
+def client(e2e_clock: FixedClock) -> Iterator[TestClient]:
+    with TestClient(create_app(SETTINGS, clock=e2e_clock)) as client:
+        yield client
+
+
+def eventually(probe: Callable[[], T | None], *, timeout_s: float = 10.0) -> T:
+    """Poll `probe` until it returns something truthy (bounded): relay and consumer threads."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = probe()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"nothing after {timeout_s}s")
+        time.sleep(0.02)
+
+
+def store_positions(client: TestClient) -> dict[str, int | None]:
+    """The last notification id of every application's store."""
+    apps: dict[str, Any] = client.app.state.runtime.apps  # type: ignore[attr-defined]
+    return {name: app.recorder.max_notification_id() for name, app in apps.items()}
+
+
+def join(client: TestClient, name: str) -> tuple[str, str]:
+    """Join the co-op; return (member id, token)."""
+    joined = gql(client, JOIN, {"name": name})["joinCoop"]
+    assert joined["__typename"] == "Joined"
+    return joined["member"]["id"], joined["token"]
+
+
+def token_with(client: TestClient, member_id: str, *roles: str) -> str:
+    """A token the co-op would mint for a member holding `roles` (board, dispatcher)."""
+    clock = client.app.state.runtime.apps["members"].clock  # type: ignore[attr-defined]
+    identity = Identity(member_id, "demo", frozenset({"member", *roles}))
+    return mint(identity, SETTINGS.jwt_secret, now=clock.now())
+
+
+def driver(
+    client: TestClient,
+    name: str,
+    *,
+    at: dict[str, float] = DRIVER_AT,
+    seats: int = 4,
+    wheelchair: bool = True,
+) -> tuple[str, str]:
+    """Join, register as a driver and go on duty at `at`; return (member id, driver token)."""
+    member_id, token = join(client, name)
+    registered = gql(
+        client,
+        REGISTER,
+        {"input": {"seats": seats, "wheelchairAccessible": wheelchair, "vehicle": "van"}},
+        token=token,
+    )["registerDriver"]
+    assert registered["__typename"] == "DriverRegistered", registered
+    driver_token = registered["token"]
+    duty = gql(client, ON_DUTY, at, token=driver_token)["goOnDuty"]
+    assert duty["__typename"] == "Driver", duty
+    return member_id, driver_token
+
+
+def request_ride(client: TestClient, token: str, **extra: Any) -> dict[str, Any]:
+    ride: dict[str, Any] = gql(
+        client, REQUEST, {"input": {"pickup": PICKUP, "dropoff": DROPOFF, **extra}}, token=token
+    )["requestRide"]
+    return ride

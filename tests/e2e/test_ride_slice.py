@@ -1,0 +1,180 @@
+"""The walking skeleton over HTTP: a member rides, a driver drives and is credited, the board
+sees a balanced ledger. Fares are computed here from the city config, not read back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import TYPE_CHECKING
+
+import pytest
+
+from kernel.cities import load_city
+from tests.e2e.conftest import (
+    ACCEPT,
+    DROP_OFF,
+    PICK_UP,
+    PICKUP,
+    RIDE_FIELDS,
+    driver,
+    eventually,
+    join,
+    request_ride,
+    token_with,
+)
+from tests.support.graphql import gql
+
+if TYPE_CHECKING:
+    from starlette.testclient import TestClient
+
+    from kernel.time import FixedClock
+
+pytestmark = pytest.mark.e2e
+
+CITY = load_city("demo")
+
+MY_RIDES = f"{{ myRides {{ __typename ... on RideList {{ rides {{ {RIDE_FIELDS} }} }} }} }}"
+MY_DRIVES = f"{{ myDrives {{ __typename ... on RideList {{ rides {{ {RIDE_FIELDS} }} }} }} }}"
+MY_CREDITS = """{ myCredits { __typename ... on Credits {
+  memberId hoursDriving earnings currency lines { account credit unit }
+} } }"""
+TRIAL_BALANCE = """{ trialBalance { __typename ... on TrialBalanceView {
+  city entries balanced accounts { account unit balance }
+} } }"""
+PARKED = "{ parkedMessages { __typename ... on ParkedList { messages { reason } } } }"
+
+
+def expected_fare(km: Decimal, minutes: Decimal) -> Decimal:
+    rides = CITY.rides
+    total = rides.fare_base + rides.fare_per_km * km + rides.fare_per_minute * minutes
+    return total.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+
+
+def test_a_member_rides_a_driver_is_credited_and_the_board_sees_a_balanced_ledger(
+    client: TestClient, e2e_clock: FixedClock
+) -> None:
+    # given a rider, a driver on duty, a board member
+    rider_id, rider = join(client, "Ada")
+    driver_id, drv = driver(client, "Bram")
+    board_id, _ = join(client, "Emre")
+    board = token_with(client, board_id, "board")
+
+    # when the rider requests a ride, it is offered to the driver with a reason
+    ride = request_ride(client, rider)
+    assert ride["__typename"] == "Ride", ride
+    assert (ride["state"], ride["riderId"], ride["driverId"]) == ("offered", rider_id, driver_id)
+    assert "nearest on-duty driver" in ride["offerReason"]
+    ride_id = ride["id"]
+
+    # and the driver takes it from acceptance to drop-off
+    accepted = gql(client, ACCEPT, {"id": ride_id}, token=drv)["acceptRide"]
+    assert accepted["state"] == "accepted"
+    e2e_clock.advance(timedelta(minutes=7))
+    picked = gql(client, PICK_UP, {"id": ride_id}, token=drv)["markPickedUp"]
+    assert picked["state"] == "picked_up"
+    e2e_clock.advance(timedelta(minutes=13, seconds=30))
+    done = gql(client, DROP_OFF, {"id": ride_id}, token=drv)["markDroppedOff"]
+
+    # then the fare follows the city's formula and its split sums exactly to it
+    fare = expected_fare(Decimal(done["distanceKm"]), Decimal("13.5"))
+    assert done["state"] == "completed"
+    assert Decimal(done["fare"]) == fare
+    split = {s["part"]: Decimal(s["amount"]) for s in done["split"]}
+    assert set(split) == set(CITY.rides.split)
+    assert sum(split.values()) == fare
+    driver_part = split["driver"]
+    assert abs(driver_part - fare * CITY.rides.split["driver"] / 100) < Decimal("0.01")
+
+    # the rider sees the completed ride with its fare
+    rides = gql(client, MY_RIDES, token=rider)["myRides"]["rides"]
+    assert [(r["id"], r["state"], Decimal(r["fare"])) for r in rides] == [
+        (ride_id, "completed", fare)
+    ]
+    # the driver sees it among their drives
+    drives = gql(client, MY_DRIVES, token=drv)["myDrives"]["rides"]
+    assert [d["id"] for d in drives] == [ride_id]
+
+    # the driver's credits arrive through the relay and the contributions consumer
+    def credited() -> dict[str, str] | None:
+        credits = gql(client, MY_CREDITS, token=drv)["myCredits"]
+        return credits if Decimal(credits["earnings"]) != 0 else None
+
+    credits = eventually(credited)
+    assert credits["memberId"] == driver_id
+    assert Decimal(credits["earnings"]) == driver_part
+    assert Decimal(credits["hoursDriving"]) == Decimal("0.34")  # 20.5 min accepted→dropped
+    assert credits["currency"] == CITY.currency
+
+    # the rider earned nothing
+    rider_credits = gql(client, MY_CREDITS, token=rider)["myCredits"]
+    assert Decimal(rider_credits["earnings"]) == 0
+
+    # the board sees a balanced ledger and nothing parked
+    tb = gql(client, TRIAL_BALANCE, token=board)["trialBalance"]
+    assert tb["__typename"] == "TrialBalanceView"
+    assert (tb["balanced"], tb["entries"]) == (True, 2)
+    per_unit: dict[str, Decimal] = {}
+    for account in tb["accounts"]:
+        per_unit[account["unit"]] = per_unit.get(account["unit"], Decimal(0)) + Decimal(
+            account["balance"]
+        )
+    assert per_unit == {"EUR": 0, "HOUR": 0}
+    balances = {(a["unit"], a["account"]): Decimal(a["balance"]) for a in tb["accounts"]}
+    assert balances[("EUR", f"member:{driver_id}:earnings")] == -driver_part
+    assert balances[("EUR", "rides:fares-collected")] == fare
+    parked = gql(client, PARKED, token=board)["parkedMessages"]
+    assert parked == {"__typename": "ParkedList", "messages": []}
+
+
+def test_the_board_views_need_the_board_role(client: TestClient) -> None:
+    _, member = join(client, "Ada")
+    for query in (TRIAL_BALANCE, PARKED):
+        result = next(iter(gql(client, query, token=member).values()))
+        assert result["__typename"] == "NotAuthorized"
+
+
+def test_a_dispatcher_books_for_a_member_without_a_smartphone(client: TestClient) -> None:
+    grandma_id, grandma = join(client, "Grandma (no smartphone)")
+    dispatcher_id, _ = join(client, "Dina")
+    dispatcher = token_with(client, dispatcher_id, "dispatcher")
+    driver(client, "Bram")
+
+    ride = request_ride(client, dispatcher, onBehalfOf=grandma_id)
+
+    assert ride["__typename"] == "Ride", ride
+    assert (ride["riderId"], ride["bookedBy"], ride["state"]) == (
+        grandma_id,
+        dispatcher_id,
+        "offered",
+    )
+    rides = gql(client, MY_RIDES, token=grandma)["myRides"]["rides"]
+    assert [r["id"] for r in rides] == [ride["id"]]
+
+
+def test_a_plain_member_cannot_book_for_someone_else(client: TestClient) -> None:
+    other_id, _ = join(client, "Grandma")
+    _, member = join(client, "Ada")
+
+    refused = request_ride(client, member, onBehalfOf=other_id)
+
+    assert refused["__typename"] == "NotAuthorized"
+    assert refused["requiredRole"] == "dispatcher"
+    assert "'dispatcher' role" in refused["message"]
+
+
+def test_a_wheelchair_ride_goes_to_the_accessible_van(client: TestClient) -> None:
+    driver(
+        client,
+        "Bram (car)",
+        at={"lat": PICKUP["lat"] + 0.002, "lon": PICKUP["lon"]},
+        wheelchair=False,
+    )
+    van_id, _ = driver(
+        client, "Chloe (van)", at={"lat": PICKUP["lat"] + 0.02, "lon": PICKUP["lon"]}
+    )
+    _, rider = join(client, "Ada")
+
+    ride = request_ride(client, rider, wheelchair=True)
+
+    assert ride["driverId"] == van_id
+    assert "wheelchair access" in ride["offerReason"]
