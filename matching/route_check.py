@@ -9,10 +9,12 @@ solver returns must pass this check; that is how integer scaling in the solver i
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import Enum
-from typing import Protocol
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
 
 EPS = 1e-6  # real-arithmetic tolerance: far below any rounding the solver could hide
 
@@ -85,7 +87,7 @@ class RouteLike(Protocol):
     def visits(self) -> Sequence[VisitLike]: ...
 
 
-class Rule(str, Enum):
+class Rule(StrEnum):
     UNKNOWN_VEHICLE = "unknown_vehicle"
     VEHICLE_COUNT = "vehicle_count"  # more routes than vehicles, or a vehicle used twice
     DEPOT = "depot"  # route does not start/end at the vehicle's depots
@@ -201,8 +203,9 @@ def check_routes(
         for visit in visits[1:-1]:
             if visit.node not in role:
                 why = "is not a request stop" if visit.node in nodes else "is not a known node"
-                out.append(Violation(Rule.UNKNOWN_NODE, f"node {visit.node} {why}", vid, None,
-                                     visit.node))
+                out.append(
+                    Violation(Rule.UNKNOWN_NODE, f"node {visit.node} {why}", vid, None, visit.node)
+                )
                 bad_node = True
         if bad_node:
             continue
@@ -326,6 +329,4 @@ def check_routes(
         for rid in sorted(reported ^ set(unserved)):
             said = "reported unserved but served" if rid in reported else "unserved, not reported"
             out.append(Violation(Rule.MISREPORTED, f"request {rid}: {said}", None, rid))
-    return CheckReport(
-        tuple(out), distance, distance + fixed, used, tuple(served), tuple(unserved)
-    )
+    return CheckReport(tuple(out), distance, distance + fixed, used, tuple(served), tuple(unserved))

@@ -44,8 +44,9 @@ def read_lilim(path: Path | str, *, vehicle_fixed_cost: float | None = None) -> 
         if len(row) < 9:
             raise InvalidProblem(f"{path.name}: task line '{' '.join(row)}' needs 9 fields")
         i = int(row[0])
-        nodes.append(Node(i, float(row[1]), float(row[2]), float(row[6]), float(row[4]),
-                          float(row[5])))
+        nodes.append(
+            Node(i, float(row[1]), float(row[2]), float(row[6]), float(row[4]), float(row[5]))
+        )
         demand, pickup, delivery = int(row[3]), int(row[7]), int(row[8])
         if i != 0 and pickup == 0:
             if delivery == 0:
@@ -54,7 +55,9 @@ def read_lilim(path: Path | str, *, vehicle_fixed_cost: float | None = None) -> 
     if not nodes or nodes[0].id != 0:
         raise InvalidProblem(f"{path.name}: the first task must be the depot 0")
     node_tuple = tuple(nodes)
-    fixed = lexicographic_fixed_cost(node_tuple) if vehicle_fixed_cost is None else vehicle_fixed_cost
+    fixed = (
+        lexicographic_fixed_cost(node_tuple) if vehicle_fixed_cost is None else vehicle_fixed_cost
+    )
     requests = tuple(Request(str(p), pickup=p, dropoff=d, load=q) for p, d, q in pairs)
     vehicles = tuple(Vehicle(f"v{v}", 0, 0, capacity, None, fixed) for v in range(k))
     return RoutingProblem(node_tuple, requests, vehicles, name=path.stem)

@@ -255,7 +255,8 @@ def interpret(built: BuiltModel, assignment: pywrapcp.Assignment) -> list[Route]
             if routing.IsStart(index):
                 kind, arrival = "start", start
             else:
-                assert prev_id is not None
+                if prev_id is None:  # unreachable: only a start index has no predecessor
+                    raise RuntimeError("route without a start")
                 leg = problem.travel(prev_id, node_id)
                 distance += leg
                 arrival = prev_done + leg

@@ -8,12 +8,14 @@ Everything is validated at construction so the solver never sees a problem it ca
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from matching.status import InvalidProblem, SolveStatus
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 # Stands in for "no closing time": a window that never closes still needs a finite end in the model.
 OPEN = math.inf
@@ -194,7 +196,7 @@ VisitKind = Literal["start", "pickup", "dropoff", "end"]
 
 @dataclass(frozen=True, slots=True)
 class Visit:
-    """One stop of a route: `arrival` at the node, `service_start` (>= arrival; the gap is waiting)."""
+    """One stop: `arrival` at the node and `service_start` (>= arrival; the gap is waiting)."""
 
     node: int
     kind: VisitKind

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 import random
 import time as _time
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
@@ -33,6 +33,9 @@ from matching.routing.problem import (
     Unserved,
 )
 from matching.status import InvalidProblem, SolveStatus
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
 
 FSS = routing_enums_pb2.FirstSolutionStrategy
 LSM = routing_enums_pb2.LocalSearchMetaheuristic
@@ -150,7 +153,7 @@ class _Best:
 def _plan_runs(seed: int, runs: int) -> list[tuple[int, float]]:
     """(first-solution heuristic, GLS lambda) per run. Seed 0 starts with the pair that measured
     best; other seeds start elsewhere in the same deterministic cycle."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - search diversity, not security
     combos = [(f, lam) for lam in _LAMBDAS for f in _FIRST_SOLUTIONS]
     head, rest = combos[: len(_FIRST_SOLUTIONS)], combos[len(_FIRST_SOLUTIONS) :]
     if seed != 0:
@@ -384,8 +387,9 @@ def reoptimise(
             windows[r.pickup], windows[r.dropoff] = promise.pickup, promise.dropoff
             names[r.pickup] = names[r.dropoff] = f"request {r.id}"
     cancelled_nodes = {
-        node for rid in gone for node in (problem.request_by_id[rid].pickup,
-                                          problem.request_by_id[rid].dropoff)
+        node
+        for rid in gone
+        for node in (problem.request_by_id[rid].pickup, problem.request_by_id[rid].dropoff)
     }
     nodes = tuple(
         _clip(n, windows.get(n.id), names.get(n.id, f"node {n.id}"))
@@ -414,7 +418,8 @@ def reoptimise(
         if route.vehicle not in vehicle_pos:
             raise InvalidProblem(f"current plan: vehicle {route.vehicle} is not in the problem")
         initial[vehicle_pos[route.vehicle]] = [
-            v.node for v in route.visits
+            v.node
+            for v in route.visits
             if v.kind in ("pickup", "dropoff") and v.node not in cancelled_nodes
         ]
     return _solve(

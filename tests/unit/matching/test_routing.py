@@ -50,7 +50,9 @@ def test_time_windows_force_a_costlier_order() -> None:
     tight = _solve(line_problem(stops, windows={1.0: (10.0, 11.0), 4.0: (0.0, 5.0)}))
     assert tight.cost == pytest.approx(10.0)
     assert _order(tight)[:2] == ["pB", "dB"]
-    pick_a = next(v for r in tight.routes for v in r.visits if v.kind == "pickup" and v.request == "A")
+    pick_a = next(
+        v for r in tight.routes for v in r.visits if v.kind == "pickup" and v.request == "A"
+    )
     assert 10.0 - 1e-9 <= pick_a.service_start <= 11.0 + 1e-9
 
 
@@ -164,8 +166,9 @@ def test_drop_penalty_trades_off_against_distance() -> None:
 
 
 def test_same_seed_same_result() -> None:
-    problem = line_problem([(c, float(k + 1), float(k + 3)) for k, c in enumerate("ABCDE")],
-                           capacity=2, vehicles=2)
+    problem = line_problem(
+        [(c, float(k + 1), float(k + 3)) for k, c in enumerate("ABCDE")], capacity=2, vehicles=2
+    )
     a = solve(problem, time_limit=10.0, seed=3, solution_limit=30)
     b = solve(problem, time_limit=10.0, seed=3, solution_limit=30)
     assert a.routes == b.routes

@@ -1,0 +1,145 @@
+"""Dial-a-ride benchmark: Cordeau (2006) instances, ours vs a plain OR-Tools model.
+
+    python -m bench.darp /work/shared/benchmarks/darp/cordeau-2006 --time-limit 30
+
+Any folder of files in the Cordeau format works; best-known costs come from the nearest bks.csv
+in the folder or above it. Prints a Markdown table and writes bench/results/<name>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench.baselines_routing import check, plain_solve
+from bench.common import SHARED_BENCHMARKS, Stopwatch, markdown_table, write_result
+from matching.instances import read_bks, read_cordeau
+from matching.routing import RoutingProblem, RoutingResult, solve
+
+DEFAULT_FOLDER = SHARED_BENCHMARKS / "darp" / "cordeau-2006"
+QUICK_LIMIT = 3.0
+QUICK_COUNT = 3
+
+
+def _measure(problem: RoutingProblem, result: RoutingResult, bks: float | None) -> dict[str, Any]:
+    report = check(problem, result)
+    complete = report.feasible and not report.unserved
+    gap = 100.0 * (report.cost - bks) / bks if bks and complete else None
+    return {
+        "status": result.status.value,
+        "cost": round(report.cost, 4),
+        "served": len(report.served),
+        "requests": len(problem.requests),
+        "vehicles": report.vehicles_used,
+        "feasible": report.feasible,
+        "violations": [v.detail for v in report.violations][:5],
+        "complete": complete,
+        "gap_pct": None if gap is None else round(gap, 3),
+        "seconds": round(result.wall_time, 2),
+    }
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    gaps = [r["gap_pct"] for r in rows if r["gap_pct"] is not None]
+    return {
+        "instances": len(rows),
+        "complete_and_feasible": sum(1 for r in rows if r["complete"]),
+        "mean_gap_pct": round(statistics.mean(gaps), 3) if gaps else None,
+        "max_gap_pct": round(max(gaps), 3) if gaps else None,
+    }
+
+
+def _fmt_gap(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}%"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_FOLDER)
+    parser.add_argument("--time-limit", type=float, default=30.0, help="seconds per instance")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--quick", action="store_true", help=f"{QUICK_COUNT} instances, short limit"
+    )
+    parser.add_argument("--only", default="", help="comma-separated instance names")
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--name", default="darp", help="results file name")
+    args = parser.parse_args(argv)
+
+    files = sorted(args.folder.glob("*.txt"))
+    if args.only:
+        wanted = set(args.only.split(","))
+        files = [f for f in files if f.stem in wanted]
+    limit = args.time_limit
+    if args.quick:
+        files, limit = files[:QUICK_COUNT], min(limit, QUICK_LIMIT)
+    bks = read_bks(args.folder)
+    clock = Stopwatch()
+    ours: list[dict[str, Any]] = []
+    base: list[dict[str, Any]] = []
+    table: list[list[Any]] = []
+    for path in files:
+        problem = read_cordeau(path)
+        best = bks[path.stem].cost if path.stem in bks else None
+        mine = _measure(problem, solve(problem, time_limit=limit, seed=args.seed), best)
+        ours.append({"instance": path.stem, "bks": best, **mine})
+        row: list[Any] = [
+            path.stem,
+            "-" if best is None else f"{best:.3f}",
+            f"{mine['cost']:.3f}",
+            _fmt_gap(mine["gap_pct"]),
+            f"{mine['served']}/{mine['requests']}",
+            "yes" if mine["feasible"] else "NO",
+        ]
+        if not args.no_baseline:
+            plain = _measure(problem, plain_solve(problem, limit), best)
+            base.append({"instance": path.stem, "bks": best, **plain})
+            row += [
+                f"{plain['cost']:.3f}",
+                _fmt_gap(plain["gap_pct"]),
+                f"{plain['served']}/{plain['requests']}",
+                "yes" if plain["feasible"] else "NO",
+            ]
+        table.append(row)
+        print(" | ".join(str(c) for c in row), file=sys.stderr, flush=True)
+    headers = ["instance", "BKS", "cost", "gap", "served", "feasible"]
+    if not args.no_baseline:
+        headers += ["plain cost", "plain gap", "plain served", "plain feasible"]
+    print(f"DARP, {limit:g} s per instance, seed {args.seed}\n")
+    print(markdown_table(headers, table))
+    summary = {"ours": _summary(ours)}
+    if base:
+        summary["plain"] = _summary(base)
+        paired = [
+            (o["cost"], b["cost"])
+            for o, b in zip(ours, base, strict=True)
+            if o["complete"] and b["complete"]
+        ]
+        if paired:
+            summary["plain_over_ours_cost_ratio"] = round(
+                statistics.mean(b / o for o, b in paired), 4
+            )
+    print()
+    for who, s in summary.items():
+        print(f"- {who}: {s}")
+    out = write_result(
+        args.name,
+        {
+            "folder": str(args.folder),
+            "time_limit_s": limit,
+            "seed": args.seed,
+            "wall_s": round(clock.seconds, 1),
+            "summary": summary,
+            "ours": ours,
+            "plain": base,
+        },
+    )
+    print(f"\nwritten {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

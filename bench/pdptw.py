@@ -1,0 +1,149 @@
+"""PDPTW benchmark: Li & Lim (2001) instances, ours vs a plain OR-Tools model.
+
+    python -m bench.pdptw /work/shared/benchmarks/pdptw/li-lim-100 --time-limit 60
+
+The best-known values are lexicographic (vehicles, then distance); both solvers get a fixed cost
+per vehicle larger than any distance (see `matching.instances.lexicographic_fixed_cost`). Any
+folder of Li & Lim format files works; best-known values come from the nearest bks.csv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench.baselines_routing import check, plain_solve
+from bench.common import SHARED_BENCHMARKS, Stopwatch, markdown_table, write_result
+from matching.instances import BestKnown, read_bks, read_lilim
+from matching.routing import RoutingProblem, RoutingResult, solve
+
+DEFAULT_FOLDER = SHARED_BENCHMARKS / "pdptw" / "li-lim-100"
+QUICK_LIMIT = 5.0
+QUICK_COUNT = 3
+
+
+def _measure(
+    problem: RoutingProblem, result: RoutingResult, bks: BestKnown | None
+) -> dict[str, Any]:
+    report = check(problem, result)
+    complete = report.feasible and not report.unserved
+    match = bool(
+        bks and bks.vehicles is not None and complete and report.vehicles_used <= bks.vehicles
+    )
+    gap = 100.0 * (report.distance - bks.cost) / bks.cost if bks and match else None
+    return {
+        "status": result.status.value,
+        "vehicles": report.vehicles_used,
+        "distance": round(report.distance, 4),
+        "served": len(report.served),
+        "requests": len(problem.requests),
+        "feasible": report.feasible,
+        "violations": [v.detail for v in report.violations][:5],
+        "complete": complete,
+        "bks_vehicles_matched": match,
+        "distance_gap_pct": None if gap is None else round(gap, 3),
+        "seconds": round(result.wall_time, 2),
+    }
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    gaps = [r["distance_gap_pct"] for r in rows if r["distance_gap_pct"] is not None]
+    matched = sum(1 for r in rows if r["bks_vehicles_matched"])
+    return {
+        "instances": len(rows),
+        "complete_and_feasible": sum(1 for r in rows if r["complete"]),
+        "bks_vehicles_matched": matched,
+        "bks_vehicles_matched_pct": round(100.0 * matched / len(rows), 1) if rows else None,
+        "mean_distance_gap_pct_where_matched": round(statistics.mean(gaps), 3) if gaps else None,
+        "max_distance_gap_pct_where_matched": round(max(gaps), 3) if gaps else None,
+        "total_vehicles": sum(r["vehicles"] for r in rows),
+    }
+
+
+def _cells(m: dict[str, Any]) -> list[str]:
+    gap = m["distance_gap_pct"]
+    return [
+        f"{m['vehicles']} / {m['distance']:.2f}",
+        "-" if gap is None else f"{gap:.2f}%",
+        f"{m['served']}/{m['requests']}",
+        "yes" if m["feasible"] else "NO",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_FOLDER)
+    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per instance")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--quick", action="store_true", help=f"{QUICK_COUNT} instances, short limit"
+    )
+    parser.add_argument("--only", default="", help="comma-separated instance names")
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--name", default="pdptw", help="results file name")
+    args = parser.parse_args(argv)
+
+    files = sorted(args.folder.glob("*.txt"))
+    if args.only:
+        wanted = set(args.only.split(","))
+        files = [f for f in files if f.stem in wanted]
+    limit = args.time_limit
+    if args.quick:
+        files, limit = files[:QUICK_COUNT], min(limit, QUICK_LIMIT)
+    bks = read_bks(args.folder)
+    clock = Stopwatch()
+    ours: list[dict[str, Any]] = []
+    base: list[dict[str, Any]] = []
+    table: list[list[Any]] = []
+    for path in files:
+        problem = read_lilim(path)
+        best = bks.get(path.stem)
+        mine = _measure(problem, solve(problem, time_limit=limit, seed=args.seed), best)
+        ours.append({"instance": path.stem, "bks": None if best is None else vars_of(best), **mine})
+        row: list[Any] = [
+            path.stem,
+            "-" if best is None else f"{best.vehicles} / {best.cost:.2f}",
+            *_cells(mine),
+        ]
+        if not args.no_baseline:
+            plain = _measure(problem, plain_solve(problem, limit), best)
+            base.append({"instance": path.stem, **plain})
+            row += _cells(plain)
+        table.append(row)
+        print(" | ".join(str(c) for c in row), file=sys.stderr, flush=True)
+    headers = ["instance", "BKS veh / dist", "veh / dist", "dist gap", "served", "feasible"]
+    if not args.no_baseline:
+        headers += ["plain veh / dist", "plain dist gap", "plain served", "plain feasible"]
+    print(f"PDPTW, {limit:g} s per instance, seed {args.seed}\n")
+    print(markdown_table(headers, table))
+    summary = {"ours": _summary(ours)}
+    if base:
+        summary["plain"] = _summary(base)
+    print()
+    for who, s in summary.items():
+        print(f"- {who}: {s}")
+    out = write_result(
+        args.name,
+        {
+            "folder": str(args.folder),
+            "time_limit_s": limit,
+            "seed": args.seed,
+            "wall_s": round(clock.seconds, 1),
+            "summary": summary,
+            "ours": ours,
+            "plain": base,
+        },
+    )
+    print(f"\nwritten {out}")
+    return 0
+
+
+def vars_of(best: BestKnown) -> dict[str, Any]:
+    return {"vehicles": best.vehicles, "distance": best.cost}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

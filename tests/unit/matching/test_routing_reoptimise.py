@@ -1,0 +1,99 @@
+"""Re-optimisation keeps promised requests inside their promised windows."""
+
+from __future__ import annotations
+
+import pytest
+
+from matching.route_check import check_routes
+from matching.routing import InvalidProblem, Node, Promise, Request, reoptimise, solve
+from tests.unit.matching._routing_helpers import line_problem
+
+
+def _times(result: object, request: str) -> tuple[float, float]:
+    visits = [v for r in result.routes for v in r.visits if v.request == request]  # type: ignore[attr-defined]
+    pick = next(v.service_start for v in visits if v.kind == "pickup")
+    drop = next(v.service_start for v in visits if v.kind == "dropoff")
+    return pick, drop
+
+
+def test_adding_a_request_keeps_promises() -> None:
+    problem = line_problem([("A", 1.0, 5.0), ("B", 2.0, 6.0)], vehicles=2, capacity=2)
+    current = solve(problem, time_limit=0.5)
+    assert current.complete
+    promised = {
+        rid: Promise(rid, pickup=(p - 1.0, p + 1.0), dropoff=(d - 1.0, d + 1.0))
+        for rid in ("A", "B")
+        for p, d in [_times(current, rid)]
+    }
+    # The new rider sits right on A's and B's way: serving them could tempt a detour.
+    new_nodes = (Node(101, 3.0, 1.0), Node(102, 4.0, 1.0))
+    added = (Request("C", 101, 102),)
+    result = reoptimise(
+        problem, current, added=added, added_nodes=new_nodes, promised=promised, time_limit=0.5
+    )
+    assert result.complete
+    assert {rid for r in result.routes for rid in r.requests} == {"A", "B", "C"}
+    for rid, promise in promised.items():
+        pick, drop = _times(result, rid)
+        assert promise.pickup is not None
+        assert promise.dropoff is not None
+        assert promise.pickup[0] - 1e-9 <= pick <= promise.pickup[1] + 1e-9
+        assert promise.dropoff[0] - 1e-9 <= drop <= promise.dropoff[1] + 1e-9
+
+
+def test_new_request_that_breaks_a_promise_is_unserved_not_the_promise() -> None:
+    problem = line_problem([("A", 1.0, 2.0)], vehicles=1)
+    current = solve(problem, time_limit=0.5)
+    pick, drop = _times(current, "A")
+    promised = {"A": Promise("A", pickup=(pick, pick + 0.5), dropoff=(drop, drop + 0.5))}
+    # C must be picked far away at the very moment A is promised: one vehicle cannot do both.
+    new_nodes = (
+        Node(101, -40.0, 0.0, 0.0, max(0.0, pick - 0.2), pick + 0.5),
+        Node(102, -41.0, 0.0),
+    )
+    result = reoptimise(
+        problem,
+        current,
+        added=(Request("C", 101, 102),),
+        added_nodes=new_nodes,
+        promised=promised,
+        time_limit=0.5,
+        drop_penalty=1000.0,
+    )
+    assert [u.request for u in result.unserved] == ["C"]
+    got_pick, _ = _times(result, "A")
+    assert pick - 1e-9 <= got_pick <= pick + 0.5 + 1e-9
+
+
+def test_cancelling_removes_the_request() -> None:
+    problem = line_problem([("A", 1.0, 5.0), ("B", 2.0, 6.0), ("C", -3.0, -4.0)], vehicles=2)
+    current = solve(problem, time_limit=0.5)
+    result = reoptimise(problem, current, cancelled=["C"], time_limit=0.5)
+    assert result.complete
+    served = {rid for r in result.routes for rid in r.requests}
+    assert served == {"A", "B"}
+    assert result.cost < current.cost
+    new_problem_nodes = {v.node for r in result.routes for v in r.visits}
+    assert not new_problem_nodes & {5, 6}  # C's stops
+
+
+def test_reoptimised_plan_passes_the_checker() -> None:
+    problem = line_problem([("A", 1.0, 5.0), ("B", 2.0, 6.0)], vehicles=2, ride={"A": 6.0})
+    current = solve(problem, time_limit=0.5)
+    new_nodes = (Node(101, 3.0, 0.0), Node(102, 7.0, 0.0))
+    result = reoptimise(
+        problem, current, added=(Request("C", 101, 102),), added_nodes=new_nodes, time_limit=0.5
+    )
+    from matching.routing import RoutingProblem
+
+    new_problem = RoutingProblem(
+        (*problem.nodes, *new_nodes), (*problem.requests, Request("C", 101, 102)), problem.vehicles
+    )
+    assert check_routes(new_problem, result.routes).feasible
+
+
+def test_cancelling_an_unknown_request_is_invalid() -> None:
+    problem = line_problem([("A", 1.0, 2.0)])
+    current = solve(problem, time_limit=0.2)
+    with pytest.raises(InvalidProblem, match="Z"):
+        reoptimise(problem, current, cancelled=["Z"], time_limit=0.2)
