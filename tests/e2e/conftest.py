@@ -63,11 +63,15 @@ DROPOFF = {"lat": 51.03, "lon": 3.75}
 DRIVER_AT = {"lat": 51.05, "lon": 3.72}
 
 
-@pytest.fixture
-def e2e_clock() -> FixedClock:
+def past_clock() -> FixedClock:
     # Tokens are minted at the app's clock and checked (exp, iat) against the wall clock, so
     # the fixed clock starts a little in the past: advancing it stays behind the wall clock.
     return FixedClock(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2))
+
+
+@pytest.fixture
+def e2e_clock() -> FixedClock:
+    return past_clock()
 
 
 @pytest.fixture
