@@ -7,7 +7,6 @@ import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -15,7 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contributions.application import Contributions
-from contributions.domain import HOUR, JournalEntry, Posting, UnbalancedEntry, check_balanced
+from contributions.domain import (
+    HOUR,
+    JournalEntry,
+    Posting,
+    TrialBalance,
+    UnbalancedEntry,
+    check_balanced,
+)
 from contributions.inbound import RideCompleted
 from kernel.cities import load_city
 from kernel.config import Settings
@@ -131,7 +137,7 @@ def test_replaying_the_journal_entries_rebuilds_the_trial_balance() -> None:
     assert balance is not None
     assert _replay_journal(app) == balance.balance()
     # And the aggregate itself replays to the same balances from its own events.
-    rebuilt = app.repository.get(balance.id)
+    rebuilt: TrialBalance = app.repository.get(balance.id)
     assert rebuilt.balance() == balance.balance()
 
 
@@ -195,5 +201,5 @@ def test_a_balanced_entry_records_its_postings() -> None:
     entry = JournalEntry.post(source="s", purpose="p", memo="m", at=AT, postings=postings)
     assert entry.id == JournalEntry.create_id("s", "p")
     assert entry.typed_postings() == postings
-    events: list[Any] = entry.collect_events()
+    events = entry.collect_events()
     assert [type(e).__name__ for e in events] == ["Posted"]

@@ -25,7 +25,7 @@ def _envelope(**changes: object) -> Envelope:
         "correlation_id": uuid.uuid4(),
         "payload": {"fare": "12.34", "split": {"driver": "10.49"}},
     }
-    return Envelope(**{**fields, **changes})  # type: ignore[arg-type]
+    return Envelope(**{**fields, **changes})
 
 
 def test_round_trip_through_bytes() -> None:

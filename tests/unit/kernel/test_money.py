@@ -29,7 +29,7 @@ decimal_ratios = st.lists(
     weights=st.one_of(ratios, decimal_ratios),
 )
 def test_allocate_sums_exactly_and_each_part_is_within_one_minor_unit(
-    minor: int, currency: str, weights: list[int] | list[Decimal]
+    minor: int, currency: str, weights: list[int | Decimal]
 ) -> None:
     whole = Money.from_minor(minor, currency)
     parts = whole.allocate(dict(enumerate(weights)))
@@ -37,9 +37,9 @@ def test_allocate_sums_exactly_and_each_part_is_within_one_minor_unit(
     assert list(parts) == list(range(len(weights)))
     assert sum((p.minor for p in parts.values()), 0) == minor
     assert all(p.currency == currency for p in parts.values())
-    total_weight = sum(Fraction(w) for w in weights)
+    total_weight = sum(Fraction(Decimal(w)) for w in weights)
     for i, w in enumerate(weights):
-        exact = Fraction(minor) * Fraction(w) / total_weight
+        exact = Fraction(minor) * Fraction(Decimal(w)) / total_weight
         assert abs(Fraction(parts[i].minor) - exact) < 1
         if w == 0:
             assert parts[i].minor == 0

@@ -254,7 +254,7 @@ def test_drop_off_completes_with_base_plus_per_km_plus_per_minute(clock: FixedCl
     assert attrs["driver_minutes"] == Decimal("19.5")  # from acceptance, not pickup
     assert attrs["distance_km"] == KM
     assert (attrs["driver_id"], attrs["rider_id"], attrs["at"]) == (DRIVER, RIDER, clock.now())
-    assert_exact_split(fare, attrs["split"])  # type: ignore[arg-type]
+    assert_exact_split(fare, attrs["split"])
     assert ride.state is RideState.COMPLETED
     assert state_of(replay([*history, *new])) == state_of(ride)
 
