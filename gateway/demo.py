@@ -51,7 +51,7 @@ def seed(runtime: Runtime, data_dir: Path) -> dict[str, dict[str, str]]:
         if vehicle is not None:
             rides.go_on_duty(member_id, lat=centre.lat + dlat, lon=centre.lon + dlon)
         identity = Identity(member_id, rides.city.id, frozenset(roles))
-        token = mint(identity, runtime.settings.jwt_secret, now=rides.clock.now())
+        token = mint(identity, runtime.settings.jwt_secret)
         out[name] = {"id": member_id, "roles": ",".join(roles), "token": token}
     data_dir.mkdir(parents=True, exist_ok=True)
     state_file.write_text(json.dumps({k: {"id": v["id"]} for k, v in out.items()}, indent=2))

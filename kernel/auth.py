@@ -8,7 +8,7 @@ the same claims.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import jwt
@@ -40,8 +40,15 @@ class Identity:
 
 
 def mint(
-    identity: Identity, secret: SecretStr, *, now: datetime, ttl: timedelta = timedelta(days=30)
+    identity: Identity,
+    secret: SecretStr,
+    *,
+    now: datetime | None = None,
+    ttl: timedelta = timedelta(days=30),
 ) -> str:
+    """Sign a token. `now` defaults to the wall clock, which is what verifiers compare `iat`
+    and `exp` with: never pass an application's (possibly fixed) domain clock here."""
+    now = now or datetime.now(UTC)
     unknown = identity.roles - ROLES
     if unknown:
         raise InvalidToken(f"unknown roles {sorted(unknown)}; known: {sorted(ROLES)}")

@@ -68,5 +68,5 @@ class MembersMutation:
         except InvalidMembership as exc:
             return InvalidInput(message=str(exc), field=exc.field)
         identity = Identity(member.member_id, member.city, frozenset({"member"}))
-        token = mint(identity, info.context.settings.jwt_secret, now=members.clock.now())
+        token = mint(identity, info.context.settings.jwt_secret)
         return Joined(member=MemberView.from_member(member), token=token)

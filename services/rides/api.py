@@ -309,9 +309,7 @@ class RidesMutation:
         result = await _call(register)
         if not isinstance(result, Driver):
             return result
-        token = mint(
-            with_roles(who, ["driver"]), info.context.settings.jwt_secret, now=rides.clock.now()
-        )
+        token = mint(with_roles(who, ["driver"]), info.context.settings.jwt_secret)
         return DriverRegistered(driver=DriverView.from_driver(result), token=token)
 
     @strawberry.mutation(description="Go on duty at a position; waiting rides may be offered.")
