@@ -1,9 +1,9 @@
 """The OR-Tools matching core: pure solvers with typed inputs and outputs.
 
-Nothing here knows about aggregates, events, stores or the bus. Every solver takes a time limit and a
-seed, is deterministic for a seed with one worker, and returns a typed result carrying its status
-(see `matching.status`). Callers record a solver's decision as an event, so a replay never runs
-OR-Tools again.
+Nothing here knows about aggregates, events, stores or the bus. Every solver takes a time limit
+and a seed, is deterministic for a seed with one worker, and returns a typed result carrying its
+status (see `matching.status`). Callers record a solver's decision as an event, so a replay
+never runs OR-Tools again.
 
 Modules:
     status       SolveStatus, shared by every solver result

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class SolveStatus(str, Enum):
+class SolveStatus(StrEnum):
     """Outcome of a solve.
 
-    OPTIMAL: proven optimal. FEASIBLE: a solution, optimality not proven, search finished or stopped
-    by a limit other than time. TIMED_OUT: the time limit was hit; the result holds the best solution
-    found, if any. INFEASIBLE: proven that no solution satisfies the hard constraints.
+    OPTIMAL: proven optimal. FEASIBLE: a solution, optimality not proven, search finished or
+    stopped by a limit other than time. TIMED_OUT: the time limit was hit; the result holds the
+    best solution found, if any. INFEASIBLE: proven that no solution satisfies the hard constraints.
     """
 
     OPTIMAL = "optimal"
