@@ -17,12 +17,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
-from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.projection import EventSourcedProjection
 
 from kernel.cities import CityConfig, load_city
-from kernel.ids import stable_uuid
+from kernel.indexes import Index
 from kernel.parking import Parked, ParkedMessage
 from kernel.time import Clock, SystemClock
 
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
     from kernel.config import Settings
 
 log = logging.getLogger(__name__)
+PARKED = "parked"
 T = TypeVar("T")
 
 
@@ -78,23 +78,6 @@ def ensure_postgres_schema(conninfo: str, schema: str) -> None:
         conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
 
 
-class ParkedIndex(Aggregate):
-    """The list of an application's parked messages (one per application)."""
-
-    @staticmethod
-    def create_id(service: str) -> UUID:
-        return stable_uuid("parked-index", service)
-
-    @event("Started")
-    def __init__(self, service: str) -> None:
-        self.service = service
-        self.parked: list[UUID] = []
-
-    @event("Added")
-    def add(self, parked_id: UUID) -> None:
-        self.parked.append(parked_id)
-
-
 class FederationApplication(EventSourcedProjection[UUID]):
     """Base of the services' applications: settings, city policy, clock, and consumption.
 
@@ -137,11 +120,7 @@ class FederationApplication(EventSourcedProjection[UUID]):
 
     def _park(self, parked: Parked, processing: ProcessingEvent[UUID]) -> None:
         message = ParkedMessage.from_parked(parked)
-        index_id = ParkedIndex.create_id(self.service)
-        try:
-            index: ParkedIndex = self.repository.get(index_id)
-        except AggregateNotFoundError:  # the first parked message
-            index = ParkedIndex(self.service)
+        index = self.index(PARKED, self.service)
         index.add(message.id)
         processing.collect_events(message, index)
         log.warning(
@@ -154,11 +133,15 @@ class FederationApplication(EventSourcedProjection[UUID]):
         )
 
     def parked_messages(self) -> list[ParkedMessage]:
+        return [self.repository.get(pid) for pid in self.index(PARKED, self.service).items]
+
+    def index(self, kind: str, key: str) -> Index:
+        """The index (kind, key) from the store, or a new empty one (saved with its first id)."""
         try:
-            index: ParkedIndex = self.repository.get(ParkedIndex.create_id(self.service))
+            found: Index = self.repository.get(Index.create_id(kind, key))
         except AggregateNotFoundError:
-            return []
-        return [self.repository.get(pid) for pid in index.parked]
+            return Index(kind, key)
+        return found
 
     def already_applied(self, tracking: Tracking) -> bool:
         return self.recorder.has_tracking_id(tracking.application_name, tracking.notification_id)

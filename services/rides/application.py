@@ -13,9 +13,11 @@ from kernel.geo import InvalidPoint, Point, great_circle_km
 from matching.travel import HaversineProvider
 from services.rides.dispatch import Candidate, nearest_suitable
 from services.rides.domain import (
+    DRIVERS,
+    RIDER_RIDES,
+    WAITING,
     Driver,
     DriverAlreadyRegistered,
-    DriverIndex,
     DriverNotRegistered,
     FarePolicy,
     InvalidRideRequest,
@@ -23,9 +25,7 @@ from services.rides.domain import (
     Place,
     Ride,
     RideNotFound,
-    RiderRides,
     RideState,
-    WaitingRides,
     price,
 )
 
@@ -90,8 +90,7 @@ class Rides(FederationApplication):
             if Driver.create_id(member_id) in self.repository:
                 raise DriverAlreadyRegistered(member_id)
             driver = Driver(member_id, seats, wheelchair_accessible, vehicle.strip())
-            index = self._get_or_none(DriverIndex.create_id(self.city.id))
-            index = index or DriverIndex(self.city.id)
+            index = self.index(DRIVERS, self.city.id)
             index.add(driver.id)
             self.save(driver, index)
             return driver.id
@@ -120,8 +119,7 @@ class Rides(FederationApplication):
         return driver
 
     def drivers(self) -> list[Driver]:
-        index: DriverIndex | None = self._get_or_none(DriverIndex.create_id(self.city.id))
-        return [self.repository.get(d) for d in index.drivers] if index else []
+        return [self.repository.get(d) for d in self.index(DRIVERS, self.city.id).items]
 
     # -- rides ----------------------------------------------------------------------------------
     def quote(self, *, pickup: Place, dropoff: Place) -> tuple[Decimal, Fare]:
@@ -159,10 +157,9 @@ class Rides(FederationApplication):
                 now=self.clock.now(),
                 booked_by=booked_by,
             )
-            history = self._get_or_none(RiderRides.create_id(rider_id)) or RiderRides(rider_id)
+            history = self.index(RIDER_RIDES, rider_id)
             history.add(ride.id)
-            waiting = self._get_or_none(WaitingRides.create_id(self.city.id))
-            waiting = waiting or WaitingRides(self.city.id)
+            waiting = self.index(WAITING, self.city.id)
             waiting.add(ride.id)
             self.save(ride, history, waiting)
             return ride.id
@@ -202,14 +199,13 @@ class Rides(FederationApplication):
         driver = drivers[choice.member_id]
         ride.offer(choice.member_id, choice.pickup_minutes, choice.reason)
         driver.receive_offer(ride.id)
-        waiting: WaitingRides = self.repository.get(WaitingRides.create_id(self.city.id))
+        waiting = self.index(WAITING, self.city.id)
         waiting.remove(ride.id)
         self.save(ride, driver, waiting)
         return True
 
     def dispatch_waiting(self) -> int:
-        waiting: WaitingRides | None = self._get_or_none(WaitingRides.create_id(self.city.id))
-        return sum(self.dispatch(r) for r in list(waiting.rides)) if waiting else 0
+        return sum(self.dispatch(r) for r in list(self.index(WAITING, self.city.id).items))
 
     def accept_ride(self, member_id: str, ride_id: UUID) -> Ride:
         ride, driver = self.ride(ride_id), self.driver(member_id)
@@ -220,15 +216,17 @@ class Rides(FederationApplication):
 
     def decline_ride(self, member_id: str, ride_id: UUID, reason: str) -> Ride:
         """Decline without penalty: the ride goes back to waiting and to the next driver."""
-        ride, driver = self.ride(ride_id), self.driver(member_id)
-        ride.decline(member_id, reason[:280])
-        driver.withdraw_offer(ride.id)
-        waiting = self._get_or_none(WaitingRides.create_id(self.city.id)) or WaitingRides(
-            self.city.id
-        )
-        waiting.add(ride.id)
-        self.save(ride, driver, waiting)
-        self.dispatch(ride.id)
+
+        def decline() -> None:
+            ride, driver = self.ride(ride_id), self.driver(member_id)
+            ride.decline(member_id, reason[:280])
+            driver.withdraw_offer(ride.id)
+            waiting = self.index(WAITING, self.city.id)
+            waiting.add(ride.id)
+            self.save(ride, driver, waiting)
+
+        retry_on_conflict(decline)
+        self.dispatch(ride_id)
         return self.ride(ride_id)
 
     def mark_picked_up(self, member_id: str, ride_id: UUID) -> Ride:
@@ -246,6 +244,9 @@ class Rides(FederationApplication):
         return ride
 
     def cancel_ride(self, member_id: str, ride_id: UUID, reason: str) -> Ride:
+        return retry_on_conflict(lambda: self._cancel_ride(member_id, ride_id, reason))
+
+    def _cancel_ride(self, member_id: str, ride_id: UUID, reason: str) -> Ride:
         ride = self.ride(ride_id)
         if member_id not in (ride.rider_id, ride.booked_by, ride.driver_id):
             raise NotYourRide(ride.id, member_id)
@@ -258,8 +259,8 @@ class Rides(FederationApplication):
             driver = self.driver(was_offered_to)
             driver.withdraw_offer(ride.id)
             changed.append(driver)
-        waiting = self._get_or_none(WaitingRides.create_id(self.city.id))
-        if waiting and ride.id in waiting.rides:
+        waiting = self.index(WAITING, self.city.id)
+        if ride.id in waiting.items:
             waiting.remove(ride.id)
             changed.append(waiting)
         self.save(*changed)
@@ -275,14 +276,7 @@ class Rides(FederationApplication):
         return ride
 
     def rides_of(self, member_id: str) -> list[Ride]:
-        history: RiderRides | None = self._get_or_none(RiderRides.create_id(member_id))
-        return [self.ride(r) for r in history.rides] if history else []
+        return [self.ride(r) for r in self.index(RIDER_RIDES, member_id).items]
 
     def drives_of(self, member_id: str) -> list[Ride]:
         return [self.ride(r) for r in self.driver(member_id).rides]
-
-    def _get_or_none(self, aggregate_id: UUID) -> Any:
-        try:
-            return self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None

@@ -3,7 +3,7 @@
 Aggregates:
     Driver      a member who drives, their vehicle and duty status
     Ride        one requested trip, from request to completion or cancellation
-    DriverIndex the drivers of a city (for dispatch), RiderRides a member's rides (for history)
+    and indexes (kernel.indexes.Index) of a city's drivers, its waiting rides, a rider's rides
 """
 
 from __future__ import annotations
@@ -377,61 +377,11 @@ class Ride(Aggregate):
         self.cancelled_by = by
 
 
-class DriverIndex(Aggregate):
-    """The drivers registered in a city, so dispatch can find them."""
-
-    @staticmethod
-    def create_id(city: str) -> UUID:
-        return stable_uuid("driver-index", city)
-
-    @event("Started")
-    def __init__(self, city: str) -> None:
-        self.city = city
-        self.drivers: list[UUID] = []
-
-    @event("DriverAdded")
-    def add(self, driver_id: UUID) -> None:
-        self.drivers.append(driver_id)
-
-
-class RiderRides(Aggregate):
-    """The rides a member requested (or had requested for them), newest last."""
-
-    @staticmethod
-    def create_id(member_id: str) -> UUID:
-        return stable_uuid("rider-rides", member_id)
-
-    @event("Started")
-    def __init__(self, member_id: str) -> None:
-        self.member_id = member_id
-        self.rides: list[UUID] = []
-
-    @event("RideAdded")
-    def add(self, ride_id: UUID) -> None:
-        self.rides.append(ride_id)
-
-
-class WaitingRides(Aggregate):
-    """Rides of a city waiting for a driver, oldest first (dispatch retries them)."""
-
-    @staticmethod
-    def create_id(city: str) -> UUID:
-        return stable_uuid("waiting-rides", city)
-
-    @event("Started")
-    def __init__(self, city: str) -> None:
-        self.city = city
-        self.rides: list[UUID] = []
-
-    @event("Added")
-    def add(self, ride_id: UUID) -> None:
-        if ride_id not in self.rides:
-            self.rides.append(ride_id)
-
-    @event("Removed")
-    def remove(self, ride_id: UUID) -> None:
-        if ride_id in self.rides:
-            self.rides.remove(ride_id)
+# Index kinds (kernel.indexes.Index): the drivers of a city, a member's rides as a rider, and a
+# city's rides waiting for a driver (oldest first; dispatch retries them).
+DRIVERS = "rides.drivers"
+RIDER_RIDES = "rides.rider-rides"
+WAITING = "rides.waiting"
 
 
 def new_ride_id() -> UUID:
