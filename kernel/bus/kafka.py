@@ -74,6 +74,8 @@ class KafkaBus:
             "client_id": client_id,
             "metadata_max_age_ms": metadata_max_age_ms,
             "reconnect_backoff_max_ms": 1000,
+            # Clients bootstrap in their constructors: fail within this bound, not 30 s.
+            "bootstrap_timeout_ms": request_timeout_ms,
         }
         self._session_timeout_ms = session_timeout_ms
         self._heartbeat_interval_ms = heartbeat_interval_ms
@@ -253,8 +255,14 @@ class KafkaSubscriber:
     def __init__(self, bus: KafkaBus, group: str) -> None:
         self._bus = bus
         self.group = group
-        self._consumer = _Lazy(lambda: bus._new_consumer(group), close=_close_consumer)
+        self._consumer = _Lazy(self._new_consumer, close=_close_consumer)
         self._topics: list[str] = []
+
+    def _new_consumer(self) -> Any:
+        consumer = self._bus._new_consumer(self.group)
+        if self._topics:  # a consumer made again (or late, after a failed subscribe) rejoins
+            consumer.subscribe(topics=self._topics)
+        return consumer
 
     def subscribe(self, topics: Sequence[str]) -> None:
         self._topics = list(topics)
@@ -368,4 +376,7 @@ def _close_consumer(consumer: Any) -> None:
 
 
 def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    name, text = type(exc).__name__, str(exc)
+    if not text:
+        return name
+    return text if text.startswith(name) else f"{name}: {text}"
