@@ -282,6 +282,8 @@ def _greedy(
     rest: int,
     shifts: tuple[Shift, ...],
     target: Mapping[int, int],
+    *,
+    fair: bool = True,
 ) -> set[tuple[int, int]]:
     """A legal first solution to hint the first stage: seats in start order, each to the eligible
     worker furthest from their desired hours who has no clash, rest or cap problem."""
@@ -296,6 +298,8 @@ def _greedy(
     for si in sorted(by_shift, key=lambda i: (start[i], i)):
         seats = shifts[si].demand
         ranked = sorted(by_shift[si], key=lambda wi: (got[wi] - target.get(wi, 0), wi))
+        if not fair:
+            ranked = sorted(by_shift[si])
         for wi in ranked:
             if seats == 0:
                 break
@@ -410,8 +414,8 @@ def solve_roster(
         model.add(want * sf >= PERMILLE * want - PERMILLE * minutes_of[wi])
         shortfall.append(sf)
     fairness: cp_model.LinearExprT = 0
+    worst = model.new_int_var(0, PERMILLE, "max_shortfall")
     if shortfall:
-        worst = model.new_int_var(0, PERMILLE, "max_shortfall")
         model.add_max_equality(worst, shortfall)
         fairness = (len(shortfall) * PERMILLE + 1) * worst + sum(shortfall)
     cost = {
@@ -435,7 +439,9 @@ def solve_roster(
         if a.worker_id in w_index and a.shift_id in s_index
     }
     if not chosen:
-        chosen = _greedy(eligible, start, end, dur, week, cap, rest, shifts, target)
+        # Two legal first solutions; the hint is the one that fills more seats.
+        args = (eligible, start, end, dur, week, cap, rest, shifts, target)
+        chosen = max(_greedy(*args), _greedy(*args, fair=False), key=len)
     have_solution = False
     stages: list[tuple[str, SolveStatus]] = []
     share = {0: 0.5, 1: 0.6, 2: 1.0}
@@ -449,7 +455,22 @@ def solve_roster(
         if chosen:
             for key, v in x.items():
                 model.add_hint(v, key in chosen)
+            # Complete the hint (auxiliary variables too), so a later stage starts from a full
+            # solution instead of having to repair one.
+            got_min: Counter[int] = Counter()
+            for wi, si in chosen:
+                got_min[wi] += dur[si]
+            hinted = [
+                math.ceil(max(0, PERMILLE * (want - got_min[wi])) / want)
+                for wi, want in target.items()
+            ]
+            for sf, value in zip(shortfall, hinted, strict=True):
+                model.add_hint(sf, value)
+            model.add_hint(worst, max(hinted, default=0))
         solver = make_solver(limit, seed, num_workers)
+        # Large rosters (10^5 pairs) spend most of a short limit in presolve loops that gain
+        # little here; one pass leaves the time to search from the hint.
+        solver.parameters.max_presolve_iterations = 1
         code = solver.solve(model)
         status = status_of(code, model)
         stages.append((name, status))
