@@ -113,11 +113,15 @@ class Runtime:
         for name in self.workers:
             spec, app = SERVICES[name], self.apps[name]
             if spec.to_integration is not None:
+                topic = self.settings.topic(name)
                 relay = Relay(
                     app,
                     self.bus.publisher(),
-                    topic=self.settings.topic(name),
+                    topic=topic,
                     to_integration=spec.to_integration,
+                    ensure_topic=lambda t=topic: self.bus.ensure_topics(  # type: ignore[misc]
+                        [t], self.settings.topic_partitions
+                    ),
                 )
                 self.relays.append(relay)
                 self._spawn(f"relay-{name}", lambda r=relay: r.run(self._stop, idle_wait_s=idle))

@@ -50,6 +50,7 @@ class Relay:
         to_integration: ToIntegration,
         batch_size: int = 200,
         check_broker_every_s: float = 2.0,
+        ensure_topic: Callable[[], None] | None = None,
     ) -> None:
         self.app = app
         self.publisher = publisher
@@ -57,6 +58,9 @@ class Relay:
         self.to_integration = to_integration
         self.batch_size = min(batch_size, app.notification_log.section_size)
         self.check_broker_every_s = check_broker_every_s
+        # Recreates the topic when the broker lost it: with auto-creation off (as it should be
+        # in production) publishing to a missing topic fails until someone creates it.
+        self.ensure_topic = ensure_topic
         self._position_name = f"relay:{topic}"
         self._count_name = f"relay:{topic}:published"
         self.position = app.recorder.max_tracking_id(self._position_name) or 0
@@ -127,9 +131,11 @@ class Relay:
         if now - self._last_check < self.check_broker_every_s:
             return
         self._last_check = now
-        if self.published == 0:
-            return
-        held = sum(self.publisher.end_offsets(self.topic).values())
+        end_offsets = self.publisher.end_offsets(self.topic)
+        if not end_offsets and self.ensure_topic is not None:
+            log.warning("relay %s: the topic is missing; creating it", self.topic)
+            self.ensure_topic()
+        held = sum(end_offsets.values())
         if held < self.published:
             log.warning(
                 "relay %s: broker holds %d messages but %d were published; republishing from the "

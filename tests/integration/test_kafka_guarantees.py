@@ -62,6 +62,7 @@ class Slice:
             topic=self.topic,
             to_integration=published.to_integration,
             check_broker_every_s=0.5,
+            ensure_topic=lambda: self.bus.ensure_topics([self.topic], settings.topic_partitions),
         )
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
