@@ -19,6 +19,7 @@ from contributions.domain import (
 )
 from contributions.inbound import RideCompleted
 from kernel.eventstore import FederationApplication
+from kernel.indexes import Index
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -37,6 +38,11 @@ CONTRIBUTIONS_RECOGNISED = "contributions:recognised"
 
 class Contributions(FederationApplication):
     service = "contributions"
+    snapshotting_intervals = {  # noqa: RUF012 (the library declares it)
+        Index: 100,
+        TrialBalance: 100,
+        MemberAccount: 100,
+    }
 
     @singledispatchmethod
     def react(self, event: Any, processing: ProcessingEvent[UUID]) -> None:
