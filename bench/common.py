@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 from datetime import UTC, datetime
@@ -13,7 +14,23 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-SHARED_BENCHMARKS = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
+
+
+def _find_shared_benchmarks() -> Path:
+    """The public benchmark instances: $MUNI_BENCHMARKS_DIR, else `shared/benchmarks` beside
+    the checkout, else /work/shared/benchmarks (where this workplace keeps them)."""
+    candidates = [
+        os.environ.get("MUNI_BENCHMARKS_DIR"),
+        Path(__file__).resolve().parents[2] / "shared" / "benchmarks",
+        "/work/shared/benchmarks",
+    ]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
+
+
+SHARED_BENCHMARKS = _find_shared_benchmarks()
 
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

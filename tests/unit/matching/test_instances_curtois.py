@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
+from bench.common import SHARED_BENCHMARKS
 from matching.instances.curtois import parse_curtois, read_curtois
 from matching.status import InvalidProblem
+from tests.support.benchmarks import benchmark_files_required
 
-FOLDER = (
-    Path(__file__).resolve().parents[4]
-    / "shared"
-    / "benchmarks"
-    / "shift-scheduling"
-    / "curtois-qu"
-)
-pytestmark = pytest.mark.skipif(not FOLDER.is_dir(), reason="shared benchmark files not present")
+FOLDER = SHARED_BENCHMARKS / "shift-scheduling" / "curtois-qu"
+pytestmark = benchmark_files_required(FOLDER)
 
 
 @pytest.mark.parametrize(

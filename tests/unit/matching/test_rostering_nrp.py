@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
-import pytest
-
+from bench.common import SHARED_BENCHMARKS
 from matching.instances.curtois import read_curtois
 from matching.roster_check import check_nrp
 from matching.rostering.nrp import solve_nrp
 from matching.status import SolveStatus
+from tests.support.benchmarks import benchmark_files_required
 
-FOLDER = (
-    Path(__file__).resolve().parents[4]
-    / "shared"
-    / "benchmarks"
-    / "shift-scheduling"
-    / "curtois-qu"
-)
-pytestmark = pytest.mark.skipif(not FOLDER.is_dir(), reason="shared benchmark files not present")
+FOLDER = SHARED_BENCHMARKS / "shift-scheduling" / "curtois-qu"
+pytestmark = benchmark_files_required(FOLDER)
 
 
 def test_instance1_solver_objective_equals_checker_penalty() -> None:
