@@ -165,7 +165,13 @@ class KafkaBus:
                 return []
             return sorted(p["partition_index"] for p in info["partitions"])
 
-        return self._admin.call(describe, f"describe topic {topic!r}", reset_on_error=True)
+        what = f"describe topic {topic!r}"
+        try:
+            return self._admin.call(describe, what, reset_on_error=True)
+        except BusError:
+            # A read: after a broker restart the old admin connection fails once (stale node);
+            # the call reset it, so one more try on a fresh client settles it.
+            return self._admin.call(describe, what, reset_on_error=True)
 
     def _forget(self, client: KafkaPublisher | KafkaSubscriber) -> None:
         with self._lock:
