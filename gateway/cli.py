@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     fork.add_argument("--name", default=None)
     fork.add_argument("--currency", default=None)
     fork.add_argument("--timezone", default=None)
+    fork.add_argument("--cities-dir", type=Path, default=None, help="default: cities/")
 
     protocol = sub.add_parser("protocol", help="export or check the published contract")
     protocol.add_argument("action", choices=["export", "check"])
@@ -185,7 +186,8 @@ def _fork(args: argparse.Namespace, settings: Settings) -> int:
     except InvalidId as exc:
         print(f"muni fork: {exc}", file=sys.stderr)
         return 2
-    target = CITIES_DIR / f"{new_id}.toml"
+    cities_dir = args.cities_dir or CITIES_DIR
+    target = cities_dir / f"{new_id}.toml"
     if target.exists():
         print(f"muni fork: {target} already exists", file=sys.stderr)
         return 2

@@ -4,7 +4,7 @@ Environment variables (all optional; defaults run everything embedded):
 
     MUNI_CITY            city config to load from cities/ (default "demo")
     MUNI_PERSISTENCE     sqlite (default) | postgres | popo (in memory, tests only)
-    MUNI_DATA_DIR        folder for SQLite stores (default ./data)
+    MUNI_DATA_DIR        folder for SQLite stores (default: data/ in the checkout)
     MUNI_POSTGRES_DSN    postgresql://user:password@host:port/dbname (persistence=postgres)
     MUNI_SCHEMA_PREFIX   prefix for each service's PostgreSQL schema (default "muni")
     MUNI_BUS             embedded (default) | kafka
@@ -31,7 +31,8 @@ Persistence = Literal["sqlite", "postgres", "popo"]
 BusKind = Literal["embedded", "kafka"]
 
 DEV_JWT_SECRET = "muni-dev-secret-change-me-in-production-0123456789"  # noqa: S105 (dev default)
-DEFAULT_DATA_DIR = Path.cwd() / "data"
+# The data folder of the checkout (`make up` keeps its SQLite stores there across restarts).
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
 class SettingsError(ValueError):

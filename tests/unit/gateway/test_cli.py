@@ -1,0 +1,62 @@
+"""The `muni` commands that do not serve: token, fork, protocol check."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from gateway.cli import main
+from kernel.auth import verify
+from kernel.cities import load_city
+from kernel.config import Settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+MEMBER = "demo:0b9e7c1e-3f7a-4a52-9d4f-2f8a1c3e5b6d"
+
+
+def test_token_mints_a_verifiable_token_with_the_roles_asked_for(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MUNI_JWT_SECRET", raising=False)
+    assert main(["token", "--member", MEMBER, "--roles", "member,board"]) == 0
+    identity = verify(capsys.readouterr().out.strip(), Settings().jwt_secret)
+    assert (identity.member_id, identity.city) == (MEMBER, "demo")
+    assert identity.roles == {"member", "board"}
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["--member", "nobody"], "must look like '<city>:<uuid>'"),
+        (["--member", MEMBER, "--roles", "member,emperor"], "unknown roles ['emperor']"),
+    ],
+)
+def test_token_refuses_bad_input_naming_it(
+    args: list[str], complaint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["token", *args]) == 2
+    assert complaint in capsys.readouterr().err
+
+
+def test_fork_writes_a_city_that_loads(tmp_path: Path) -> None:
+    code = main(["fork", "ghent", "--name", "Ghent Co-op", "--cities-dir", str(tmp_path)])
+    assert code == 0
+    city = load_city("ghent", cities_dir=tmp_path)
+    assert (city.id, city.name, city.currency) == ("ghent", "Ghent Co-op", "EUR")
+    assert city.rides == load_city("demo").rides  # the policies are the template's
+
+
+def test_fork_refuses_an_existing_city_or_a_bad_id(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "ghent.toml").write_text("taken")
+    assert main(["fork", "Not A City", "--cities-dir", str(tmp_path)]) == 2
+    assert main(["fork", "ghent", "--cities-dir", str(tmp_path)]) == 2
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_protocol_check_passes_on_this_checkout() -> None:
+    assert main(["protocol", "check"]) == 0
