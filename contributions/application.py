@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from functools import singledispatchmethod
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,7 @@ SPLIT_ACCOUNTS = {
 }
 FARES_COLLECTED = "rides:fares-collected"
 CONTRIBUTIONS_RECOGNISED = "contributions:recognised"
+log = logging.getLogger(__name__)
 
 
 class Contributions(FederationApplication):
@@ -92,6 +94,11 @@ class Contributions(FederationApplication):
         at: datetime,
         postings: Sequence[Posting],
     ) -> None:
+        if JournalEntry.create_id(source, purpose) in self.repository:
+            # Already posted (the same fact reached us under another position, e.g. from a
+            # restored source store): entries are idempotent by what they record.
+            log.info("journal entry %s/%s already posted; skipping", source, purpose)
+            return
         entry = JournalEntry.post(
             source=source, purpose=purpose, memo=memo, at=at, postings=postings
         )

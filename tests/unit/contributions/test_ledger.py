@@ -203,3 +203,15 @@ def test_a_balanced_entry_records_its_postings() -> None:
     assert entry.typed_postings() == postings
     events = entry.collect_events()
     assert [type(e).__name__ for e in events] == ["Posted"]
+
+
+def test_the_same_ride_under_another_source_position_is_posted_once() -> None:
+    """A restored source store can renumber its notifications: the fact, not the position,
+    decides whether an entry exists."""
+    app = new_app()
+    ride = completed(new_member_id("demo"), 1234, Decimal("15"))  # type: ignore[arg-type]
+    app.process_event(ride, tracking(ride, 7))
+    app.process_event(ride, tracking(ride, 70))
+    balance = app.trial_balance()
+    assert balance is not None
+    assert len(balance.entries) == 2  # one fare split and one hours entry, not two of each
