@@ -90,3 +90,9 @@ def test_health_says_ok(client: TestClient) -> None:
     assert body["status"] == "ok"
     assert (body["city"], body["persistence"], body["bus"]) == ("demo", "popo", "embedded")
     assert set(body["workers"]) == {"members", "rides", "contributions"}
+
+
+def test_query_mistakes_are_explained_not_masked(client: TestClient) -> None:
+    # Unexpected exceptions are masked (gateway/schema.py); a client's own mistakes are not.
+    unknown_field = client.post("/graphql", json={"query": "{ nope }"}).json()
+    assert unknown_field["errors"][0]["message"] == "Cannot query field 'nope' on type 'Query'."
