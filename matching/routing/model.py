@@ -38,6 +38,10 @@ class ModelOptions:
     span_weight: float = 0.0  # cost per time unit of route duration, discourages idle waiting
     # Requests that may never be dropped even when drop_penalty is set (promised rides).
     mandatory: frozenset[str] = frozenset()
+    # Polishing phase for fleets with fixed costs: at most this many vehicles, fixed costs left
+    # out of the objective (see solver._polish_distance for why).
+    max_vehicles: int | None = None
+    ignore_fixed_costs: bool = False
 
 
 @dataclass
@@ -172,7 +176,8 @@ def build_model(problem: RoutingProblem, options: ModelOptions) -> BuiltModel:
             time.CumulVar(index).SetRange(_up(node.earliest), hi)
         if vehicle.max_duration is not None:
             time.SetSpanUpperBoundForVehicle(_down(vehicle.max_duration), v)
-        routing.SetFixedCostOfVehicle(round(vehicle.fixed_cost * COST_SCALE), v)
+        if not options.ignore_fixed_costs:
+            routing.SetFixedCostOfVehicle(round(vehicle.fixed_cost * COST_SCALE), v)
 
     # Dropping: with no drop penalty a request must be served, but the model still gets a
     # disjunction with a penalty larger than any plan's cost. That lets the search start from a
@@ -204,6 +209,9 @@ def build_model(problem: RoutingProblem, options: ModelOptions) -> BuiltModel:
             # ... and stated in the CP model, so the final schedule is guaranteed to respect it.
             slack = solver.IntConst(horizon) * (1 - routing.ActiveVar(p))
             solver.Add(time.CumulVar(d) - time.CumulVar(p) <= limit + slack)
+
+    if options.max_vehicles is not None:
+        routing.SetMaximumNumberOfActiveVehicles(options.max_vehicles)
 
     # ---- objective ----
     routing.SetArcCostEvaluatorOfAllVehicles(cost_idx)
