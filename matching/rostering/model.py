@@ -9,10 +9,13 @@ of the next; a worker's minutes in one ISO week (Monday to Sunday, in `Rules.tim
 counted whole in the week it starts) stay within the weekly cap; a shift's hard `min_staff` is met.
 
 Soft goals, strictly lexicographic (each solved to the end, or to its share of the time, then
-frozen as a bound for the next):
+frozen as a bound for the next; on large rosters each stage is a short CP-SAT solve of the whole
+model followed by a large-neighbourhood search, see `_lns`):
 1. coverage: the fewest unfilled seats (`demand` minus workers assigned, summed over shifts);
 2. fairness among workers who want hours: the smallest maximum shortfall from desired hours, in
-   per mille of the hours wanted (then, to break ties, the smallest sum of shortfalls);
+   per mille of the hours wanted, then the smallest sum of shortfalls plus excesses (hours
+   beyond the wish, also per mille), so nobody is loaded far past their wish while others are
+   short;
 3. travel and preferences: travel cost minus preference scores of the chosen pairs.
 
 Desired hours are weekly; over a horizon touching k ISO weeks a worker wants k times that, capped
@@ -23,6 +26,7 @@ does not pin the maximum shortfall at 100 %).
 from __future__ import annotations
 
 import math
+import random
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -37,7 +41,7 @@ from matching.rostering._cpsat import found_solution, make_solver, rest_cliques,
 from matching.status import InvalidProblem, SolveStatus
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from ortools.sat.python.cp_model import IntVar
 
@@ -315,6 +319,78 @@ def _greedy(
     return chosen
 
 
+FULL_SHARE = 0.3  # of a stage's time for CP-SAT on the whole model when the roster is large
+LNS_MIN_PAIRS = 5_000  # below this CP-SAT gets each whole stage (small rosters solve exactly)
+LNS_STEP_S = 2.0
+FOCUS = 8  # workers at each end of the fill ratio freed first in every LNS step
+
+
+def _lns(
+    model: cp_model.CpModel,
+    x: Mapping[tuple[int, int], IntVar],
+    chosen: set[tuple[int, int]],
+    value: int,
+    deadline: float,
+    seed: int,
+    num_workers: int,
+    focus: Callable[[set[tuple[int, int]]], list[int]],
+) -> tuple[set[tuple[int, int]], int]:
+    """Improve `chosen` for the model's current objective by re-solving parts of it.
+
+    Why: on a city week (10^5 pairs, two workers) CP-SAT's own search made no progress from
+    the greedy hint in 10 s per stage; its generic neighbourhoods are too large or too random.
+    Each step here frees every pair of either a random day's shifts or a random set of workers
+    (the moves that fill a seat or shift hours between two workers), fixes all other pairs to
+    the current roster and solves that sub-model for a second or two from the current roster.
+    A step never makes the roster worse (the current roster is a solution of every sub-model).
+    `focus` names workers to free first (the worst shortfalls and excesses): a random set
+    would rarely contain the one worker the fairness objective is stuck on.
+    """
+    rng = random.Random(seed)  # noqa: S311 - search diversification, not security
+    keys = list(x)
+    lit_index = [x[key].index for key in keys]
+    by_worker: dict[int, list[int]] = defaultdict(list)
+    for i, (wi, _) in enumerate(keys):
+        by_worker[wi].append(i)
+    workers = sorted(by_worker)
+    step = 0
+    n_free = 0.0  # adaptive: share of the pairs freed
+    while True:
+        left = deadline - time.perf_counter()
+        if left < 0.5:  # cloning and loading the sub-model takes a few tenths of a second
+            break
+        step += 1
+        free: set[int] = set()
+        target = max(2_000, int(len(keys) * (0.08 + n_free)))
+        first = focus(chosen)
+        for wi in [*first, *rng.sample(workers, len(workers))]:
+            if len(free) >= target:
+                break
+            free.update(by_worker[wi])
+        sub = model.clone()
+        sub.clear_hints()  # type: ignore[no-untyped-call]
+        proto = sub.proto
+        for i, key in enumerate(keys):
+            on = key in chosen
+            if i in free:
+                sub.add_hint(x[key], on)
+            else:
+                dom = proto.variables[lit_index[i]].domain
+                dom[0] = dom[1] = 1 if on else 0
+        solver = make_solver(min(LNS_STEP_S, left), seed + step, num_workers)
+        solver.parameters.max_presolve_iterations = 1
+        solver.parameters.cp_model_probing_level = 0
+        solver.parameters.symmetry_level = 0
+        code = solver.solve(sub)
+        if found_solution(code) and round(solver.objective_value) <= value:
+            value = round(solver.objective_value)
+            chosen = {keys[i] for i in free if solver.boolean_value(x[keys[i]])} | {
+                key for i, key in enumerate(keys) if i not in free and key in chosen
+            }
+        n_free = min(n_free + 0.02, 0.3) if code == cp_model.OPTIMAL else max(n_free - 0.02, 0.0)
+    return chosen, value
+
+
 def solve_roster(
     problem: RosterProblem,
     *,
@@ -325,7 +401,9 @@ def solve_roster(
 ) -> RosterResult:
     """Roster `problem` (see the module doc for rules and objective order)."""
     clock = time.perf_counter()
-    deadline = clock + time_limit_s
+    # Leave a little of the limit for reading the answer back (a few tenths of a second at 10^5
+    # pairs), so the whole call stays within `time_limit_s`.
+    deadline = clock + time_limit_s - min(0.5, 0.02 * time_limit_s)
     validate(problem)
     rules = problem.rules
 
@@ -379,55 +457,79 @@ def solve_roster(
             target[wi] = want
 
     # --- model and variables ----------------------------------------------------------------
+    # Built with unnamed variables and LinearExpr.sum / weighted_sum: at 10^5 pairs the named
+    # variables and Python `sum` chains were most of the ~4 s spent before CP-SAT started.
     model = cp_model.CpModel()
     x: dict[tuple[int, int], IntVar] = {}
+    staff: list[list[IntVar]] = [[] for _ in shifts]
     for wi, sis in eligible.items():
         for si in sis:
-            x[(wi, si)] = model.new_bool_var(f"x_{workers[wi].id}_{shifts[si].id}")
-    staff: list[list[IntVar]] = [[] for _ in shifts]
-    for (_, si), v in x.items():
-        staff[si].append(v)
+            v = model.new_bool_var("")
+            x[(wi, si)] = v
+            staff[si].append(v)
+    LinearExpr = cp_model.LinearExpr
 
     # --- constraints ------------------------------------------------------------------------
     for si, s in enumerate(shifts):
-        if staff[si]:
-            model.add(sum(staff[si]) <= s.demand)
+        if len(staff[si]) > s.demand:
+            if s.demand == 1:
+                model.add_at_most_one(staff[si])
+            else:
+                model.add(LinearExpr.sum(staff[si]) <= s.demand)
         if s.min_staff:
-            model.add(sum(staff[si]) >= s.min_staff)
+            model.add(LinearExpr.sum(staff[si]) >= s.min_staff)
     minutes_of: dict[int, cp_model.LinearExprT] = {}
     for wi, sis in eligible.items():
+        lits = [x[(wi, si)] for si in sis]
         for clique in rest_cliques([(start[si], end[si]) for si in sis], rest):
-            model.add_at_most_one(x[(wi, sis[i])] for i in clique)
+            model.add_at_most_one(lits[i] for i in clique)
         by_week: dict[tuple[int, int], list[int]] = defaultdict(list)
-        for si in sis:
-            by_week[week[si]].append(si)
+        for i, si in enumerate(sis):
+            by_week[week[si]].append(i)
         for group in by_week.values():
-            if sum(dur[si] for si in group) > cap[wi]:
-                model.add(sum(dur[si] * x[(wi, si)] for si in group) <= cap[wi])
-        minutes_of[wi] = sum(dur[si] * x[(wi, si)] for si in sis)
+            if sum(dur[sis[i]] for i in group) > cap[wi]:
+                model.add(
+                    LinearExpr.weighted_sum([lits[i] for i in group], [dur[sis[i]] for i in group])
+                    <= cap[wi]
+                )
+        minutes_of[wi] = LinearExpr.weighted_sum(lits, [dur[si] for si in sis])
 
     # --- objectives (one per lexicographic tier) --------------------------------------------
-    unfilled = sum(s.demand for s in shifts) - sum(x.values())
+    unfilled = sum(s.demand for s in shifts) - LinearExpr.sum(list(x.values()))
+    # Fairness among workers who want hours: the worst shortfall first, then the sum of
+    # shortfalls plus the sum of excesses (hours beyond the wish), all in per mille of the wish.
+    # The excess term is what stops one worker getting three times their hours while another
+    # is short: moving a seat from the first to the second lowers both sums.
     shortfall: list[IntVar] = []
+    excess: list[IntVar] = []
     for wi, want in target.items():
-        sf = model.new_int_var(0, PERMILLE, f"shortfall_{workers[wi].id}")
+        sf = model.new_int_var(0, PERMILLE, "")
         model.add(want * sf >= PERMILLE * want - PERMILLE * minutes_of[wi])
         shortfall.append(sf)
+        top = max(0, PERMILLE * (sum(dur[si] for si in eligible[wi]) - want) // want + 1)
+        ex = model.new_int_var(0, top, "")
+        model.add(want * ex >= PERMILLE * minutes_of[wi] - PERMILLE * want)
+        excess.append(ex)
     fairness: cp_model.LinearExprT = 0
     worst = model.new_int_var(0, PERMILLE, "max_shortfall")
     if shortfall:
         model.add_max_equality(worst, shortfall)
-        fairness = (len(shortfall) * PERMILLE + 1) * worst + sum(shortfall)
+        fairness = (
+            (len(shortfall) * PERMILLE + 1) * worst
+            + LinearExpr.sum(shortfall)
+            + LinearExpr.sum(excess)
+        )
     cost = {
         (wi, si): travel_cost(workers[wi], shifts[si])
         - workers[wi].preferences.get(shifts[si].id, 0)
         for (wi, si) in x
     }
-    tier3 = sum(c * x[k] for k, c in cost.items() if c)
+    paid = [(k, c) for k, c in cost.items() if c]
+    tier3 = LinearExpr.weighted_sum([x[k] for k, _ in paid], [c for _, c in paid])
     tiers: list[tuple[str, cp_model.LinearExprT]] = [("coverage", unfilled)]
     if shortfall:
         tiers.append(("fairness", fairness))
-    if any(cost.values()):
+    if paid:
         tiers.append(("travel_preferences", tier3))
 
     # --- solve: one tier at a time, each frozen as a bound for the next ---------------------
@@ -442,6 +544,15 @@ def solve_roster(
         # Two legal first solutions; the hint is the one that fills more seats.
         args = (eligible, start, end, dur, week, cap, rest, shifts, target)
         chosen = max(_greedy(*args), _greedy(*args, fair=False), key=len)
+
+    def focus(now: set[tuple[int, int]]) -> list[int]:
+        """The wanting workers furthest below and furthest above their wish, worst first."""
+        got: Counter[int] = Counter()
+        for wi, si in now:
+            got[wi] += dur[si]
+        gap = sorted(target, key=lambda wi: (got[wi] - target[wi]) / target[wi])
+        return gap[:FOCUS] + gap[::-1][:FOCUS]
+
     have_solution = False
     stages: list[tuple[str, SolveStatus]] = []
     share = {0: 0.5, 1: 0.6, 2: 1.0}
@@ -466,11 +577,28 @@ def solve_roster(
             ]
             for sf, value in zip(shortfall, hinted, strict=True):
                 model.add_hint(sf, value)
+            over = [
+                math.ceil(max(0, PERMILLE * (got_min[wi] - want)) / want)
+                for wi, want in target.items()
+            ]
+            for ex, value in zip(excess, over, strict=True):
+                model.add_hint(ex, value)
             model.add_hint(worst, max(hinted, default=0))
-        solver = make_solver(limit, seed, num_workers)
-        # Large rosters (10^5 pairs) spend most of a short limit in presolve loops that gain
-        # little here; one pass leaves the time to search from the hint.
+        solver = make_solver(
+            limit * FULL_SHARE if len(x) > LNS_MIN_PAIRS else limit, seed, num_workers
+        )
+        # Large rosters (10^5 pairs) spend most of a short limit before the search: at 110k
+        # pairs (city week) probing took 4 s and two symmetry detections 2 s of each stage,
+        # and neither helps a search that starts from a complete hint. One presolve pass,
+        # no probing, no symmetry: the search starts about 6 s earlier in every stage.
         solver.parameters.max_presolve_iterations = 1
+        solver.parameters.cp_model_probing_level = 0
+        solver.parameters.symmetry_level = 0
+        if k > 0:
+            # Later stages: the model is the same but for one bound and the objective, and
+            # presolve found nothing to simplify in the first; presolving it again cost 5-7 s
+            # (dominated-constraint detection on the fairness rows).
+            solver.parameters.cp_model_presolve = False
         code = solver.solve(model)
         status = status_of(code, model)
         stages.append((name, status))
@@ -489,8 +617,12 @@ def solve_roster(
             break
         have_solution = True
         chosen = {key for key, v in x.items() if solver.boolean_value(v)}
+        value = round(solver.objective_value)
+        stage_end = min(time.perf_counter() + limit * (1 - FULL_SHARE), deadline)
+        if code != cp_model.OPTIMAL and len(x) > LNS_MIN_PAIRS:
+            chosen, value = _lns(model, x, chosen, value, stage_end, seed + k, num_workers, focus)
         if not isinstance(expr, int):
-            model.add(expr <= round(solver.objective_value))
+            model.add(expr <= value)
     if not have_solution or chosen is None:  # pragma: no cover - stage 0 returned above
         raise RuntimeError("rostering ended without a solution")
 
