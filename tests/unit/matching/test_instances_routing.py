@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+from bench.common import SHARED_BENCHMARKS
 from matching.instances import find_bks_csv, read_bks, read_cordeau, read_lilim
 from matching.instances.lilim import lexicographic_fixed_cost
+from tests.support.benchmarks import benchmark_files_required
 
-SHARED = Path(__file__).resolve().parents[4] / "shared" / "benchmarks"
+if TYPE_CHECKING:
+    from pathlib import Path
+
+SHARED = SHARED_BENCHMARKS
 DARP = SHARED / "darp" / "cordeau-2006"
 LILIM = SHARED / "pdptw" / "li-lim-100"
 
-pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="shared benchmarks not present")
+pytestmark = benchmark_files_required(SHARED_BENCHMARKS)
 
 
 def test_cordeau_a2_16() -> None:
