@@ -196,6 +196,9 @@ def _summary(
     wanting = [w for w in problem.workers if w.desired_weekly_hours > 0]
     hours = [report.minutes[w.id] / 60 for w in wanting]
     ratio = [report.minutes[w.id] / 60 / w.desired_weekly_hours for w in wanting]
+    # Hours beyond the wish, in per mille of it, summed over workers who asked for hours: the
+    # other side of fairness (one worker at 2.5x their wish while others are short).
+    excess = sum(max(0.0, 1000 * (r - 1)) for r in ratio)
     return {
         "hard_rules_ok": report.ok,
         "violations": len(report.violations),
@@ -210,6 +213,8 @@ def _summary(
         "wanting_with_zero_hours": sum(1 for h in hours if h == 0),
         "max_shortfall_permille": report.max_shortfall_permille,
         "total_shortfall_permille": report.total_shortfall_permille,
+        "total_excess_permille": round(excess),
+        "wanting_above_1_5x": sum(1 for r in ratio if r > 1.5),
         "travel_100m": report.travel,
         "seconds": seconds,
     }
@@ -254,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
         "fill ratio min-max",
         "wanting with 0 h",
         "max shortfall ‰",
+        "sum shortfall ‰",
+        "sum excess ‰",
         "travel (100 m)",
         "s",
     ]
@@ -267,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['fill_ratio_min']:.2f}-{r['fill_ratio_max']:.2f}",
             r["wanting_with_zero_hours"],
             r["max_shortfall_permille"],
+            r["total_shortfall_permille"],
+            r["total_excess_permille"],
             r["travel_100m"],
             r["seconds"],
         ]

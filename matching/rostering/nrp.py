@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 MINUTES_PER_DAY = 24 * 60
 LNS_FIRST_SHARE = 0.2  # of the limit for the full model before the LNS loop
 LNS_FIRST_MAX_S = 15.0
+LNS_START = {"employees": 4, "days": 7, "mixed": 6}  # first neighbourhood sizes
 LNS_STEP_S = 2.0  # limit of one LNS sub-solve; most finish (optimal) well before it
 
 
@@ -245,6 +246,13 @@ def solve_nrp(
     solver = make_solver(first_limit, seed, num_workers)
     configure(solver)
     code = solver.solve(model)
+    left = clock + time_limit_s - time.perf_counter()
+    if lns and not found_solution(code) and code != cp_model.INFEASIBLE and left > 0.1:
+        # No roster in the first phase (a hard instance): the LNS needs one, so the rest of
+        # the limit goes to the full model.
+        solver = make_solver(left, seed, num_workers)
+        configure(solver)
+        code = solver.solve(model)
     status = status_of(code, model)
 
     # --- interpret --------------------------------------------------------------------------
@@ -316,7 +324,11 @@ def _lns(
         by_day[d].append(i)
     # Three neighbourhoods, each with its own adaptive size: whole employees (repairs a person's
     # runs and totals), every employee over a window of days (repairs cover), and half of each.
-    size = {"employees": min(4, len(emps)), "days": min(7, n_days), "mixed": min(6, n_days)}
+    size = {
+        "employees": min(LNS_START["employees"], len(emps)),
+        "days": min(LNS_START["days"], n_days),
+        "mixed": min(LNS_START["mixed"], n_days),
+    }
     top = {"employees": len(emps), "days": n_days, "mixed": n_days}
     kinds = list(size)
     step = 0
@@ -336,6 +348,7 @@ def _lns(
             for d in range(a, min(a + k, n_days)):
                 free.update(by_day[d])
         sub = model.clone()
+        sub.clear_hints()  # type: ignore[no-untyped-call]  # the caller's hint, if any
         proto = sub.proto
         for i, key in enumerate(keys):
             sub.add_hint(x[key], values[key])

@@ -178,6 +178,26 @@ def test_fairness_before_travel() -> None:
     assert r.objective.max_shortfall_permille == 0
 
 
+def test_excess_hours_go_to_the_worker_who_wants_more() -> None:
+    # Four 8 h seats must be filled (coverage first) by a, wanting 8 h, and b, wanting 16 h.
+    # 1+3 and 2+2 both leave no shortfall; 2+2 puts a at twice their wish (excess 1000 per
+    # mille) against b's 500 for 1+3, so fairness picks 1+3, although a's preferences (tier 3)
+    # would rather have 2+2.
+    likes = MappingProxyType({"s0": 5, "s1": 5})
+    p = RosterProblem(
+        tuple(shift(f"s{d}", d, 8, 8) for d in range(4)),
+        (
+            Worker("a", desired_weekly_hours=8, preferences=likes),
+            Worker("b", desired_weekly_hours=16),
+        ),
+    )
+    r = solve(p)
+    assert r.objective is not None
+    assert r.objective.unfilled == 0
+    assert len(given_shifts(r, "a")) == 1
+    assert len(given_shifts(r, "b")) == 3
+
+
 def test_travel_then_preferences_break_ties() -> None:
     p = RosterProblem(
         (shift("s", 0, 8, 8),),

@@ -49,3 +49,23 @@ def test_unreachable_minimum_workload_is_infeasible() -> None:
     assert result.status is SolveStatus.INFEASIBLE
     assert result.penalty is None
     assert not result.roster
+
+
+def test_lns_roster_is_legal_and_priced_like_the_checker() -> None:
+    inst = read_curtois(FOLDER / "Instance3.ros")
+    result = solve_nrp(inst, time_limit_s=4, seed=0, num_workers=1)
+    assert result.status.has_solution
+    report = check_nrp(inst, result.roster)
+    assert report.ok, report.violations
+    assert result.penalty is not None
+    assert result.penalty.total == report.penalty
+    assert result.best_bound is not None
+    assert report.penalty >= result.best_bound
+    assert result.wall_time_s <= 5
+
+
+def test_without_lns_is_one_full_solve() -> None:
+    inst = read_curtois(FOLDER / "Instance1.ros")
+    result = solve_nrp(inst, time_limit_s=5, seed=0, num_workers=1, lns=False)
+    assert result.status.has_solution
+    assert check_nrp(inst, result.roster).ok
