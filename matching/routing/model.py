@@ -56,6 +56,9 @@ class BuiltModel:
     model_node: dict[int, int]  # problem node id -> model node
     request_of_node: dict[int, Request]
     droppable: bool  # the model has disjunctions (always true: see build_model)
+    # The penalty of leaving out one stop that must be served: an objective at or above it
+    # means some mandatory request is out of the plan.
+    must_serve_penalty: int = 0
 
 
 def horizon_of(problem: RoutingProblem) -> float:
@@ -223,7 +226,9 @@ def build_model(problem: RoutingProblem, options: ModelOptions) -> BuiltModel:
         routing.AddVariableMaximizedByFinalizer(time.CumulVar(routing.Start(v)))
         routing.AddVariableMinimizedByFinalizer(time.CumulVar(routing.End(v)))
 
-    return BuiltModel(problem, manager, routing, time, node_ids, model_node, request_of_node, True)
+    return BuiltModel(
+        problem, manager, routing, time, node_ids, model_node, request_of_node, True, big
+    )
 
 
 def routes_of(built: BuiltModel, assignment: pywrapcp.Assignment) -> list[list[int]]:

@@ -17,6 +17,8 @@ from matching.routing import (
     Vehicle,
     solve,
 )
+from matching.routing.model import ModelOptions
+from matching.routing.solver import SearchOptions, _Best, _eliminate_routes
 from tests.unit.matching._routing_helpers import line_problem
 
 LIMIT = 1.0  # seconds; every instance here is solved to optimality well within it
@@ -173,3 +175,51 @@ def test_same_seed_same_result() -> None:
     b = solve(problem, time_limit=10.0, seed=3, solution_limit=30)
     assert a.routes == b.routes
     assert a.cost == b.cost
+
+
+def _spread_plan(problem: RoutingProblem) -> _Best:
+    """A complete plan with every request on its own vehicle (what a weak first phase gives)."""
+    routes = [[r.pickup, r.dropoff] for r in problem.requests]
+    routes += [[] for _ in range(len(problem.vehicles) - len(routes))]
+    return _Best(0, 2 * len(problem.requests), routes, [], SolveStatus.FEASIBLE)
+
+
+def test_route_elimination_merges_routes_when_one_vehicle_can_serve_all() -> None:
+    problem = line_problem(
+        [("A", 1.0, 2.0), ("B", 3.0, 4.0), ("C", 5.0, 6.0)], vehicles=3, fixed_cost=100.0
+    )
+    best = _eliminate_routes(
+        problem,
+        ModelOptions(),
+        _spread_plan(problem),
+        time_limit=10.0,
+        seed=0,
+        search=SearchOptions(),
+        solution_limit=50,
+    )
+    assert best.served == 6
+    assert sum(1 for stops in best.routes if stops) == 1
+
+
+def test_route_elimination_keeps_the_plan_when_windows_need_every_vehicle() -> None:
+    # A and B must both be picked up around t = 40, 50 apart: one vehicle cannot do both.
+    problem = line_problem(
+        [("A", 10.0, 11.0), ("B", -40.0, -41.0)],
+        vehicles=2,
+        fixed_cost=100.0,
+        windows={10.0: (40.0, 42.0), -40.0: (40.0, 42.0)},
+    )
+    start = _spread_plan(problem)
+    best = _eliminate_routes(
+        problem,
+        ModelOptions(),
+        start,
+        time_limit=10.0,
+        seed=0,
+        search=SearchOptions(),
+        solution_limit=50,
+    )
+    assert best is start
+    result = _solve(problem)
+    assert result.vehicles_used == 2
+    assert not result.unserved
