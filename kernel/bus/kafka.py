@@ -64,11 +64,13 @@ class KafkaBus:
         publish_timeout_s: float = 30.0,
         metadata_max_age_ms: int = 5000,
         replication_factor: int = -1,
+        fetch_max_wait_ms: int = 50,
     ) -> None:
         """`replication_factor=-1` means the broker's default (`default.replication.factor`)."""
         if not bootstrap:
             raise BusError("Kafka bootstrap servers are empty (set MUNI_KAFKA_BOOTSTRAP)")
         self.bootstrap = bootstrap
+        self._fetch_max_wait_ms = fetch_max_wait_ms
         self._common: dict[str, Any] = {
             "bootstrap_servers": bootstrap.split(","),
             "client_id": client_id,
@@ -154,6 +156,10 @@ class KafkaBus:
             session_timeout_ms=self._session_timeout_ms,
             heartbeat_interval_ms=self._heartbeat_interval_ms,
             allow_auto_create_topics=False,
+            # How long the broker may hold an empty fetch. Apache Kafka answers as soon as data
+            # arrives; brokers that do not (Tansu 0.6) make this the delivery latency, so keep
+            # it short: an idle consumer then sends ~20 small fetches a second.
+            fetch_max_wait_ms=self._fetch_max_wait_ms,
         )
 
     def _describe_partitions(self, topic: str) -> list[int]:
