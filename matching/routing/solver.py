@@ -2,7 +2,9 @@
 
 The search: a pickup-and-delivery insertion heuristic for the first plan, then guided local
 search; the time limit is split into a few restarts whose order of first-solution heuristics
-follows the seed, and the best plan is kept. Every run is deterministic for a seed when it is
+follows the seed, and the best plan is kept. With vehicle fixed costs (fewer vehicles first) a
+short first phase is followed by route elimination under a fleet cap and one long distance
+polish with the fleet fixed. Every run is deterministic for a seed when it is
 stopped by `solution_limit` rather than by the clock.
 """
 
@@ -64,9 +66,6 @@ class SearchOptions:
     metaheuristic: int = LSM.GUIDED_LOCAL_SEARCH
     span_weight: float = 0.0
     use_ils: bool = False
-    # Restarts after the first continue from the best plan so far (guided local search begins
-    # again with fresh penalties and another lambda) instead of from a new insertion plan.
-    restart_from_best: bool = False
     # With vehicle fixed costs: share of the time spent on a first plan minimising vehicles +
     # distance, then at most `elimination_share` removing whole routes (see _eliminate_routes);
     # the rest polishes distance with the fleet capped (see _polish_distance).
@@ -220,8 +219,6 @@ def _solve_built(
         start = _time.perf_counter()
         assignment = None
         origin = initial if attempt == 0 else None
-        if attempt > 0 and search.restart_from_best and best is not None:
-            origin = best.routes
         if origin is not None:
             model_routes = [
                 [manager.NodeToIndex(built.model_node[i]) for i in stops] for stops in origin
@@ -493,7 +490,9 @@ def _polish_distance(
         build_model(problem, capped),
         time_limit=time_limit,
         seed=seed,
-        search=search,
+        # One continuous run from the plan: a restart from a fresh insertion plan throws away
+        # the plan the earlier phases paid for, and guided local search gains from long runs.
+        search=replace(search, max_restarts=1),
         solution_limit=solution_limit,
         initial=best.routes,
     )
