@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
@@ -106,7 +107,7 @@ def slice_(scale_settings: Settings) -> Iterator[Slice]:
     s.close()
 
 
-def drain(consumer: Consumer, until: callable, timeout_s: float = 30.0) -> None:  # type: ignore[valid-type]
+def drain(consumer: Consumer, until: Callable[[], bool], timeout_s: float = 30.0) -> None:
     eventually(lambda: consumer.run_once(1.0) >= 0 and until(), timeout_s=timeout_s)
 
 
