@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import AddValidationRules, MaskErrors, ParserCache, ValidationCache
+from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.tools import merge_types
 
 from contributions.api import ContributionsQuery
@@ -14,6 +15,14 @@ from services.rides.api import RidesMutation, RidesQuery
 
 Query = merge_types("Query", (MembersQuery, RidesQuery, ContributionsQuery))
 Mutation = merge_types("Mutation", (MembersMutation, RidesMutation))
+
+
+# A public API refuses pathological nesting. The rule class is made once: QueryDepthLimiter
+# makes a new class per request, which changes the ValidationCache key (schema, document,
+# rules) every time, so every request was validated afresh (bench/graphql_throughput.py:
+# 320 -> see bench/README.md req/s for a fare quote).
+MAX_QUERY_DEPTH = 12
+_DEPTH_RULE = create_validator(MAX_QUERY_DEPTH, should_ignore=None)
 
 
 def _unexpected(error: GraphQLError) -> bool:
@@ -31,9 +40,9 @@ def build_schema() -> strawberry.Schema:
         extensions=[
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
-            # A public API: refuse pathological nesting, and never show a client the text of an
-            # unexpected exception (expected problems are typed union members, not errors).
-            lambda: QueryDepthLimiter(max_depth=12),
+            lambda: AddValidationRules([_DEPTH_RULE]),
+            # Never show a client the text of an unexpected exception (expected problems are
+            # typed union members, not errors).
             lambda: MaskErrors(should_mask_error=_unexpected),
         ],
     )

@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 from starlette.testclient import TestClient
+from strawberry.extensions import ValidationCache
 
 from gateway.app import create_app
+from gateway.schema import MAX_QUERY_DEPTH
 from kernel.cities import load_city
 from kernel.geo import Point, great_circle_km
 from tests.e2e.conftest import DROPOFF, PICKUP, SETTINGS, past_clock
@@ -96,3 +98,31 @@ def test_query_mistakes_are_explained_not_masked(client: TestClient) -> None:
     # Unexpected exceptions are masked (gateway/schema.py); a client's own mistakes are not.
     unknown_field = client.post("/graphql", json={"query": "{ nope }"}).json()
     assert unknown_field["errors"][0]["message"] == "Cannot query field 'nope' on type 'Query'."
+
+
+def test_a_query_nested_beyond_the_depth_limit_is_refused(client: TestClient) -> None:
+    deep = (
+        "{ "
+        + " ".join(f"f{i} {{" for i in range(MAX_QUERY_DEPTH + 2))
+        + " x"
+        + " }" * (MAX_QUERY_DEPTH + 3)
+    )
+    errors = client.post("/graphql", json={"query": deep}).json()["errors"]
+    expected = f"'anonymous' exceeds maximum operation depth of {MAX_QUERY_DEPTH}"
+    assert expected in [e["message"] for e in errors]
+
+
+def test_a_repeated_query_is_validated_once(client: TestClient) -> None:
+    # Validation is most of a small query's cost; the depth rule must not defeat the cache
+    # (a rule class made per request changes the cache key every time).
+    cache = ValidationCache(maxsize=256).cached_validate_document
+    query = (
+        "{ quoteRide(pickup: {lat: 51.05, lon: 3.72}, dropoff: {lat: 51.04, lon: 3.74}) "
+        "{ __typename } }"
+    )
+    client.post("/graphql", json={"query": query})
+    before = cache.cache_info()
+    for _ in range(3):
+        assert "errors" not in client.post("/graphql", json={"query": query}).json()
+    after = cache.cache_info()
+    assert (after.hits - before.hits, after.misses - before.misses) == (3, 0)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import UTC, datetime
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
@@ -38,7 +37,7 @@ from tests.integration.conftest import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from kernel.config import Settings
     from tests.support.servers import TansuBroker

@@ -210,7 +210,7 @@ def test_the_same_ride_under_another_source_position_is_posted_once() -> None:
     decides whether an entry exists."""
     app = new_app()
     ride = completed(new_member_id("demo"), 1234, Decimal("15"))  # type: ignore[arg-type]
-    # integration events are pydantic models, not domain events: the consumer passes them the same way
+    # integration events are pydantic models, not domain events; the consumer passes them alike
     app.process_event(ride, tracking(ride, 7))  # type: ignore[arg-type]
     app.process_event(ride, tracking(ride, 70))  # type: ignore[arg-type]
     balance = app.trial_balance()
