@@ -156,6 +156,9 @@ class EmbeddedPublisher:
     def end_offsets(self, topic: str) -> dict[int, int]:
         return self._broker._end_offsets(topic)
 
+    def reset(self) -> None:
+        pass  # no session with the in-process broker
+
     def close(self) -> None:
         pass
 

@@ -11,7 +11,12 @@ The semantics are the port's (`kernel.bus.port`); the choices that give them:
 - Consumer: a member of a consumer group, auto-commit off (the caller commits what it applied),
   `auto_offset_reset="earliest"`: no committed offset, or one past the end of the partition (the
   broker lost data), means start from the earliest message. A short session timeout and
-  heartbeat make a group join take seconds rather than tens of seconds.
+  heartbeat make a group join take seconds rather than tens of seconds. After every
+  (re)assignment the positions are set from the group's committed offsets (the earliest where
+  there are none), and what that poll returned is dropped: kafka-python 3 keeps its in-memory
+  position for a partition it owned before and after a rebalance, and after a broker restarted
+  empty (or a topic re-created with another partition count) that position points into a
+  different log, so reading on from it would skip messages.
 - `end_offsets` reads fresh metadata (a missing topic is `{}` and is not created), then takes the
   high watermark from a fetch response. On Apache Kafka that equals ListOffsets(latest); some
   Kafka-protocol brokers (Tansu 0.6) answer ListOffsets with the base offset of the last record
@@ -31,6 +36,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka import TopicPartition as KafkaTopicPartition
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
 
@@ -120,7 +126,13 @@ class KafkaBus:
                     raise BusError(f"Kafka could not create topic {topic['name']!r}: {message}")
             admin.wait_for_topics(list(topics), timeout_ms=self._request_timeout_ms)
 
-        self._admin.call(create, f"create topics {list(topics)}", reset_on_error=True)
+        what = f"create topics {list(topics)}"
+        try:
+            self._admin.call(create, what, reset_on_error=True)
+        except BusError:
+            # After a broker restart the old admin connection fails once (stale node); the call
+            # reset it. Creating is idempotent (an existing topic is fine): try once more.
+            self._admin.call(create, what, reset_on_error=True)
 
     def close(self) -> None:
         with self._lock:
@@ -254,6 +266,11 @@ class KafkaPublisher:
         with self._watermarks_lock:
             return self._watermarks.call(read, f"end offsets of {topic!r}", reset_on_error=True)
 
+    def reset(self) -> None:
+        # The next publish makes a fresh producer, which gets a new producer id.
+        self._producer.close()
+        self._delivered = False
+
     def close(self) -> None:
         self._producer.close()
         with self._watermarks_lock:
@@ -269,16 +286,20 @@ class KafkaSubscriber:
         self.group = group
         self._consumer = _Lazy(self._new_consumer, close=_close_consumer)
         self._topics: list[str] = []
+        self._assignment = _AssignmentChanged()
 
     def _new_consumer(self) -> Any:
         consumer = self._bus._new_consumer(self.group)
         if self._topics:  # a consumer made again (or late, after a failed subscribe) rejoins
-            consumer.subscribe(topics=self._topics)
+            consumer.subscribe(topics=self._topics, listener=self._assignment)
         return consumer
 
     def subscribe(self, topics: Sequence[str]) -> None:
         self._topics = list(topics)
-        self._consumer.call(lambda c: c.subscribe(topics=self._topics), f"subscribe to {topics}")
+        self._consumer.call(
+            lambda c: c.subscribe(topics=self._topics, listener=self._assignment),
+            f"subscribe to {topics}",
+        )
 
     def poll(self, timeout_s: float, max_records: int = 500) -> list[Message]:
         if not self._topics:
@@ -286,6 +307,12 @@ class KafkaSubscriber:
 
         def poll(consumer: Any) -> list[Message]:
             batches = consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+            # Checked after the poll: records fetched under a new assignment can only be in
+            # this batch if the listener has already raised the flag.
+            if self._assignment.changed.is_set():
+                _position_from_committed(consumer, self.group, self._bus._request_timeout_ms)
+                self._assignment.changed.clear()
+                return []  # maybe read from stale positions: read again from the new ones
             if not batches:
                 _rewind_past_the_end(consumer, self.group)
             return [
@@ -352,8 +379,37 @@ class _Lazy:
                 self._close(client)
 
 
+class _AssignmentChanged(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Raises a flag when the group assigns partitions.
+
+    kafka-python calls it on its I/O thread, where a blocking call to the broker would
+    deadlock, so it only records the fact; the polling thread acts on it.
+    """
+
+    def __init__(self) -> None:
+        self.changed = threading.Event()
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        pass
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        self.changed.set()
+
+
+def _position_from_committed(consumer: Any, group: str, timeout_ms: int) -> None:
+    """Set every assigned partition's position to the group's committed offset, or to the
+    earliest offset where the group has none (a new group, or a broker that lost its data)."""
+    for tp in consumer.assignment():
+        committed = consumer.committed(tp, timeout_ms=timeout_ms)
+        if committed is None:
+            consumer.seek_to_beginning(tp)
+        else:
+            consumer.seek(tp, committed)
+    log.info("Kafka group %r: positions set from committed offsets after an assignment", group)
+
+
 def _rewind_past_the_end(consumer: Any, group: str) -> None:
-    """Start again from the earliest offset where the position is past the high watermark.
+    """Read every partition again from the earliest offset when any position is past the end.
 
     A position past the end means the broker lost data since the group committed it (or the
     offset was committed by mistake). Apache Kafka answers such a fetch with
@@ -376,7 +432,10 @@ def _rewind_past_the_end(consumer: Any, group: str) -> None:
                 tp.partition,
                 high,
             )
-            consumer.seek_to_beginning(tp)
+            # A broker that lost one partition's data lost the others' too, and may have
+            # re-created the topic with other partitions: read every partition again.
+            consumer.seek_to_beginning(*consumer.assignment())
+            return
 
 
 def _close_producer(producer: Any) -> None:

@@ -83,6 +83,12 @@ class Publisher(Protocol):
         """
         ...
 
+    def reset(self) -> None:
+        """Start afresh with the broker. The relay calls it when the broker lost its data: a
+        Kafka broker restarted empty has also forgotten the idempotent producer's id, and the
+        old producer would retry against it until its delivery timeout."""
+        ...
+
     def close(self) -> None: ...
 
 

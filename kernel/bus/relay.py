@@ -144,6 +144,7 @@ class Relay:
                 held,
                 self.published,
             )
+            self.publisher.reset()
             self.position = 0
             self.published = 0
 
