@@ -3,6 +3,14 @@
 - `make_solver` / `status_of`: one way to set limits, seed and workers, and one honest mapping of
   CP-SAT's status to `SolveStatus` (UNKNOWN at the limit is TIMED_OUT with no solution; an invalid
   model is a bug and raises, it is never reported as "no solution").
+- `Budget`: the limits of one solver call, in one of two modes. Wall mode (no work limit): every
+  decision, each CP-SAT stop, when an LNS loop ends, how large a stage's share is, is taken on the
+  wall clock, so the answer depends on how fast the machine was that minute. Work mode (a
+  `work_limit` in CP-SAT deterministic-time units): those decisions are taken on the deterministic
+  time CP-SAT reports for each solve (plus a fixed charge per LNS step), so with one CP-SAT worker
+  and the same seed the call returns the same answer on any machine and any load. The wall clock
+  stays a safety cap in work mode; if it stops anything, `Budget.wall_capped` is set and that run
+  is not reproducible.
 - `rest_cliques`: the no-overlap-plus-minimum-rest rule as maximal cliques. Two timed items
   conflict exactly when their "extended" intervals [start, end + rest) overlap, so the conflict
   graph is an interval graph and its maximal cliques (one per sweep point) give the tightest
@@ -13,6 +21,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
@@ -40,22 +49,115 @@ def make_solver(time_limit_s: float, seed: int, num_workers: int) -> cp_model.Cp
     return solver
 
 
-def status_of(code: object, model: cp_model.CpModel) -> SolveStatus:
+def status_of(code: object, model: cp_model.CpModel, *, by_work: bool = False) -> SolveStatus:
     """Map a CP-SAT status to `SolveStatus`.
 
-    FEASIBLE from CP-SAT means a limit stopped the search; the only limit Muni sets is time, so it
-    is TIMED_OUT (with a solution). UNKNOWN means the limit came before any solution: TIMED_OUT
+    FEASIBLE from CP-SAT means a limit stopped the search: with `by_work` (the deterministic work
+    limit was the one that counted) it stays FEASIBLE, otherwise the limit was time and it is
+    TIMED_OUT (with a solution). UNKNOWN means a limit came before any solution: TIMED_OUT
     without one. MODEL_INVALID is a bug in the model builder and raises.
     """
     if code == cp_model.OPTIMAL:
         return SolveStatus.OPTIMAL
     if code == cp_model.FEASIBLE:
-        return SolveStatus.TIMED_OUT
+        return SolveStatus.FEASIBLE if by_work else SolveStatus.TIMED_OUT
     if code == cp_model.INFEASIBLE:
         return SolveStatus.INFEASIBLE
     if code == cp_model.MODEL_INVALID:
         raise RuntimeError(f"CP-SAT rejected the model as invalid: {model.validate()}")
     return SolveStatus.TIMED_OUT  # UNKNOWN: stopped by the time limit before any solution
+
+
+WALL_CAP_MARGIN_S = 0.05  # a solve this close to its wall cap counts as stopped by it
+# Deterministic time CP-SAT reports per second of one worker on the rostering models, measured
+# here (city week and Curtois: 0.35-0.45). Only used to turn the solvers' fixed amounts (an LNS
+# step's limit, the smallest step worth starting) into work units, so a work limit of W behaves
+# like a wall limit of about W / WORK_PER_SECOND; it never depends on the machine at run time.
+WORK_PER_SECOND = 0.4
+
+
+class Budget:
+    """The limits of one solver call: a wall-clock cap always, a deterministic work budget or not.
+
+    Amounts (`left`, `now`, the `limit` given to `solver`) are in the unit that decides: work
+    units (CP-SAT deterministic time) in work mode, seconds in wall mode, so the callers' share
+    arithmetic is the same in both. Every CP-SAT solve goes through `solve`, which adds the
+    solve's deterministic time to `work_done` and notes whether the wall cap stopped it.
+    """
+
+    def __init__(
+        self, time_limit_s: float, work_limit: float | None, reserve_s: float = 0.0
+    ) -> None:
+        """`reserve_s` is kept back from the wall limit (e.g. to read the answer back)."""
+        if not time_limit_s > 0:
+            raise ValueError(f"time_limit_s must be positive, got {time_limit_s}")
+        if work_limit is not None and not work_limit > 0:
+            raise ValueError(f"work_limit must be positive, got {work_limit}")
+        self.started = time.perf_counter()
+        self.deadline = self.started + time_limit_s - reserve_s
+        self.work_limit = work_limit
+        self.work_done = 0.0
+        self.wall_capped = False
+
+    @property
+    def by_work(self) -> bool:
+        """Whether decisions are taken on deterministic work (reproducible) or on the wall clock."""
+        return self.work_limit is not None
+
+    def units(self, seconds: float) -> float:
+        """A fixed amount given in seconds, in the deciding unit."""
+        return seconds * WORK_PER_SECOND if self.work_limit is not None else seconds
+
+    def wall_left(self) -> float:
+        """Seconds to the wall-clock deadline."""
+        return self.deadline - time.perf_counter()
+
+    def now(self) -> float:
+        """Progress in the deciding unit: work done, or seconds since the start."""
+        if self.work_limit is not None:
+            return self.work_done
+        return time.perf_counter() - self.started
+
+    def left(self) -> float:
+        """What is left in the deciding unit; in work mode 0 (and `wall_capped`) past the cap."""
+        if self.work_limit is None:
+            return self.wall_left()
+        if self.wall_left() <= 0:
+            self.wall_capped = True
+            return 0.0
+        return self.work_limit - self.work_done
+
+    def solver(self, limit: float, seed: int, num_workers: int) -> cp_model.CpSolver:
+        """A solver stopped after `limit` in the deciding unit (and, in work mode, at the cap)."""
+        if self.work_limit is None:
+            return make_solver(limit, seed, num_workers)
+        solver = make_solver(max(self.wall_left(), 0.01), seed, num_workers)
+        solver.parameters.max_deterministic_time = max(float(limit), 1e-3)
+        return solver
+
+    def solve(self, solver: cp_model.CpSolver, model: cp_model.CpModel) -> object:
+        """Run `solver` on `model`, charge its deterministic time and note a wall-cap stop."""
+        code = solver.solve(model)
+        self.work_done += solver.deterministic_time
+        if (
+            self.work_limit is not None
+            and code not in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
+            and solver.wall_time >= solver.parameters.max_time_in_seconds - WALL_CAP_MARGIN_S
+        ):
+            self.wall_capped = True
+        return code
+
+    def charge(self, work: float) -> None:
+        """Add work done outside CP-SAT (in work mode only; wall mode measures it anyway)."""
+        if self.work_limit is not None:
+            self.work_done += work
+
+    @property
+    def limit_status(self) -> SolveStatus:
+        """The status of an answer a limit stopped before optimality was proven."""
+        if self.work_limit is not None and not self.wall_capped:
+            return SolveStatus.FEASIBLE
+        return SolveStatus.TIMED_OUT
 
 
 def found_solution(code: object) -> bool:

@@ -21,6 +21,18 @@ model followed by a large-neighbourhood search, see `_lns`):
 Desired hours are weekly; over a horizon touching k ISO weeks a worker wants k times that, capped
 by the weekly cap and by the minutes of shifts they could work at all (so someone nobody can use
 does not pin the maximum shortfall at 100 %).
+
+Two limit modes (see `_cpsat.Budget`):
+- wall clock (default, `time_limit_s` only): each CP-SAT solve, each stage's share and the LNS
+  loops stop on the clock. The answer depends on the machine's speed and load, so two runs of a
+  large roster can differ even with one worker and the same seed.
+- deterministic work (`work_limit`, in CP-SAT deterministic-time units): the same decisions are
+  taken on the deterministic time CP-SAT reports for each solve (plus a fixed charge per LNS
+  step), so with `num_workers=1` and the same seed two runs return the same assignments and
+  objective. A limit-stopped answer is FEASIBLE (not TIMED_OUT). `time_limit_s` stays a safety
+  cap: if it fires first, the result says so (`wall_capped`, status TIMED_OUT) and that run is
+  not reproducible. With more than one worker CP-SAT itself is not deterministic, whatever the
+  mode.
 """
 
 from __future__ import annotations
@@ -37,7 +49,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ortools.sat.python import cp_model
 
-from matching.rostering._cpsat import found_solution, make_solver, rest_cliques, status_of
+from matching.rostering._cpsat import Budget, found_solution, rest_cliques, status_of
 from matching.status import InvalidProblem, SolveStatus
 
 if TYPE_CHECKING:
@@ -143,6 +155,9 @@ class RosterResult:
     stages: tuple[tuple[str, SolveStatus], ...]
     pairs_considered: int  # eligible (worker, shift) pairs after pruning
     wall_time_s: float
+    work_done: float = 0.0  # CP-SAT deterministic time spent (+ LNS charges in work mode)
+    # Work mode only: the wall-clock cap stopped a solve, so this answer is not reproducible.
+    wall_capped: bool = False
 
 
 # --------------------------------------------------------------------------------------------
@@ -321,7 +336,10 @@ def _greedy(
 
 FULL_SHARE = 0.3  # of a stage's time for CP-SAT on the whole model when the roster is large
 LNS_MIN_PAIRS = 5_000  # below this CP-SAT gets each whole stage (small rosters solve exactly)
-LNS_STEP_S = 2.0
+LNS_STEP_S = 2.0  # limit of one LNS sub-solve (in work mode: `Budget.units` of it)
+# Python time of one LNS step outside CP-SAT (clone, fix, read back) per 10^5 pairs; in work
+# mode it is charged as work so a step costs about what it costs on the clock.
+LNS_STEP_OVERHEAD_S = 0.25  # measured: ~0.28 s a step at 110k pairs (city week)
 FOCUS = 8  # workers at each end of the fill ratio freed first in every LNS step
 
 
@@ -330,7 +348,8 @@ def _lns(
     x: Mapping[tuple[int, int], IntVar],
     chosen: set[tuple[int, int]],
     value: int,
-    deadline: float,
+    budget: Budget,
+    until: float,
     seed: int,
     num_workers: int,
     focus: Callable[[set[tuple[int, int]]], list[int]],
@@ -345,6 +364,8 @@ def _lns(
     A step never makes the roster worse (the current roster is a solution of every sub-model).
     `focus` names workers to free first (the worst shortfalls and excesses): a random set
     would rarely contain the one worker the fairness objective is stuck on.
+    The loop runs until `budget.now()` reaches `until` (seconds or work units, see `Budget`);
+    in work mode each step is also charged `LNS_STEP_OVERHEAD_S` per 10^5 pairs (as work).
     """
     rng = random.Random(seed)  # noqa: S311 - search diversification, not security
     keys = list(x)
@@ -355,11 +376,13 @@ def _lns(
     workers = sorted(by_worker)
     step = 0
     n_free = 0.0  # adaptive: share of the pairs freed
+    step_charge = budget.units(LNS_STEP_OVERHEAD_S * len(keys) / 100_000)
     while True:
-        left = deadline - time.perf_counter()
-        if left < 0.5:  # cloning and loading the sub-model takes a few tenths of a second
+        left = min(until - budget.now(), budget.left())
+        if left < budget.units(0.5):  # cloning and loading the sub-model takes a few tenths
             break
         step += 1
+        budget.charge(step_charge)
         free: set[int] = set()
         target = max(2_000, int(len(keys) * (0.08 + n_free)))
         first = focus(chosen)
@@ -377,11 +400,11 @@ def _lns(
             else:
                 dom = proto.variables[lit_index[i]].domain
                 dom[0] = dom[1] = 1 if on else 0
-        solver = make_solver(min(LNS_STEP_S, left), seed + step, num_workers)
+        solver = budget.solver(min(budget.units(LNS_STEP_S), left), seed + step, num_workers)
         solver.parameters.max_presolve_iterations = 1
         solver.parameters.cp_model_probing_level = 0
         solver.parameters.symmetry_level = 0
-        code = solver.solve(sub)
+        code = budget.solve(solver, sub)
         if found_solution(code) and round(solver.objective_value) <= value:
             value = round(solver.objective_value)
             chosen = {keys[i] for i in free if solver.boolean_value(x[keys[i]])} | {
@@ -398,12 +421,16 @@ def solve_roster(
     seed: int = 0,
     num_workers: int = 8,
     hint: tuple[Assignment, ...] = (),
+    work_limit: float | None = None,
 ) -> RosterResult:
-    """Roster `problem` (see the module doc for rules and objective order)."""
-    clock = time.perf_counter()
+    """Roster `problem` (see the module doc for rules, objective order and the two limit modes).
+
+    `work_limit` (CP-SAT deterministic-time units) switches every stop and share from the wall
+    clock to deterministic work; `time_limit_s` then only caps the wall time.
+    """
     # Leave a little of the limit for reading the answer back (a few tenths of a second at 10^5
     # pairs), so the whole call stays within `time_limit_s`.
-    deadline = clock + time_limit_s - min(0.8, 0.03 * time_limit_s)
+    budget = Budget(time_limit_s, work_limit, reserve_s=min(0.8, 0.03 * time_limit_s))
     validate(problem)
     rules = problem.rules
 
@@ -557,8 +584,8 @@ def solve_roster(
     stages: list[tuple[str, SolveStatus]] = []
     share = {0: 0.5, 1: 0.6, 2: 1.0}
     for k, (name, expr) in enumerate(tiers):
-        left = deadline - time.perf_counter()
-        if k > 0 and left <= 0.05:
+        left = budget.left()
+        if k > 0 and left <= budget.units(0.05):
             break
         model.minimize(expr)
         model.clear_hints()  # type: ignore[no-untyped-call]
@@ -584,10 +611,10 @@ def solve_roster(
                 model.add_hint(ex, value)
             model.add_hint(worst, max(hinted, default=0))
         # The stage's share is taken after the hint is set (0.5 s at 10^5 pairs), not before.
-        left = deadline - time.perf_counter()
-        limit = max(left * (share[k] if k < len(tiers) - 1 else 1.0), 0.05)
+        left = budget.left()
+        limit = max(left * (share[k] if k < len(tiers) - 1 else 1.0), budget.units(0.05))
         full = limit * FULL_SHARE if len(x) > LNS_MIN_PAIRS else limit
-        solver = make_solver(full, seed, num_workers)
+        solver = budget.solver(full, seed, num_workers)
         # Large rosters (10^5 pairs) spend most of a short limit before the search: at 110k
         # pairs (city week) probing took 4 s and two symmetry detections 2 s of each stage,
         # and neither helps a search that starts from a complete hint. One presolve pass,
@@ -600,8 +627,8 @@ def solve_roster(
             # presolve found nothing to simplify in the first; presolving it again cost 5-7 s
             # (dominated-constraint detection on the fairness rows).
             solver.parameters.cp_model_presolve = False
-        code = solver.solve(model)
-        status = status_of(code, model)
+        code = budget.solve(solver, model)
+        status = status_of(code, model, by_work=budget.by_work and not budget.wall_capped)
         stages.append((name, status))
         if not found_solution(code):
             if k == 0:
@@ -613,15 +640,21 @@ def solve_roster(
                     MappingProxyType({}),
                     tuple(stages),
                     len(x),
-                    time.perf_counter() - clock,
+                    time.perf_counter() - budget.started,
+                    budget.work_done,
+                    budget.wall_capped,
                 )
             break
         have_solution = True
         chosen = {key for key, v in x.items() if solver.boolean_value(v)}
         value = round(solver.objective_value)
-        stage_end = min(time.perf_counter() + limit * (1 - FULL_SHARE), deadline)
+        # The LNS gets the rest of the stage's share (`_lns` also stops at the end of the
+        # whole budget).
+        stage_end = budget.now() + limit * (1 - FULL_SHARE)
         if code != cp_model.OPTIMAL and len(x) > LNS_MIN_PAIRS:
-            chosen, value = _lns(model, x, chosen, value, stage_end, seed + k, num_workers, focus)
+            chosen, value = _lns(
+                model, x, chosen, value, budget, stage_end, seed + k, num_workers, focus
+            )
         if not isinstance(expr, int):
             model.add(expr <= value)
     if not have_solution or chosen is None:  # pragma: no cover - stage 0 returned above
@@ -651,7 +684,7 @@ def solve_roster(
     overall = (
         SolveStatus.OPTIMAL
         if len(stages) == len(tiers) and all(st is SolveStatus.OPTIMAL for _, st in stages)
-        else SolveStatus.TIMED_OUT
+        else budget.limit_status
     )
     return RosterResult(
         status=overall,
@@ -661,5 +694,7 @@ def solve_roster(
         minutes=MappingProxyType(mins),
         stages=tuple(stages),
         pairs_considered=len(x),
-        wall_time_s=time.perf_counter() - clock,
+        wall_time_s=time.perf_counter() - budget.started,
+        work_done=budget.work_done,
+        wall_capped=budget.wall_capped,
     )

@@ -5,6 +5,17 @@ shift a day, runs of worked days and of days off, worked weekends, per-type tota
 are per (day, shift type) cover, while the city model is about individual timed shifts with
 skills, credentials and travel. Both share `_cpsat` (solver setup and status, the rest rule as
 interval-graph cliques, the run rules), so the rules Muni enforces are encoded once.
+
+Two limit modes (see `_cpsat.Budget`):
+- wall clock (default, `time_limit_s` only): the first phase, the LNS loop and each LNS
+  sub-solve stop on the clock, so the answer depends on the machine's speed and load.
+- deterministic work (`work_limit`, in CP-SAT deterministic-time units): the same stops and
+  shares are taken on CP-SAT's deterministic time (the Python work around each LNS step is a
+  few milliseconds here and is not counted), so with `num_workers=1` and the same seed two
+  runs return the same roster and penalty. A limit-stopped answer is FEASIBLE (not TIMED_OUT);
+  no roster within the work is TIMED_OUT without one. `time_limit_s` stays a safety cap: if it
+  fires first, the result says so (`wall_capped`, status TIMED_OUT) and the run is not
+  reproducible. With more than one worker CP-SAT itself is not deterministic.
 """
 
 from __future__ import annotations
@@ -21,10 +32,10 @@ from ortools.sat.python import cp_model
 
 from matching.instances.curtois import DAY_OFF, CurtoisInstance
 from matching.rostering._cpsat import (
+    Budget,
     forbid_short_runs,
     found_solution,
     limit_runs,
-    make_solver,
     rest_cliques,
     run_automaton,
     status_of,
@@ -40,7 +51,7 @@ MINUTES_PER_DAY = 24 * 60
 LNS_FIRST_SHARE = 0.2  # of the limit for the full model before the LNS loop
 LNS_FIRST_MAX_S = 15.0
 LNS_START = {"employees": 4, "days": 7, "mixed": 6}  # first neighbourhood sizes
-LNS_STEP_S = 2.0  # limit of one LNS sub-solve; most finish (optimal) well before it
+LNS_STEP_S = 2.0  # limit of one LNS sub-solve (s, or work units); most finish well before it
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +75,9 @@ class NrpResult:
     penalty: NrpPenalty | None
     best_bound: float | None
     wall_time_s: float
+    work_done: float = 0.0  # CP-SAT deterministic time spent (+ LNS charges in work mode)
+    # Work mode only: the wall-clock cap stopped a solve, so this answer is not reproducible.
+    wall_capped: bool = False
 
 
 def nrp_penalty(instance: CurtoisInstance, roster: Mapping[tuple[str, int], str]) -> NrpPenalty:
@@ -94,14 +108,18 @@ def solve_nrp(
     params: Mapping[str, object] | None = None,
     automaton: bool = False,
     lns: bool = True,
+    work_limit: float | None = None,
 ) -> NrpResult:
     """Minimise the benchmark penalty subject to every hard contract rule.
 
     With `lns` (the default) CP-SAT gets the full model for a fifth of the limit (at most 15 s),
     then `_lns` re-solves parts of the best roster until the limit; `lns=False` is one CP-SAT
     solve of the full model for the whole limit. `params` applies to the full-model solve.
+    `work_limit` (CP-SAT deterministic-time units) takes those shares and stops on deterministic
+    work instead of the clock (see the module doc); `time_limit_s` then only caps the wall time.
     """
-    clock = time.perf_counter()
+    budget = Budget(time_limit_s, work_limit)
+    total = work_limit if work_limit is not None else time_limit_s
     # --- data -------------------------------------------------------------------------------
     days = range(instance.num_days)
     shift_types = {s.id: s for s in instance.shift_types}
@@ -240,24 +258,40 @@ def solve_nrp(
             solver.parameters.linearization_level = 2
 
     # The first phase finds a roster and a bound; the rest of the limit goes to our LNS.
-    first_limit = min(time_limit_s, max(time_limit_s * LNS_FIRST_SHARE, 0.5), LNS_FIRST_MAX_S)
+    # In work mode the shares are of the work limit and the fixed amounts in work units.
+    first_limit = min(
+        total, max(total * LNS_FIRST_SHARE, budget.units(0.5)), budget.units(LNS_FIRST_MAX_S)
+    )
     if not lns:
-        first_limit = time_limit_s
-    solver = make_solver(first_limit, seed, num_workers)
+        first_limit = total
+    solver = budget.solver(min(first_limit, max(budget.left(), 0.01)), seed, num_workers)
     configure(solver)
-    code = solver.solve(model)
-    left = clock + time_limit_s - time.perf_counter()
-    if lns and not found_solution(code) and code != cp_model.INFEASIBLE and left > 0.1:
+    code = budget.solve(solver, model)
+    left = budget.left()
+    if (
+        lns
+        and not found_solution(code)
+        and code != cp_model.INFEASIBLE
+        and left > budget.units(0.1)
+    ):
         # No roster in the first phase (a hard instance): the LNS needs one, so the rest of
         # the limit goes to the full model.
-        solver = make_solver(left, seed, num_workers)
+        solver = budget.solver(left, seed, num_workers)
         configure(solver)
-        code = solver.solve(model)
-    status = status_of(code, model)
+        code = budget.solve(solver, model)
 
     # --- interpret --------------------------------------------------------------------------
     if not found_solution(code):
-        return NrpResult(status, MappingProxyType({}), None, None, time.perf_counter() - clock)
+        status = status_of(code, model, by_work=budget.by_work and not budget.wall_capped)
+        return NrpResult(
+            status,
+            MappingProxyType({}),
+            None,
+            None,
+            time.perf_counter() - budget.started,
+            budget.work_done,
+            budget.wall_capped,
+        )
     values = {key: solver.boolean_value(v) for key, v in x.items()}
     best = round(solver.objective_value)
     bound = solver.best_objective_bound
@@ -269,21 +303,25 @@ def solve_nrp(
             best,
             bound,
             instance,
-            deadline=clock + time_limit_s,
+            budget=budget,
             seed=seed,
             sub_workers=num_workers,
             configure_sub=configure_sub,
             log=log,
         )
-        if proven:
-            status = SolveStatus.OPTIMAL
+    else:
+        proven = code == cp_model.OPTIMAL
+    # Taken at the end: a wall-cap stop anywhere (also in the LNS) makes the answer TIMED_OUT.
+    status = SolveStatus.OPTIMAL if proven else budget.limit_status
     roster = {(e, d): s for (e, d, s), on in values.items() if on}
     return NrpResult(
         status=status,
         roster=MappingProxyType(roster),
         penalty=nrp_penalty(instance, roster),
         best_bound=bound,
-        wall_time_s=time.perf_counter() - clock,
+        wall_time_s=time.perf_counter() - budget.started,
+        work_done=budget.work_done,
+        wall_capped=budget.wall_capped,
     )
 
 
@@ -295,7 +333,7 @@ def _lns(
     bound: float,
     instance: CurtoisInstance,
     *,
-    deadline: float,
+    budget: Budget,
     seed: int,
     sub_workers: int,
     configure_sub: Callable[[cp_model.CpSolver], None],
@@ -309,6 +347,7 @@ def _lns(
     the sub-model is small enough for CP-SAT to solve to optimality in a second or two, so each
     step is an exact best move in a large neighbourhood. The neighbourhood size adapts: it grows
     when the sub-solve proves optimality (room for bigger moves) and shrinks when it times out.
+    The loop and each sub-solve stop on `budget` (wall clock or deterministic work).
     Returns (values, penalty, proven optimal).
     """
     rng = random.Random(seed)  # noqa: S311 - search diversification, not security
@@ -333,8 +372,8 @@ def _lns(
     kinds = list(size)
     step = 0
     while True:
-        left = deadline - time.perf_counter()
-        if left < 0.2 or best <= math.ceil(bound - 1e-9):
+        left = budget.left()
+        if left < budget.units(0.2) or best <= math.ceil(bound - 1e-9):
             break
         kind = kinds[step % len(kinds)]
         step += 1
@@ -357,9 +396,9 @@ def _lns(
                 dom = proto.variables[idx[i]].domain
                 dom[0] = v
                 dom[1] = v
-        solver = make_solver(min(LNS_STEP_S, left), seed + step, sub_workers)
+        solver = budget.solver(min(budget.units(LNS_STEP_S), left), seed + step, sub_workers)
         configure_sub(solver)
-        code = solver.solve(sub)
+        code = budget.solve(solver, sub)
         if found_solution(code):
             cand = round(solver.objective_value)
             if cand <= best:  # equal moves too: they walk plateaus of the same penalty

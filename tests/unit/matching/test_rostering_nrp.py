@@ -69,3 +69,18 @@ def test_without_lns_is_one_full_solve() -> None:
     result = solve_nrp(inst, time_limit_s=5, seed=0, num_workers=1, lns=False)
     assert result.status.has_solution
     assert check_nrp(inst, result.roster).ok
+
+
+def test_work_limit_on_one_worker_gives_the_same_roster_twice() -> None:
+    # Instance3 at 2 work units: the first phase and about fifteen LNS sub-solves, ~3.5 s a run.
+    inst = read_curtois(FOLDER / "Instance3.ros")
+    runs = [
+        solve_nrp(inst, time_limit_s=60, seed=0, num_workers=1, work_limit=2.0) for _ in range(2)
+    ]
+    first, second = runs
+    assert first.roster == second.roster
+    assert first.penalty == second.penalty
+    assert first.work_done == second.work_done
+    assert not first.wall_capped
+    assert first.status in (SolveStatus.FEASIBLE, SolveStatus.OPTIMAL)
+    assert check_nrp(inst, first.roster).ok
