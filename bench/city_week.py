@@ -5,12 +5,22 @@ declines, a "no nights" worker category, homes and places around Ghent, desired 
 rosters are verified by the independent checker; the table compares coverage, the spread of hours
 among workers who asked for hours, travel, and time.
 
-    python -m bench.city_week --time-limit 30 [--seed 7] [--quick]
+    python -m bench.city_week --time-limit 30 [--seed 7] [--quick] [--rest-hours 11]
+    python -m bench.city_week --threads 1 --work-limit 11 --time-limit 120   # reproducible
+
+`--rest-hours` sets the board's minimum rest between two jobs (default 1 h, the gig co-op's rule;
+DOMAIN.md's general default is 11 h, see `generate`); both rosters obey it. `--work-limit` gives
+the solver a deterministic budget (CP-SAT deterministic-time units) instead of the clock; with
+`--threads 1` and the same seed a run is then reproduced exactly (the JSON's `roster_sha256`
+says so), and `--time-limit` only caps the wall time (the JSON's `wall_capped` says whether it
+fired, which makes that run not reproducible). Results go to bench/results/city_week.json, with
+`_rest<H>h` and `_work<W>` in the name when those options differ from the defaults.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import random
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -64,7 +74,12 @@ def _near(rng: random.Random, spread: float = 0.05) -> tuple[float, float]:
     return (GHENT[0] + rng.uniform(-spread, spread), GHENT[1] + rng.uniform(-spread, spread) * 1.6)
 
 
-def generate(seed: int, n_workers: int = 300, n_shifts: int = 2000) -> RosterProblem:
+def generate(
+    seed: int,
+    n_workers: int = 300,
+    n_shifts: int = 2000,
+    min_rest_hours: float = MIN_REST_HOURS,
+) -> RosterProblem:
     """A reproducible city week of a gig co-op, sized so the workforce can cover most of it.
 
     Calibration (seed 7, 300 x 2,000): about 2,200 seats and 7,400 seat-hours against about
@@ -77,8 +92,11 @@ def generate(seed: int, n_workers: int = 300, n_shifts: int = 2000) -> RosterPro
     Rest between two jobs is 1 h (`MIN_REST_HOURS`), the board's rule for gig work: with the
     11 h default between *any* two jobs a worker could take one job a day, and 300 workers could
     then fill at most about 1,500 of 2,000 short gigs whatever the solver does (the earlier
-    generator's 60 % coverage came from that, not from the solver).
+    generator's 60 % coverage came from that, not from the solver). `min_rest_hours` changes
+    only the rule, never the generated week, so both rules can be compared on the same week.
     """
+    if not min_rest_hours >= 0:
+        raise ValueError(f"min_rest_hours must be zero or more, got {min_rest_hours}")
     rng = random.Random(seed)
     skill_weights = [DEMAND[k][0] for k in SKILLS]
     shifts: list[Shift] = []
@@ -140,7 +158,7 @@ def generate(seed: int, n_workers: int = 300, n_shifts: int = 2000) -> RosterPro
             )
         )
     rules = Rules(
-        min_rest_hours=MIN_REST_HOURS,
+        min_rest_hours=min_rest_hours,
         forbidden_categories=MappingProxyType({"apprentice": frozenset({"night"})}),
         timezone="Europe/Brussels",
     )
@@ -220,6 +238,22 @@ def _summary(
     }
 
 
+def roster_digest(assignments: tuple[Assignment, ...]) -> str:
+    """A short fingerprint of a roster, to compare two runs without keeping both rosters."""
+    text = "\n".join(f"{a.worker_id} {a.shift_id}" for a in sorted(assignments))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def result_name(rest_hours: float, work_limit: float | None) -> str:
+    """The JSON's name: `city_week`, plus the rest rule and work limit when not the defaults."""
+    name = "city_week"
+    if rest_hours != MIN_REST_HOURS:
+        name += f"_rest{rest_hours:g}h"
+    if work_limit is not None:
+        name += f"_work{work_limit:g}"
+    return name
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="City week: CP-SAT rostering against greedy first-fit")
     ap.add_argument("--time-limit", type=float, default=30.0)
@@ -227,23 +261,49 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=300)
     ap.add_argument("--shifts", type=int, default=2000)
     ap.add_argument("--threads", type=int, default=2, help="CP-SAT workers")
+    ap.add_argument(
+        "--rest-hours",
+        type=float,
+        default=MIN_REST_HOURS,
+        help=f"minimum rest between two jobs (default {MIN_REST_HOURS:g} h, the gig board's rule)",
+    )
+    ap.add_argument(
+        "--work-limit",
+        type=float,
+        default=None,
+        help="deterministic budget (CP-SAT deterministic time); reproducible with --threads 1",
+    )
     ap.add_argument("--quick", action="store_true", help="60 workers, 400 shifts, 10 s")
     ap.add_argument("--out-dir", type=Path, default=None)
     args = ap.parse_args(argv)
     n_workers, n_shifts, limit = args.workers, args.shifts, args.time_limit
     if args.quick:
         n_workers, n_shifts, limit = 60, 400, min(limit, 10.0)
+    if args.rest_hours < 0:
+        ap.error("--rest-hours must be zero or more")
+    if args.work_limit is not None and args.work_limit <= 0:
+        ap.error("--work-limit must be positive")
 
-    problem = generate(args.seed, n_workers, n_shifts)
+    problem = generate(args.seed, n_workers, n_shifts, args.rest_hours)
     clock = Stopwatch()
     greedy = greedy_first_fit(problem)
     greedy_row = _summary(problem, greedy, clock.seconds)
     clock = Stopwatch()
-    result = solve_roster(problem, time_limit_s=limit, seed=args.seed, num_workers=args.threads)
+    result = solve_roster(
+        problem,
+        time_limit_s=limit,
+        seed=args.seed,
+        num_workers=args.threads,
+        work_limit=args.work_limit,
+    )
     cp_row = _summary(problem, result.assignments, clock.seconds)
     cp_row["status"] = result.status.value
     cp_row["stages"] = [(name, st.value) for name, st in result.stages]
     cp_row["pairs_after_pruning"] = result.pairs_considered
+    cp_row["work_done"] = result.work_done
+    cp_row["wall_capped"] = result.wall_capped
+    cp_row["roster_sha256"] = roster_digest(result.assignments)
+    reproducible = args.work_limit is not None and args.threads == 1 and not result.wall_capped
     reasons: dict[str, int] = defaultdict(int)
     for u in result.unfilled:
         reasons[
@@ -282,10 +342,15 @@ def main(argv: list[str] | None = None) -> int:
         for name, r in (("greedy first-fit", greedy_row), ("CP-SAT (Muni)", cp_row))
     ]
     seats = sum(s.demand for s in problem.shifts)
+    budget = f"limit {limit:g} s"
+    if args.work_limit is not None:
+        budget = f"work limit {args.work_limit:g} (wall cap {limit:g} s)"
     print(
         f"City week, seed {args.seed}: {n_workers} workers, {n_shifts} shifts ({seats} seats), "
-        f"CP-SAT limit {limit:g} s on {args.threads} workers, {result.pairs_considered} pairs "
-        f"after pruning, status {result.status.value}\n"
+        f"minimum rest {args.rest_hours:g} h, CP-SAT {budget} on {args.threads} workers, "
+        f"{result.pairs_considered} pairs after pruning, status {result.status.value}, "
+        f"work done {result.work_done:.2f}, roster {cp_row['roster_sha256']} "
+        f"({'reproducible' if reproducible else 'not reproducible: wall clock or >1 worker'})\n"
     )
     print(markdown_table(headers, rows))
     print("\nunfilled seats by reason (CP-SAT):")
@@ -297,12 +362,17 @@ def main(argv: list[str] | None = None) -> int:
         "shifts": n_shifts,
         "seats": seats,
         "time_limit_s": limit,
+        "work_limit": args.work_limit,
+        "rest_hours": args.rest_hours,
         "threads": args.threads,
+        "reproducible": reproducible,
         "greedy": greedy_row,
         "cpsat": cp_row,
         "unfilled_by_reason": dict(reasons),
     }
-    path = write_result("city_week", payload, out_dir=args.out_dir)
+    path = write_result(
+        result_name(args.rest_hours, args.work_limit), payload, out_dir=args.out_dir
+    )
     print(f"\nwrote {path}")
     return 0
 

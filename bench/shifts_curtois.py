@@ -10,15 +10,25 @@ both checked by the independent checker (`matching.roster_check.check_nrp`).
 
 `bks.csv` is looked up in the folder and then in its parents, so another instance set with its own
 `bks.csv` (columns `instance`, `best_reported_penalty`) runs without code changes.
+
+    python -m bench.shifts_curtois --workers 1 --work-limit 24 --time-limit 120   # reproducible
+
+`--work-limit` gives Muni's model a deterministic budget per instance (CP-SAT deterministic-time
+units) instead of the clock: with `--workers 1` and the same seed the run is reproduced exactly
+(each row's `muni_roster_sha256` says so), and `--time-limit` only caps the wall time (a row's
+`muni_wall_capped` says whether it fired, which makes that row not reproducible). The plain
+model then gets the wall time Muni's model took. Results: bench/results/shifts_curtois.json
+(`shifts_curtois_work<W>.json` with a work limit).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ortools.sat.python import cp_model
 
@@ -26,6 +36,9 @@ from bench.common import SHARED_BENCHMARKS, Stopwatch, markdown_table, write_res
 from matching.instances.curtois import DAY_OFF, CurtoisInstance, read_curtois
 from matching.roster_check import check_nrp
 from matching.rostering.nrp import solve_nrp
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 DEFAULT_FOLDER = SHARED_BENCHMARKS / "shift-scheduling" / "curtois-qu"
 
@@ -125,7 +138,20 @@ def _gap(value: int | None, best: int | None) -> float | None:
     return 100.0 * (value - best) / best
 
 
-def run(folder: Path, time_limit_s: float, seed: int, workers: int, quick: bool) -> dict[str, Any]:
+def roster_digest(roster: Mapping[tuple[str, int], str]) -> str:
+    """A short fingerprint of a roster, to compare two runs without keeping both rosters."""
+    text = "\n".join(f"{e} {d} {s}" for (e, d), s in sorted(roster.items()))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def run(
+    folder: Path,
+    time_limit_s: float,
+    seed: int,
+    workers: int,
+    quick: bool,
+    work_limit: float | None = None,
+) -> dict[str, Any]:
     bks = find_bks(folder)
     files = sorted(folder.glob("*.ros"), key=lambda p: (len(p.stem), p.stem))
     if quick:
@@ -135,11 +161,20 @@ def run(folder: Path, time_limit_s: float, seed: int, workers: int, quick: bool)
         inst = read_curtois(path)
         best = bks.get(inst.name)
         clock = Stopwatch()
-        res = solve_nrp(inst, time_limit_s=time_limit_s, seed=seed, num_workers=workers)
+        res = solve_nrp(
+            inst,
+            time_limit_s=time_limit_s,
+            seed=seed,
+            num_workers=workers,
+            work_limit=work_limit,
+        )
         muni_s = clock.seconds
         rep = check_nrp(inst, res.roster) if res.status.has_solution else None
         t0 = time.perf_counter()
-        plain_status, plain_roster = solve_plain(inst, time_limit_s)
+        # Same wall time as Muni's model: its limit, or what the work limit took.
+        plain_status, plain_roster = solve_plain(
+            inst, time_limit_s if work_limit is None else max(muni_s, 1.0)
+        )
         plain_s = time.perf_counter() - t0
         prep = check_nrp(inst, plain_roster) if plain_roster else None
         rows.append(
@@ -155,6 +190,9 @@ def run(folder: Path, time_limit_s: float, seed: int, workers: int, quick: bool)
                 "muni_solver_penalty": res.penalty.total if res.penalty else None,
                 "muni_bound": res.best_bound,
                 "muni_seconds": muni_s,
+                "muni_work_done": res.work_done,
+                "muni_wall_capped": res.wall_capped,
+                "muni_roster_sha256": roster_digest(res.roster),
                 "plain_penalty": prep.penalty if prep else None,
                 "plain_gap_pct": _gap(prep.penalty if prep else None, best),
                 "plain_status": plain_status,
@@ -176,17 +214,33 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=2, help="CP-SAT workers for Muni's model")
+    ap.add_argument(
+        "--work-limit",
+        type=float,
+        default=None,
+        help="deterministic budget per instance (CP-SAT deterministic time); reproducible with "
+        "--workers 1",
+    )
     ap.add_argument("--quick", action="store_true", help="first two instances, 5 s each")
     ap.add_argument("--out-dir", type=Path, default=None)
     args = ap.parse_args(argv)
+    if args.work_limit is not None and args.work_limit <= 0:
+        ap.error("--work-limit must be positive")
     limit = min(args.time_limit, 5.0) if args.quick else args.time_limit
-    payload = run(args.folder, limit, args.seed, args.workers, args.quick)
+    payload = run(args.folder, limit, args.seed, args.workers, args.quick, args.work_limit)
+    reproducible = (
+        args.work_limit is not None
+        and args.workers == 1
+        and not any(r["muni_wall_capped"] for r in payload["rows"])
+    )
     payload.update(
         {
             "folder": str(args.folder),
             "time_limit_s": limit,
+            "work_limit": args.work_limit,
             "seed": args.seed,
             "workers": args.workers,
+            "reproducible": reproducible,
         }
     )
     headers = [
@@ -201,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
         "plain gap %",
         "plain ok",
         "plain status",
+        "Muni s",
+        "Muni work",
+        "roster",
     ]
     table_rows = [
         [
@@ -215,15 +272,24 @@ def main(argv: list[str] | None = None) -> int:
             _fmt(r["plain_gap_pct"]),
             "yes" if r["plain_hard_rules_ok"] else "NO",
             r["plain_status"],
+            r["muni_seconds"],
+            r["muni_work_done"],
+            r["muni_roster_sha256"],
         ]
         for r in payload["rows"]
     ]
+    budget = f"{limit:g} s per solve"
+    if args.work_limit is not None:
+        budget = f"work limit {args.work_limit:g} per solve (wall cap {limit:g} s)"
     print(
-        f"Curtois & Qu, {limit:g} s per solve, Muni on {args.workers} workers (seed {args.seed}),"
-        " plain model on CP-SAT defaults\n"
+        f"Curtois & Qu, {budget}, Muni on {args.workers} workers (seed {args.seed}), plain model"
+        f" on CP-SAT defaults, {'reproducible' if reproducible else 'not reproducible'}\n"
     )
     print(markdown_table(headers, table_rows))
-    path = write_result("shifts_curtois", payload, out_dir=args.out_dir)
+    name = (
+        "shifts_curtois" if args.work_limit is None else f"shifts_curtois_work{args.work_limit:g}"
+    )
+    path = write_result(name, payload, out_dir=args.out_dir)
     print(f"\nwrote {path}")
     return 0
 

@@ -41,3 +41,15 @@ def test_city_generator_is_seeded_and_mostly_coverable() -> None:
     # Realistic for a co-op: first-fit already fills most seats, but not all of them.
     filled = len(greedy_first_fit(a))
     assert 0.75 * seats <= filled < seats
+
+
+def test_city_rest_rule_changes_only_the_rule() -> None:
+    gig, board = generate(11, 40, 200), generate(11, 40, 200, min_rest_hours=11)
+    assert gig.rules.min_rest_hours == 1.0  # the gig board's rule stays the default
+    assert board.rules.min_rest_hours == 11.0
+    assert (gig.shifts, gig.workers) == (board.shifts, board.workers)
+    # The baseline obeys whichever rule the board set; the gig roster breaks the 11 h rule.
+    assert check_roster(board, greedy_first_fit(board)).ok
+    assert not check_roster(board, greedy_first_fit(gig)).ok
+    with pytest.raises(ValueError, match="min_rest_hours"):
+        generate(11, 5, 10, min_rest_hours=-1)
