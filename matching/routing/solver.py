@@ -78,12 +78,19 @@ class SearchOptions:
     elimination_share: float = 0.5
 
 
-# Route elimination: a try gets 1/_ELIMINATION_SLICES of the phase; a cap is given up after
-# _ELIMINATION_TRIES tries (also what keeps the phase clock-independent under a solution limit).
-# Few long tries: guided local search needs time under a cap (Li & Lim lr109 at 60 s: 8 tries of
-# 3.75 s stayed at 12 vehicles, 3 slices of 10 s reached the best-known 11 and its distance).
-_ELIMINATION_SLICES = 3
-_ELIMINATION_TRIES = 4
+# Route elimination tries per fleet cap: (route to empty by size rank, or None for a fresh
+# insertion heuristic run under the cap; heuristic offset from the seed; share of the phase).
+# Short tries first for diversity, then one long fresh run, because guided local search needs
+# time under a tight cap. Li & Lim at 60 s: eight 1/8 tries found lc109's 9 vehicles but left
+# lr109 at 12; three 1/3 tries found lr109's 11 but left lc109 at 10. A fixed number of tries
+# per cap is also what keeps the phase clock-independent under a solution limit.
+_ELIMINATION_TRIES: tuple[tuple[int | None, int, float], ...] = (
+    (0, 0, 1 / 8),
+    (None, 0, 1 / 8),
+    (1, 1, 1 / 8),
+    (None, 1, 1 / 8),
+    (None, 0, 1 / 2),
+)
 
 # With ride-time limits (one_run_with_ride_limits): share of the time for the long first run; the
 # rest continues from its plan, or starts afresh if the plan left a request out.
@@ -475,11 +482,11 @@ def _eliminate_routes(
     best plan uses and look for a plan that still serves every request.
 
     Requests keep their must-serve penalty, so each try is lexicographic (insert everything,
-    then distance) and stops at the first complete plan. Tries alternate between a fresh
-    insertion heuristic run under the cap (first: on Li & Lim lr109 it found 12 and 11 vehicles
-    within 5 s each where local search from the fixed-cost plan had stalled at 13; emptied-route
-    tries measured 2-8 stops short there) and the best plan with one route emptied (smallest
-    first, then the next-smallest ...), left to guided local search to re-insert. A success
+    then distance) and stops at the first complete plan. Tries (see _ELIMINATION_TRIES) either
+    start from the best plan with one route emptied (smallest first, then the next-smallest),
+    left to guided local search to re-insert, or run a fresh insertion heuristic under the cap
+    (on Li & Lim lr109 that found 12 and 11 vehicles within 5 s each where local search from
+    the fixed-cost plan had stalled at 13). A success
     lowers the cap and starts over; the phase ends when a cap fails all its tries or the time
     is up. Fixed costs stay out of the objective as in _polish_distance. The plan returned is
     never worse (lexicographically) than `best`.
@@ -489,7 +496,6 @@ def _eliminate_routes(
     if best.served != full:
         return best
     lower = _fleet_lower_bound(problem)
-    per_try = max(0.5, time_limit / _ELIMINATION_SLICES)
     while True:
         used = [k for k, stops in enumerate(best.routes) if stops]
         if len(used) - 1 < lower:
@@ -497,18 +503,18 @@ def _eliminate_routes(
         by_size = sorted(used, key=lambda k: (len(best.routes[k]), k))
         capped = replace(options, max_vehicles=len(used) - 1, ignore_fixed_costs=True)
         found: _Best | None = None
-        for k in range(_ELIMINATION_TRIES):
+        for rank, offset, share in _ELIMINATION_TRIES:
             remaining = deadline - _time.perf_counter()
             if remaining < 0.2:
                 return best
             initial: list[list[int]] | None = None
-            strategy = _FIRST_SOLUTIONS[(seed + k // 2) % len(_FIRST_SOLUTIONS)]
-            if k % 2 == 1:
-                emptied = by_size[(k // 2) % len(by_size)]
+            strategy = _FIRST_SOLUTIONS[(seed + offset) % len(_FIRST_SOLUTIONS)]
+            if rank is not None:
+                emptied = by_size[rank % len(by_size)]
                 initial = [[] if j == emptied else list(r) for j, r in enumerate(best.routes)]
             attempt, _ = _solve_built(
                 build_model(problem, capped),
-                time_limit=min(per_try, remaining),
+                time_limit=min(max(0.5, time_limit * share), remaining),
                 seed=seed,
                 search=replace(search, max_restarts=1),
                 solution_limit=solution_limit,
