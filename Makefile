@@ -42,7 +42,7 @@ fmt: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy kernel matching services contributions gateway
+	$(BIN)/mypy kernel matching services contributions gateway bench tests
 
 check: lint typecheck test
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -115,7 +115,7 @@ def test_a_query_nested_beyond_the_depth_limit_is_refused(client: TestClient) ->
 def test_a_repeated_query_is_validated_once(client: TestClient) -> None:
     # Validation is most of a small query's cost; the depth rule must not defeat the cache
     # (a rule class made per request changes the cache key every time).
-    cache = ValidationCache(maxsize=256).cached_validate_document
+    cache: Any = ValidationCache(maxsize=256).cached_validate_document  # an lru_cache wrapper
     query = (
         "{ quoteRide(pickup: {lat: 51.05, lon: 3.72}, dropoff: {lat: 51.04, lon: 3.74}) "
         "{ __typename } }"

@@ -75,8 +75,10 @@ def test_bks_files() -> None:
     assert darp["b6-60"].cost == pytest.approx(860.070)
     pdptw = read_bks(LILIM)
     assert len(pdptw) == 29
-    assert (pdptw["lc101"].vehicles, pdptw["lc101"].cost) == (10, pytest.approx(828.9369))
-    assert (pdptw["lr207"].vehicles, pdptw["lr207"].cost) == (2, pytest.approx(903.0556))
+    assert pdptw["lc101"].vehicles == 10
+    assert pdptw["lc101"].cost == pytest.approx(828.9369)
+    assert pdptw["lr207"].vehicles == 2
+    assert pdptw["lr207"].cost == pytest.approx(903.0556)
 
 
 def test_every_shared_instance_reads() -> None:

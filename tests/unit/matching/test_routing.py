@@ -140,7 +140,8 @@ def test_fixed_vehicle_cost_means_fewer_vehicles() -> None:
         return (Vehicle("west", 0, 0, 2, None, fixed), Vehicle("east", 9, 9, 2, None, fixed))
 
     two = _solve(RoutingProblem(nodes, requests, fleet(0.0)))
-    assert (two.vehicles_used, two.distance) == (2, pytest.approx(8.0))
+    assert two.vehicles_used == 2
+    assert two.distance == pytest.approx(8.0)
     one = _solve(RoutingProblem(nodes, requests, fleet(100.0)))
     assert one.vehicles_used == 1
     assert one.cost == pytest.approx(one.distance + 100.0)

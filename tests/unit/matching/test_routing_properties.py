@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 from hypothesis import HealthCheck, given, settings
@@ -9,6 +10,11 @@ from hypothesis import strategies as st
 
 from matching.route_check import check_routes
 from matching.routing import Node, Request, RoutingProblem, Vehicle, solve
+
+
+def _ride_limit(direct: float, factor: float) -> float:
+    """A maximum ride time: `factor` times the direct trip, plus a minute."""
+    return direct * factor + 1.0
 
 
 @st.composite
@@ -26,7 +32,7 @@ def problems(draw: st.DrawFn) -> RoutingProblem:
         direct = math.hypot(px - dx, py - dy)
         pick = Node(2 * k + 1, px, py, service, start, start + width)
         drop = Node(2 * k + 2, dx, dy, service, 0.0, start + width + direct + 60.0)
-        ride = draw(st.none() | st.floats(1.0, 3.0).map(lambda f, d=direct: d * f + 1.0))
+        ride = draw(st.none() | st.floats(1.0, 3.0).map(functools.partial(_ride_limit, direct)))
         nodes += [pick, drop]
         requests.append(Request(f"r{k}", pick.id, drop.id, draw(st.integers(1, capacity)), ride))
     vehicles = tuple(
