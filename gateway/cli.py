@@ -66,9 +66,16 @@ def _parser() -> argparse.ArgumentParser:
     protocol = sub.add_parser("protocol", help="export or check the published contract")
     protocol.add_argument("action", choices=["export", "check"])
 
-    bench = sub.add_parser("bench", help="run benchmarks")
+    bench = sub.add_parser(
+        "bench", help="run every matching benchmark at short limits (bench/README.md: full runs)"
+    )
     bench.add_argument("what", choices=["matching"])
-    bench.add_argument("--quick", action="store_true")
+    bench.add_argument(
+        "--quick", action="store_true", help="short limits (the only mode of this summary run)"
+    )
+    bench.add_argument("--time-limit", type=float, default=None, help="seconds per instance")
+    bench.add_argument("--only", nargs="+", default=None, help="benchmark names to run")
+    bench.add_argument("--out", type=Path, default=None, help="default: bench/results/summary.md")
     return p
 
 
@@ -226,7 +233,14 @@ def _protocol(args: argparse.Namespace, settings: Settings) -> int:
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
     from bench.run_all import main as run_all
 
-    return int(run_all(["--quick"] if args.quick else []))
+    argv: list[str] = []
+    if args.time_limit is not None:
+        argv += ["--time-limit", str(args.time_limit)]
+    if args.only:
+        argv += ["--only", *args.only]
+    if args.out is not None:
+        argv += ["--out", str(args.out)]
+    return int(run_all(argv))
 
 
 if __name__ == "__main__":

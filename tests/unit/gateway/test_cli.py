@@ -60,3 +60,18 @@ def test_fork_refuses_an_existing_city_or_a_bad_id(
 
 def test_protocol_check_passes_on_this_checkout() -> None:
     assert main(["protocol", "check"]) == 0
+
+
+def test_bench_matching_quick_writes_the_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `make bench` runs exactly this command; here only the fastest benchmark, to stay quick,
+    # with its JSON written to the test's folder rather than the checkout's bench/results.
+    monkeypatch.setattr("bench.common.RESULTS_DIR", tmp_path)
+    out = tmp_path / "summary.md"
+    code = main(["bench", "matching", "--quick", "--only", "batch_assignment", "--out", str(out)])
+    assert code == 0
+    summary = out.read_text()
+    assert "batch assignment" in summary.lower()
+    assert "1000 x 2000" in summary
+    assert (tmp_path / "batch_assignment.json").exists()
