@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -11,9 +12,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+# Where write_result puts JSON unless told otherwise; `results_in` moves it for a while (the quick
+# summary run writes to results/quick/, so it never overwrites a full-length run's record).
+_results_dir = [RESULTS_DIR]
+
+
+@contextlib.contextmanager
+def results_in(folder: Path) -> Iterator[Path]:
+    """Write every benchmark's JSON into `folder` inside the block."""
+    _results_dir.append(folder)
+    try:
+        yield folder
+    finally:
+        _results_dir.pop()
 
 
 def _find_shared_benchmarks() -> Path:
@@ -48,7 +62,7 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str
 
 def write_result(name: str, payload: Mapping[str, Any], *, out_dir: Path | None = None) -> Path:
     """Write `payload` plus machine/time metadata to `<out_dir>/<name>.json`; return the path."""
-    out = out_dir or RESULTS_DIR
+    out = out_dir or _results_dir[-1]
     out.mkdir(parents=True, exist_ok=True)
     record = {
         "benchmark": name,

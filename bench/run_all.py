@@ -1,9 +1,11 @@
 """Run every matching benchmark at short limits and write one Markdown summary.
 
 Each benchmark is a module `bench.<name>` with `main(argv) -> int` that prints a Markdown table and
-writes `bench/results/<name>.json`. They are imported one at a time, when their turn comes, so a
-missing or broken one is reported in the summary (as "missing" or "failed") instead of stopping
-the others. What each prints is captured and copied into the summary under its own heading.
+writes `bench/results/<name>.json`; here they write to `quick/` beside the summary instead, so a
+quick run never overwrites a full-length run's record. They are imported one at a time, when
+their turn comes, so a missing or broken one is reported in the summary (as "missing" or
+"failed") instead of stopping the others. What each prints is captured and copied into the
+summary under its own heading.
 
 Run: python -m bench.run_all [--time-limit S] [--only NAME ...] [--out PATH]
 Exit status: 0 when every benchmark ran and returned 0, else 1 (the summary is written either way).
@@ -22,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench.common import RESULTS_DIR, SHARED_BENCHMARKS, Stopwatch, markdown_table
+from bench.common import RESULTS_DIR, SHARED_BENCHMARKS, Stopwatch, markdown_table, results_in
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -158,11 +160,13 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [b for b in BENCHMARKS if not args.only or b.name in args.only]
     clock = Stopwatch()
     outcomes = []
-    for benchmark in chosen:
-        print(f"running bench.{benchmark.name} ...", file=sys.stderr, flush=True)
-        outcome = run_one(benchmark, args.time_limit)
-        print(f"  {outcome.state} in {outcome.seconds:.1f} s", file=sys.stderr, flush=True)
-        outcomes.append(outcome)
+    # Quick results go beside the summary, never over a full-length run's JSON.
+    with results_in(args.out.parent / "quick"):
+        for benchmark in chosen:
+            print(f"running bench.{benchmark.name} ...", file=sys.stderr, flush=True)
+            outcome = run_one(benchmark, args.time_limit)
+            print(f"  {outcome.state} in {outcome.seconds:.1f} s", file=sys.stderr, flush=True)
+            outcomes.append(outcome)
     text = summary(outcomes, clock.seconds, args.time_limit)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
