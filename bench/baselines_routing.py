@@ -11,9 +11,11 @@ scaled x100 and rounded UP (plain rounding can make a plan infeasible in real ar
 
 from __future__ import annotations
 
+import argparse
 import math
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -166,3 +168,37 @@ def check(problem: RoutingProblem, result: RoutingResult) -> CheckReport:
         reported_unserved=[u.request for u in result.unserved],
         allow_unserved=True,
     )
+
+
+def instance_run_args(
+    argv: list[str] | None,
+    *,
+    description: str,
+    folder: Path,
+    time_limit: float,
+    name: str,
+    quick_count: int,
+    quick_limit: float,
+) -> tuple[argparse.Namespace, list[Path], float]:
+    """The command line every routing benchmark takes, and the instance files and limit it
+    chose: a folder of instance files (`*.txt`), `--only`, and `--quick` (the first few at a
+    short limit)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("folder", nargs="?", type=Path, default=folder)
+    parser.add_argument("--time-limit", type=float, default=time_limit, help="seconds per instance")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--quick", action="store_true", help=f"{quick_count} instances, short limit"
+    )
+    parser.add_argument("--only", default="", help="comma-separated instance names")
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--name", default=name, help="results file name")
+    args = parser.parse_args(argv)
+    files = sorted(args.folder.glob("*.txt"))
+    if args.only:
+        wanted = set(args.only.split(","))
+        files = [f for f in files if f.stem in wanted]
+    limit = args.time_limit
+    if args.quick:
+        files, limit = files[:quick_count], min(limit, quick_limit)
+    return args, files, limit

@@ -9,13 +9,11 @@ folder of Li & Lim format files works; best-known values come from the nearest b
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
-from pathlib import Path
 from typing import Any
 
-from bench.baselines_routing import check, plain_solve
+from bench.baselines_routing import check, instance_run_args, plain_solve
 from bench.common import SHARED_BENCHMARKS, Stopwatch, markdown_table, write_result
 from matching.instances import BestKnown, read_bks, read_lilim
 from matching.routing import RoutingProblem, RoutingResult, solve
@@ -74,25 +72,15 @@ def _cells(m: dict[str, Any]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_FOLDER)
-    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per instance")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--quick", action="store_true", help=f"{QUICK_COUNT} instances, short limit"
+    args, files, limit = instance_run_args(
+        argv,
+        description=__doc__.splitlines()[0],
+        folder=DEFAULT_FOLDER,
+        time_limit=60.0,
+        name="pdptw",
+        quick_count=QUICK_COUNT,
+        quick_limit=QUICK_LIMIT,
     )
-    parser.add_argument("--only", default="", help="comma-separated instance names")
-    parser.add_argument("--no-baseline", action="store_true")
-    parser.add_argument("--name", default="pdptw", help="results file name")
-    args = parser.parse_args(argv)
-
-    files = sorted(args.folder.glob("*.txt"))
-    if args.only:
-        wanted = set(args.only.split(","))
-        files = [f for f in files if f.stem in wanted]
-    limit = args.time_limit
-    if args.quick:
-        files, limit = files[:QUICK_COUNT], min(limit, QUICK_LIMIT)
     bks = read_bks(args.folder)
     clock = Stopwatch()
     ours: list[dict[str, Any]] = []
