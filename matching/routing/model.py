@@ -11,7 +11,7 @@ separately (rounded to nearest): they never decide feasibility.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ortools.constraint_solver import pywrapcp
 
@@ -59,6 +59,9 @@ class BuiltModel:
     # The penalty of leaving out one stop that must be served: an objective at or above it
     # means some mandatory request is out of the plan.
     must_serve_penalty: int = 0
+    # transit[a][b]: the model's integer time from model node a to b (service at a + travel,
+    # rounded up), for searches outside OR-Tools that must agree with it (see ejection.py).
+    transit: list[list[int]] = field(default_factory=list)
 
 
 def horizon_of(problem: RoutingProblem) -> float:
@@ -227,7 +230,7 @@ def build_model(problem: RoutingProblem, options: ModelOptions) -> BuiltModel:
         routing.AddVariableMinimizedByFinalizer(time.CumulVar(routing.End(v)))
 
     return BuiltModel(
-        problem, manager, routing, time, node_ids, model_node, request_of_node, True, big
+        problem, manager, routing, time, node_ids, model_node, request_of_node, True, big, transit
     )
 
 
