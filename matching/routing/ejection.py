@@ -78,7 +78,7 @@ class _Ejection:
         self.plan.remove(route, group)
         # the cheapest place in the route with the group out, not just the first found
         options = self.plan.insertions(route, pickup)
-        delta, i, j = min(options)
+        _, i, j = min(options)
         self.plan.insert(route, pickup, i, j)
         return list(group)
 

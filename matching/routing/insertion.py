@@ -11,11 +11,11 @@ here: the solver does not use these searches for problems that have them.
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import random
     from collections.abc import Sequence
 
     from matching.routing.model import BuiltModel
@@ -120,7 +120,7 @@ class PlannedRoute:
             if early[k] > late[k]:
                 ok = False
         cap_v = data.capacity[v]
-        if any(x > cap_v for x in load):
+        if any(x > cap_v for x in load) or not _paired(stops, data):
             ok = False
         self.early, self.late, self.load, self.ok = early, late, load, ok
         if ok and data.max_span[v] is not None:
@@ -155,6 +155,19 @@ def min_span(stops: Sequence[int], data: PlanData, v: int) -> int:
         waited += wait
         slack = min(slack, waited + cap - t)
     return t - (start + min(slack, waited))
+
+
+def _paired(stops: Sequence[int], data: PlanData) -> bool:
+    """Every stop's partner is on the route too, a pickup before its drop-off."""
+    open_pickups: set[int] = set()
+    for s in stops[1:-1]:
+        if data.is_pickup[s]:
+            open_pickups.add(s)
+        elif data.partner[s] not in open_pickups:
+            return False
+        else:
+            open_pickups.discard(data.partner[s])
+    return not open_pickups
 
 
 class Plan:
@@ -259,11 +272,14 @@ class Plan:
                 td = t + transit[c][d]
                 if td < lo_d:
                     td = lo_d
-                if td <= hi_d and td + transit[d][nx] <= late[j + 1]:
-                    if span is None or self._span_ok(route, i, p, j, d):
-                        out.append((base + cost[c][d] + cost[d][nx] - cost[c][nx], i, j))
-                        if first:
-                            return out
+                if (
+                    td <= hi_d
+                    and td + transit[d][nx] <= late[j + 1]
+                    and (span is None or self._span_ok(route, i, p, j, d))
+                ):
+                    out.append((base + cost[c][d] + cost[d][nx] - cost[c][nx], i, j))
+                    if first:
+                        return out
                 t += transit[c][nx]
                 if t < lo[nx]:
                     t = lo[nx]

@@ -41,10 +41,12 @@ def shorten(plan: Plan, *, time_limit: float, max_iterations: int | None = None)
     if len(placed) < 2 or time_limit <= 0:
         return False
     cost, partner = data.cost, data.partner
-    nearest = {
-        p: sorted(placed, key=lambda o, p=p: cost[p][o] + cost[partner[p]][partner[o]])
-        for p in placed
-    }
+
+    def related(p: int) -> list[int]:
+        """Every placed request, nearest to p first (p itself first)."""
+        return sorted(placed, key=lambda o: cost[p][o] + cost[partner[p]][partner[o]])
+
+    nearest = {p: related(p) for p in placed}
     where = {p: route for route in plan.routes for p in route.requests(data)}
     current = initial = plan.distance
     best, best_snapshot = current, plan.snapshot()

@@ -3,9 +3,10 @@
 The search: a pickup-and-delivery insertion heuristic for the first plan, then guided local
 search; the time limit is split into a few restarts whose order of first-solution heuristics
 follows the seed, and the best plan is kept. With vehicle fixed costs (fewer vehicles first) a
-short first phase is followed by route elimination under a fleet cap and one long distance
-polish with the fleet fixed. Every run is deterministic for a seed when it is
-stopped by `solution_limit` rather than by the clock.
+short first phase is followed by fleet minimisation (guided ejection search and a
+ruin-and-recreate polish outside OR-Tools, see ejection.py; with ride-time limits, OR-Tools route
+elimination under a fleet cap instead) and one long distance polish with the fleet fixed. Every
+run is deterministic for a seed when it is stopped by `solution_limit` rather than by the clock.
 """
 
 from __future__ import annotations
@@ -85,7 +86,9 @@ class SearchOptions:
     # elimination (30 s) had not.
     ejection_share: float = 0.4
     # Of that share, what is kept for shortening the plan by ruin and recreate (ruin_recreate.py)
-    # after the ejection search: measured on lc103 at ... (see _ejection_search).
+    # after the ejection search. Li & Lim at 60 s: lc103's 9-vehicle plan went from 25 % above
+    # the best-known distance (guided local search alone, stuck) to 1.6-1.9 %, and lr203 from
+    # 17 % to 7.5 %.
     shorten_share: float = 0.4
 
 
