@@ -1,0 +1,35 @@
+"""The dial-a-ride (ride-time limit) search settings: bandit operator selection only with ride-time
+limits, and a solution-limited dial-a-ride solve still the same twice."""
+
+from __future__ import annotations
+
+from matching.route_check import check_routes
+from matching.routing import solve
+from matching.routing.solver import _FIRST_SOLUTIONS, SearchOptions, _params
+from tests.unit.matching._routing_helpers import line_problem
+
+STOPS = [(c, float(k + 1), float(k + 4)) for k, c in enumerate("ABCDEF")]
+
+
+def test_bandit_operators_only_with_ride_limits() -> None:
+    search = SearchOptions()
+    plain = _params(1.0, _FIRST_SOLUTIONS[0], 0.1, search, None)
+    ride = _params(1.0, _FIRST_SOLUTIONS[0], 0.1, search, None, ride_limits=True)
+    assert not plain.use_multi_armed_bandit_concatenate_operators  # type: ignore[attr-defined]
+    assert ride.use_multi_armed_bandit_concatenate_operators  # type: ignore[attr-defined]
+    off = SearchOptions(bandit_operators_with_ride_limits=False)
+    ride_off = _params(1.0, _FIRST_SOLUTIONS[0], 0.1, off, None, ride_limits=True)
+    assert not ride_off.use_multi_armed_bandit_concatenate_operators  # type: ignore[attr-defined]
+
+
+def test_ride_limited_solve_same_twice_under_solution_limit() -> None:
+    problem = line_problem(
+        STOPS, capacity=2, vehicles=2, service=1.0, ride={c: 6.0 for c, _, _ in STOPS}
+    )
+    a = solve(problem, time_limit=20.0, seed=1, solution_limit=40)
+    b = solve(problem, time_limit=20.0, seed=1, solution_limit=40)
+    assert a.status.has_solution
+    assert a.unserved == ()
+    assert check_routes(problem, a.routes).feasible
+    assert a.routes == b.routes
+    assert a.cost == b.cost
