@@ -425,27 +425,21 @@ def _solve(
             search=search,
             solution_limit=solution_limit,
         )
+    # Fleet minimisation: guided ejection search where no request has a ride-time limit (the
+    # insertion tests do not know ride times) unless its share is 0, else OR-Tools route
+    # elimination under a fleet cap.
     ride_limits = any(r.max_ride_time is not None for r in problem.requests)
-    if polish and best is not None and not ride_limits and search.ejection_share > 0:
-        best = _ejection_search(
+    cut_fleet, fleet_share = (
+        (_ejection_search, search.ejection_share)
+        if not ride_limits and search.ejection_share > 0
+        else (_eliminate_routes, search.elimination_share)
+    )
+    if polish and best is not None and fleet_share > 0:
+        best = cut_fleet(
             problem,
             options,
             best,
-            time_limit=min(
-                time_limit * search.ejection_share, clock + time_limit - _time.perf_counter()
-            ),
-            seed=seed,
-            search=search,
-            solution_limit=solution_limit,
-        )
-    elif polish and best is not None and search.elimination_share > 0:
-        best = _eliminate_routes(
-            problem,
-            options,
-            best,
-            time_limit=min(
-                time_limit * search.elimination_share, clock + time_limit - _time.perf_counter()
-            ),
+            time_limit=min(time_limit * fleet_share, clock + time_limit - _time.perf_counter()),
             seed=seed,
             search=search,
             solution_limit=solution_limit,
