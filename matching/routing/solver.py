@@ -683,6 +683,36 @@ def _clip(node: Node, window: tuple[float, float] | None, who: str) -> Node:
     return replace(node, earliest=lo, latest=hi)
 
 
+def _reoptimised_matrix(
+    problem: RoutingProblem,
+    added_nodes: Sequence[Node],
+    travel_times: Sequence[Sequence[float]] | None,
+    cancelled_nodes: set[int],
+) -> tuple[tuple[float, ...], ...] | None:
+    """The travel-time matrix of the re-planned problem (see reoptimise), or None for
+    coordinates; rows and columns of cancelled stops cut out."""
+    full: Sequence[Sequence[float]] | None = travel_times
+    if full is None:
+        if problem.travel_times is None:
+            return None
+        if added_nodes:
+            raise InvalidProblem(
+                "travel_times: the problem has a travel-time matrix, so adding stops needs the "
+                f"matrix over its {len(problem.nodes)} nodes followed by the "
+                f"{len(added_nodes)} added ones"
+            )
+        full = problem.travel_times
+    size = len(problem.nodes) + len(added_nodes)
+    if len(full) != size or any(len(row) != size for row in full):
+        raise InvalidProblem(
+            f"travel_times must be a {size}x{size} matrix: the problem's {len(problem.nodes)} "
+            f"nodes followed by the {len(added_nodes)} added ones, in that order"
+        )
+    everyone = (*problem.nodes, *added_nodes)
+    keep = [i for i, n in enumerate(everyone) if n.id not in cancelled_nodes]
+    return tuple(tuple(float(full[i][j]) for j in keep) for i in keep)
+
+
 def reoptimise(
     problem: RoutingProblem,
     current: RoutingResult | Sequence[Route],
@@ -691,6 +721,7 @@ def reoptimise(
     added_nodes: Sequence[Node] = (),
     cancelled: Iterable[str] = (),
     promised: Mapping[str, Promise] | None = None,
+    travel_times: Sequence[Sequence[float]] | None = None,
     time_limit: float,
     seed: int = 0,
     drop_penalty: float | None = None,
@@ -704,6 +735,12 @@ def reoptimise(
     is promised: it is never dropped, and its service stays inside its promised windows
     (`promised[request_id]`; by default the windows it already had). If `drop_penalty` is given
     only added requests may be dropped. The result is a full plan for the new problem.
+
+    `travel_times` is the travel-time matrix over `problem.nodes` followed by `added_nodes`, in
+    that order (rows and columns of cancelled stops may stay in: they are cut out here). It is
+    needed when `problem` has a matrix and stops are added, since only the caller's provider
+    (OSRM, say) knows the times to the new stops; without added stops the problem's own matrix is
+    kept. A problem without a matrix may also be given one here (road times from now on).
     """
     routes = current.routes if isinstance(current, RoutingResult) else tuple(current)
     gone = set(cancelled)
@@ -733,15 +770,7 @@ def reoptimise(
         for n in (*problem.nodes, *added_nodes)
         if n.id not in cancelled_nodes
     )
-    matrix = None
-    if problem.travel_times is not None:
-        if added_nodes:
-            raise InvalidProblem(
-                "added_nodes: problems with a travel-time matrix need the caller to pass the "
-                "extended problem; add the nodes to the matrix and call solve/reoptimise with it"
-            )
-        keep = [i for i, n in enumerate(problem.nodes) if n.id not in cancelled_nodes]
-        matrix = tuple(tuple(problem.travel_times[i][j] for j in keep) for i in keep)
+    matrix = _reoptimised_matrix(problem, added_nodes, travel_times, cancelled_nodes)
     new_problem = RoutingProblem(
         nodes,
         (*kept_requests, *added),

@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 
 from matching.route_check import check_routes
-from matching.routing import InvalidProblem, Node, Promise, Request, reoptimise, solve
+from matching.routing import (
+    InvalidProblem,
+    Node,
+    Promise,
+    Request,
+    RoutingProblem,
+    RoutingResult,
+    Vehicle,
+    reoptimise,
+    solve,
+)
 from tests.unit.matching._routing_helpers import line_problem
 
 
@@ -84,8 +94,6 @@ def test_reoptimised_plan_passes_the_checker() -> None:
     result = reoptimise(
         problem, current, added=(Request("C", 101, 102),), added_nodes=new_nodes, time_limit=0.5
     )
-    from matching.routing import RoutingProblem
-
     new_problem = RoutingProblem(
         (*problem.nodes, *new_nodes), (*problem.requests, Request("C", 101, 102)), problem.vehicles
     )
@@ -97,3 +105,121 @@ def test_cancelling_an_unknown_request_is_invalid() -> None:
     current = solve(problem, time_limit=0.2)
     with pytest.raises(InvalidProblem, match="Z"):
         reoptimise(problem, current, cancelled=["Z"], time_limit=0.2)
+
+
+def _matrix_problem() -> tuple[RoutingProblem, list[list[float]]]:
+    """Every node at the same coordinates, so only the matrix gives travel times: a solver that
+    fell back on coordinates would schedule with zero travel and fail the checker."""
+    # node ids 0 (depot), 1 -> 2 (A), 3 -> 4 (B); positions are the same as the ids
+    times = [
+        [0.0, 4.0, 9.0, 5.0, 8.0],
+        [4.0, 0.0, 6.0, 2.0, 7.0],
+        [9.0, 6.0, 0.0, 7.0, 3.0],
+        [5.0, 2.0, 7.0, 0.0, 6.0],
+        [8.0, 7.0, 3.0, 6.0, 0.0],
+    ]
+    nodes = (Node(0, 0.0, 0.0, 0.0, 0.0, 200.0), *(Node(i, 0.0, 0.0, 1.0) for i in range(1, 5)))
+    requests = (Request("A", 1, 2, max_ride_time=20.0), Request("B", 3, 4, max_ride_time=20.0))
+    problem = RoutingProblem(
+        nodes,
+        requests,
+        (Vehicle("van", 0, 0, 4),),
+        tuple(tuple(row) for row in times),
+    )
+    return problem, times
+
+
+# Times from and to the added stops 5 and 6 (request C), over nodes 0..6.
+C_ROWS = [
+    [6.0, 3.0, 5.0, 2.0, 6.0, 0.0, 4.0],
+    [7.0, 6.0, 2.0, 5.0, 2.0, 4.0, 0.0],
+]
+
+
+def _extended(times: list[list[float]], new_rows: list[list[float]]) -> list[list[float]]:
+    """`times` grown by the added stops: their rows as given, their columns the same."""
+    grown = [row + [new[i] for new in new_rows] for i, row in enumerate(times)]
+    return grown + new_rows
+
+
+def _priced(matrix: list[list[float]], result: RoutingResult) -> float:
+    """The plan's length priced leg by leg with `matrix` (node ids are positions here)."""
+    return sum(
+        matrix[a.node][b.node]
+        for route in result.routes
+        for a, b in zip(route.visits, route.visits[1:], strict=False)
+    )
+
+
+def test_adding_stops_to_a_problem_with_a_travel_matrix_uses_the_callers_times() -> None:
+    problem, times = _matrix_problem()
+    current = solve(problem, time_limit=0.5, solution_limit=50)
+    assert current.complete
+    matrix = _extended(times, C_ROWS)
+    added_nodes = (Node(5, 0.0, 0.0, 1.0), Node(6, 0.0, 0.0, 1.0))
+    added = (Request("C", 5, 6, max_ride_time=20.0),)
+    result = reoptimise(
+        problem,
+        current,
+        added=added,
+        added_nodes=added_nodes,
+        travel_times=matrix,
+        time_limit=0.5,
+        solution_limit=50,
+    )
+    assert result.complete
+    new_problem = RoutingProblem(
+        (*problem.nodes, *added_nodes),
+        (*problem.requests, *added),
+        problem.vehicles,
+        tuple(tuple(row) for row in matrix),
+    )
+    report = check_routes(new_problem, result.routes)
+    assert report.feasible, report.violations
+    assert result.distance == pytest.approx(_priced(matrix, result))
+
+
+def test_cancelling_and_adding_with_a_matrix_cuts_the_cancelled_stops_out() -> None:
+    problem, times = _matrix_problem()
+    current = solve(problem, time_limit=0.5, solution_limit=50)
+    matrix = _extended(times, C_ROWS)
+    added_nodes = (Node(5, 0.0, 0.0, 1.0), Node(6, 0.0, 0.0, 1.0))
+    result = reoptimise(
+        problem,
+        current,
+        added=(Request("C", 5, 6),),
+        added_nodes=added_nodes,
+        cancelled=["B"],
+        travel_times=matrix,
+        time_limit=0.5,
+        solution_limit=50,
+    )
+    assert result.complete
+    visited = [v.node for route in result.routes for v in route.visits]
+    assert {1, 2, 5, 6} <= set(visited)
+    assert not {3, 4} & set(visited)  # B's stops
+    # priced with the caller's times, B's rows and columns cut out
+    assert result.distance == pytest.approx(_priced(matrix, result))
+
+
+def test_adding_stops_to_a_matrix_problem_without_their_times_is_refused() -> None:
+    problem, times = _matrix_problem()
+    current = solve(problem, time_limit=0.2, solution_limit=10)
+    added_nodes = (Node(5, 0.0, 0.0), Node(6, 0.0, 0.0))
+    with pytest.raises(InvalidProblem, match="travel_times: the problem has a travel-time matrix"):
+        reoptimise(
+            problem,
+            current,
+            added=(Request("C", 5, 6),),
+            added_nodes=added_nodes,
+            time_limit=0.2,
+        )
+    with pytest.raises(InvalidProblem, match="must be a 7x7 matrix"):
+        reoptimise(
+            problem,
+            current,
+            added=(Request("C", 5, 6),),
+            added_nodes=added_nodes,
+            travel_times=times,  # the old 5x5 one
+            time_limit=0.2,
+        )
