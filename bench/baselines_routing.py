@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import statistics
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
@@ -24,6 +25,8 @@ from matching.route_check import CheckReport, check_routes
 from matching.routing import Route, RoutingProblem, RoutingResult, SolveStatus, Unserved, Visit
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from matching.routing.problem import VisitKind
 
 SCALE = 100
@@ -181,12 +184,20 @@ def instance_run_args(
     quick_limit: float,
 ) -> tuple[argparse.Namespace, list[Path], float]:
     """The command line every routing benchmark takes, and the instance files and limit it
-    chose: a folder of instance files (`*.txt`), `--only`, and `--quick` (the first few at a
-    short limit)."""
+    chose: a folder of instance files (`*.txt`), `--only`, `--quick` (the first few at a short
+    limit) and `--seeds` (each instance solved once per seed; `args.seeds` is always the list,
+    `[--seed]` when not given)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("folder", nargs="?", type=Path, default=folder)
     parser.add_argument("--time-limit", type=float, default=time_limit, help="seconds per instance")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seeds",
+        type=_seed_list,
+        default=None,
+        help="comma-separated seeds, e.g. 0,1,2: every instance once per seed (overrides --seed);"
+        " the summary then gives each seed's figures and the worst over all",
+    )
     parser.add_argument(
         "--quick", action="store_true", help=f"{quick_count} instances, short limit"
     )
@@ -194,6 +205,8 @@ def instance_run_args(
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--name", default=name, help="results file name")
     args = parser.parse_args(argv)
+    if args.seeds is None:
+        args.seeds = [args.seed]
     files = sorted(args.folder.glob("*.txt"))
     if args.only:
         wanted = set(args.only.split(","))
@@ -202,3 +215,41 @@ def instance_run_args(
     if args.quick:
         files, limit = files[:quick_count], min(limit, quick_limit)
     return args, files, limit
+
+
+def _seed_list(text: str) -> list[int]:
+    try:
+        seeds = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seeds {text!r}: comma-separated integers") from None
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"--seeds {text!r}: at least one seed, none twice")
+    return seeds
+
+
+def seed_summaries(
+    rows: list[dict[str, Any]],
+    seeds: list[int],
+    summarise: Callable[[list[dict[str, Any]]], dict[str, Any]],
+    gap_key: str,
+) -> dict[str, Any]:
+    """`summarise` over each seed's rows (keys `seed_<n>`) and, with several seeds, the worst and
+    mean gap over every run and the instances complete at every seed (key `over_seeds`). With
+    one seed, just that seed's summary."""
+    if len(seeds) == 1:
+        return summarise(rows)
+    out: dict[str, Any] = {
+        f"seed_{s}": summarise([r for r in rows if r["seed"] == s]) for s in seeds
+    }
+    gaps = [r[gap_key] for r in rows if r[gap_key] is not None]
+    instances = {r["instance"] for r in rows}
+    out["over_seeds"] = {
+        "runs": len(rows),
+        "complete_at_every_seed": sum(
+            1 for i in instances if all(r["complete"] for r in rows if r["instance"] == i)
+        ),
+        "instances": len(instances),
+        "mean_gap_pct": round(statistics.mean(gaps), 3) if gaps else None,
+        "max_gap_pct": round(max(gaps), 3) if gaps else None,
+    }
+    return out

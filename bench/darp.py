@@ -12,7 +12,7 @@ import statistics
 import sys
 from typing import Any
 
-from bench.baselines_routing import check, instance_run_args, plain_solve
+from bench.baselines_routing import check, instance_run_args, plain_solve, seed_summaries
 from bench.common import SHARED_BENCHMARKS, Stopwatch, markdown_table, write_result
 from matching.instances import read_bks, read_cordeau
 from matching.routing import RoutingProblem, RoutingResult, solve
@@ -69,42 +69,53 @@ def main(argv: list[str] | None = None) -> int:
     ours: list[dict[str, Any]] = []
     base: list[dict[str, Any]] = []
     table: list[list[Any]] = []
+    several = len(args.seeds) > 1
     for path in files:
         problem = read_cordeau(path)
         best = bks[path.stem].cost if path.stem in bks else None
-        mine = _measure(problem, solve(problem, time_limit=limit, seed=args.seed), best)
-        ours.append({"instance": path.stem, "bks": best, **mine})
-        row: list[Any] = [
-            path.stem,
-            "-" if best is None else f"{best:.3f}",
-            f"{mine['cost']:.3f}",
-            _fmt_gap(mine["gap_pct"]),
-            f"{mine['served']}/{mine['requests']}",
-            "yes" if mine["feasible"] else "NO",
-        ]
-        if not args.no_baseline:
-            plain = _measure(problem, plain_solve(problem, limit), best)
+        plain = None if args.no_baseline else _measure(problem, plain_solve(problem, limit), best)
+        if plain is not None:
             base.append({"instance": path.stem, "bks": best, **plain})
+        for k, seed in enumerate(args.seeds):
+            mine = _measure(problem, solve(problem, time_limit=limit, seed=seed), best)
+            ours.append({"instance": path.stem, "seed": seed, "bks": best, **mine})
+            row: list[Any] = [path.stem, *([seed] if several else [])]
             row += [
-                f"{plain['cost']:.3f}",
-                _fmt_gap(plain["gap_pct"]),
-                f"{plain['served']}/{plain['requests']}",
-                "yes" if plain["feasible"] else "NO",
+                "-" if best is None else f"{best:.3f}",
+                f"{mine['cost']:.3f}",
+                _fmt_gap(mine["gap_pct"]),
+                f"{mine['served']}/{mine['requests']}",
+                "yes" if mine["feasible"] else "NO",
             ]
-        table.append(row)
-        print(" | ".join(str(c) for c in row), file=sys.stderr, flush=True)
-    headers = ["instance", "BKS", "cost", "gap", "served", "feasible"]
+            if plain is not None:
+                # the plain model has no seed: shown once per instance
+                row += (
+                    [
+                        f"{plain['cost']:.3f}",
+                        _fmt_gap(plain["gap_pct"]),
+                        f"{plain['served']}/{plain['requests']}",
+                        "yes" if plain["feasible"] else "NO",
+                    ]
+                    if k == 0
+                    else [""] * 4
+                )
+            table.append(row)
+            print(" | ".join(str(c) for c in row), file=sys.stderr, flush=True)
+    headers = ["instance", *(["seed"] if several else []), "BKS", "cost", "gap", "served"]
+    headers.append("feasible")
     if not args.no_baseline:
         headers += ["plain cost", "plain gap", "plain served", "plain feasible"]
-    print(f"DARP, {limit:g} s per instance, seed {args.seed}\n")
+    seeds_text = ", ".join(str(s) for s in args.seeds)
+    print(f"DARP, {limit:g} s per instance, seed{'s' if several else ''} {seeds_text}\n")
     print(markdown_table(headers, table))
-    summary = {"ours": _summary(ours)}
+    summary = {"ours": seed_summaries(ours, args.seeds, _summary, "gap_pct")}
     if base:
         summary["plain"] = _summary(base)
+        plain_cost = {b["instance"]: b for b in base}
         paired = [
-            (o["cost"], b["cost"])
-            for o, b in zip(ours, base, strict=True)
-            if o["complete"] and b["complete"]
+            (o["cost"], plain_cost[o["instance"]]["cost"])
+            for o in ours
+            if o["complete"] and plain_cost[o["instance"]]["complete"]
         ]
         if paired:
             summary["plain_over_ours_cost_ratio"] = round(
@@ -118,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         {
             "folder": str(args.folder),
             "time_limit_s": limit,
-            "seed": args.seed,
+            "seeds": args.seeds,
             "wall_s": round(clock.seconds, 1),
             "summary": summary,
             "ours": ours,

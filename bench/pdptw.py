@@ -13,7 +13,7 @@ import statistics
 import sys
 from typing import Any
 
-from bench.baselines_routing import check, instance_run_args, plain_solve
+from bench.baselines_routing import check, instance_run_args, plain_solve, seed_summaries
 from bench.common import SHARED_BENCHMARKS, Stopwatch, markdown_table, write_result
 from matching.instances import BestKnown, read_bks, read_lilim
 from matching.routing import RoutingProblem, RoutingResult, solve
@@ -86,28 +86,35 @@ def main(argv: list[str] | None = None) -> int:
     ours: list[dict[str, Any]] = []
     base: list[dict[str, Any]] = []
     table: list[list[Any]] = []
+    several = len(args.seeds) > 1
     for path in files:
         problem = read_lilim(path)
         best = bks.get(path.stem)
-        mine = _measure(problem, solve(problem, time_limit=limit, seed=args.seed), best)
-        ours.append({"instance": path.stem, "bks": None if best is None else vars_of(best), **mine})
-        row: list[Any] = [
-            path.stem,
-            "-" if best is None else f"{best.vehicles} / {best.cost:.2f}",
-            *_cells(mine),
-        ]
-        if not args.no_baseline:
-            plain = _measure(problem, plain_solve(problem, limit), best)
+        plain = None if args.no_baseline else _measure(problem, plain_solve(problem, limit), best)
+        if plain is not None:
             base.append({"instance": path.stem, **plain})
-            row += _cells(plain)
-        table.append(row)
-        print(" | ".join(str(c) for c in row), file=sys.stderr, flush=True)
-    headers = ["instance", "BKS veh / dist", "veh / dist", "dist gap", "served", "feasible"]
+        for k, seed in enumerate(args.seeds):
+            mine = _measure(problem, solve(problem, time_limit=limit, seed=seed), best)
+            known = None if best is None else vars_of(best)
+            ours.append({"instance": path.stem, "seed": seed, "bks": known, **mine})
+            row: list[Any] = [
+                path.stem,
+                *([seed] if several else []),
+                "-" if best is None else f"{best.vehicles} / {best.cost:.2f}",
+                *_cells(mine),
+            ]
+            if plain is not None:  # the plain model has no seed: shown once per instance
+                row += _cells(plain) if k == 0 else [""] * 4
+            table.append(row)
+            print(" | ".join(str(c) for c in row), file=sys.stderr, flush=True)
+    headers = ["instance", *(["seed"] if several else []), "BKS veh / dist", "veh / dist"]
+    headers += ["dist gap", "served", "feasible"]
     if not args.no_baseline:
         headers += ["plain veh / dist", "plain dist gap", "plain served", "plain feasible"]
-    print(f"PDPTW, {limit:g} s per instance, seed {args.seed}\n")
+    seeds_text = ", ".join(str(s) for s in args.seeds)
+    print(f"PDPTW, {limit:g} s per instance, seed{'s' if several else ''} {seeds_text}\n")
     print(markdown_table(headers, table))
-    summary = {"ours": _summary(ours)}
+    summary = {"ours": seed_summaries(ours, args.seeds, _summary, "distance_gap_pct")}
     if base:
         summary["plain"] = _summary(base)
     print()
@@ -118,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         {
             "folder": str(args.folder),
             "time_limit_s": limit,
-            "seed": args.seed,
+            "seeds": args.seeds,
             "wall_s": round(clock.seconds, 1),
             "summary": summary,
             "ours": ours,
