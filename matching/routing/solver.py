@@ -733,8 +733,9 @@ def reoptimise(
     `problem` is the problem the current plan solved; `added` are new requests whose stops are
     `added_nodes`; `cancelled` are request ids to remove. Every request the current plan serves
     is promised: it is never dropped, and its service stays inside its promised windows
-    (`promised[request_id]`; by default the windows it already had). If `drop_penalty` is given
-    only added requests may be dropped. The result is a full plan for the new problem.
+    (`promised[request_id]`; by default the windows it already had). An added request may be
+    given a promise too (the time a dispatcher told the caller on the phone). If `drop_penalty`
+    is given only added requests may be dropped. The result is a full plan for the new problem.
 
     `travel_times` is the travel-time matrix over `problem.nodes` followed by `added_nodes`, in
     that order (rows and columns of cancelled stops may stay in: they are cut out here). It is
@@ -755,7 +756,7 @@ def reoptimise(
     served_now = {rid for route in routes for rid in route.requests} - gone
     windows: dict[int, tuple[float, float] | None] = {}
     names: dict[int, str] = {}
-    for r in kept_requests:
+    for r in (*kept_requests, *added):
         promise = promises.get(r.id)
         if promise is not None:
             windows[r.pickup], windows[r.dropoff] = promise.pickup, promise.dropoff

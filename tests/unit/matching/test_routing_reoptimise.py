@@ -75,6 +75,26 @@ def test_new_request_that_breaks_a_promise_is_unserved_not_the_promise() -> None
     assert pick - 1e-9 <= got_pick <= pick + 0.5 + 1e-9
 
 
+def test_a_promise_given_to_an_added_request_is_kept() -> None:
+    problem = line_problem([("A", 1.0, 2.0)], vehicles=1)
+    current = solve(problem, time_limit=0.5, solution_limit=20)
+    # C could be picked up at once (its stops lie on A's way); the dispatcher promised 50-55.
+    added = (Request("C", 101, 102),)
+    new_nodes = (Node(101, 3.0, 0.0), Node(102, 4.0, 0.0))
+    result = reoptimise(
+        problem,
+        current,
+        added=added,
+        added_nodes=new_nodes,
+        promised={"C": Promise("C", pickup=(50.0, 55.0))},
+        time_limit=0.5,
+        solution_limit=20,
+    )
+    assert result.complete
+    pick, _ = _times(result, "C")
+    assert 50.0 - 1e-9 <= pick <= 55.0 + 1e-9
+
+
 def test_cancelling_removes_the_request() -> None:
     problem = line_problem([("A", 1.0, 5.0), ("B", 2.0, 6.0), ("C", -3.0, -4.0)], vehicles=2)
     current = solve(problem, time_limit=0.5)
