@@ -197,10 +197,15 @@ def validate(problem: RosterProblem) -> None:
         if w.id in seen:
             raise InvalidProblem(f"worker {w.id!r}: duplicate id")
         seen.add(w.id)
-        if w.max_weekly_hours is not None and w.max_weekly_hours < 0:
-            raise InvalidProblem(f"worker {w.id!r}: negative weekly hours cap {w.max_weekly_hours}")
-        if w.desired_weekly_hours < 0:
-            raise InvalidProblem(f"worker {w.id!r}: negative desired hours")
+        # (`not x >= 0` also refuses NaN, which every comparison would let through)
+        if w.max_weekly_hours is not None and not _finite_non_negative(w.max_weekly_hours):
+            raise InvalidProblem(
+                f"worker {w.id!r}: weekly hours cap {w.max_weekly_hours} must be finite and >= 0"
+            )
+        if not _finite_non_negative(w.desired_weekly_hours):
+            raise InvalidProblem(
+                f"worker {w.id!r}: desired hours {w.desired_weekly_hours} must be finite and >= 0"
+            )
         if problem.skills is not None and not w.skills <= problem.skills:
             raise InvalidProblem(
                 f"worker {w.id!r}: unknown skill(s) {sorted(w.skills - problem.skills)}"
@@ -218,14 +223,20 @@ def validate(problem: RosterProblem) -> None:
         if any(v < 0 for v in w.travel_cost.values()):
             raise InvalidProblem(f"worker {w.id!r}: negative travel cost")
     r = problem.rules
-    if r.min_rest_hours < 0:
-        raise InvalidProblem(f"rules: negative min_rest_hours {r.min_rest_hours}")
-    if r.max_weekly_hours < 0:
-        raise InvalidProblem(f"rules: negative max_weekly_hours {r.max_weekly_hours}")
+    if not _finite_non_negative(r.min_rest_hours):
+        raise InvalidProblem(f"rules: min_rest_hours {r.min_rest_hours} must be finite and >= 0")
+    if not _finite_non_negative(r.max_weekly_hours):
+        raise InvalidProblem(
+            f"rules: max_weekly_hours {r.max_weekly_hours} must be finite and >= 0"
+        )
     try:
         ZoneInfo(r.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidProblem(f"rules: unknown timezone {r.timezone!r}") from None
+
+
+def _finite_non_negative(value: float) -> bool:
+    return math.isfinite(value) and value >= 0
 
 
 def _haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
@@ -220,7 +221,30 @@ def test_travel_then_preferences_break_ties() -> None:
     [
         (RosterProblem((Shift("bad", at(0, 9), at(0, 8)),), ()), "'bad': ends"),
         (RosterProblem((shift("neg", 0, 8, 1, demand=-1),), ()), "'neg': negative demand"),
-        (RosterProblem((), (Worker("w", max_weekly_hours=-1),)), "'w': negative weekly hours cap"),
+        (
+            RosterProblem((), (Worker("w", max_weekly_hours=-1),)),
+            "'w': weekly hours cap -1 must be finite and >= 0",
+        ),
+        (
+            RosterProblem((), (Worker("w", max_weekly_hours=math.nan),)),
+            "'w': weekly hours cap nan must be finite",
+        ),
+        (
+            RosterProblem((), (Worker("w", desired_weekly_hours=math.nan),)),
+            "'w': desired hours nan must be finite",
+        ),
+        (
+            RosterProblem((), (Worker("w", desired_weekly_hours=-4),)),
+            "'w': desired hours -4 must be finite and >= 0",
+        ),
+        (
+            RosterProblem((), (), Rules(min_rest_hours=math.nan)),
+            "min_rest_hours nan must be finite",
+        ),
+        (
+            RosterProblem((), (), Rules(max_weekly_hours=math.inf)),
+            "max_weekly_hours inf must be finite",
+        ),
         (RosterProblem((shift("a", 0, 8, 1), shift("a", 1, 8, 1)), ()), "'a': duplicate id"),
         (RosterProblem((), (Worker("w"), Worker("w"))), "'w': duplicate id"),
         (
