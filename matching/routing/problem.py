@@ -117,6 +117,8 @@ def _validate(p: RoutingProblem) -> None:
             raise InvalidProblem(f"node {node.id}: service time must be finite and >= 0")
         if not math.isfinite(node.earliest) or node.earliest < 0:
             raise InvalidProblem(f"node {node.id}: window start must be finite and >= 0")
+        if math.isnan(node.latest):
+            raise InvalidProblem(f"node {node.id}: window end is NaN (OPEN means no closing time)")
         if node.latest < node.earliest:
             raise InvalidProblem(
                 f"node {node.id}: window end {node.latest} is before window start {node.earliest}"
@@ -145,8 +147,13 @@ def _validate(p: RoutingProblem) -> None:
             depots.add(node_id)
         if v.capacity < 0:
             raise InvalidProblem(f"vehicle {v.id}: capacity {v.capacity} must be >= 0")
-        if v.max_duration is not None and v.max_duration < 0:
-            raise InvalidProblem(f"vehicle {v.id}: max_duration must be >= 0")
+        if v.max_duration is not None and not (
+            math.isfinite(v.max_duration) and v.max_duration >= 0
+        ):
+            raise InvalidProblem(
+                f"vehicle {v.id}: max_duration {v.max_duration} must be finite and >= 0 "
+                "(None means no limit)"
+            )
         if v.fixed_cost < 0 or not math.isfinite(v.fixed_cost):
             raise InvalidProblem(f"vehicle {v.id}: fixed_cost must be finite and >= 0")
     max_capacity = max(v.capacity for v in p.vehicles)
@@ -172,6 +179,11 @@ def _validate(p: RoutingProblem) -> None:
             used[node_id] = r.id
         if r.load < 0:
             raise InvalidProblem(f"request {r.id}: load {r.load} must be >= 0")
+        if r.max_ride_time is not None and not math.isfinite(r.max_ride_time):
+            raise InvalidProblem(
+                f"request {r.id}: max_ride_time {r.max_ride_time} must be finite "
+                "(None means no limit)"
+            )
         if r.load > max_capacity:
             raise InvalidProblem(
                 f"request {r.id}: load {r.load} exceeds the largest vehicle capacity {max_capacity}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from matching.routing import InvalidProblem, Node, Request, RoutingProblem, Vehicle, solve
@@ -56,6 +58,30 @@ def _nodes(*extra: Node) -> tuple[Node, ...]:
         (
             lambda: RoutingProblem(_nodes(), (Request("R1", 1, 2, max_ride_time=0.5),), FLEET),
             r"request R1: max_ride_time",
+        ),
+        (
+            lambda: RoutingProblem(_nodes(), (Request("R1", 1, 2, max_ride_time=math.nan),), FLEET),
+            r"request R1: max_ride_time nan must be finite \(None means no limit\)",
+        ),
+        (
+            lambda: RoutingProblem(
+                (DEPOT, Node(1, 1, 0, latest=math.nan), Node(2, 2, 0)),
+                (Request("R1", 1, 2),),
+                FLEET,
+            ),
+            r"node 1: window end is NaN",
+        ),
+        (
+            lambda: RoutingProblem(
+                _nodes(), (Request("R1", 1, 2),), (Vehicle("v0", 0, 0, 3, max_duration=math.inf),)
+            ),
+            r"vehicle v0: max_duration inf must be finite",
+        ),
+        (
+            lambda: RoutingProblem(
+                _nodes(), (Request("R1", 1, 2),), (Vehicle("v0", 0, 0, 3, max_duration=math.nan),)
+            ),
+            r"vehicle v0: max_duration nan must be finite",
         ),
         (
             lambda: RoutingProblem(_nodes(), (Request("R1", 1, 2), Request("R1", 2, 1)), FLEET),
