@@ -18,7 +18,9 @@ from matching.routing.problem import (
     Vehicle,
     Visit,
 )
-from matching.routing.solver import SearchOptions, reoptimise, solve
+from matching.routing.reoptimise import reoptimise
+from matching.routing.search import SearchOptions
+from matching.routing.solver import solve
 from matching.status import InvalidProblem, SolveStatus
 
 __all__ = [

@@ -18,7 +18,8 @@ from matching.routing import (
     solve,
 )
 from matching.routing.model import ModelOptions
-from matching.routing.solver import SearchOptions, _Best, _eliminate_routes
+from matching.routing.phases import eliminate_routes
+from matching.routing.search import Best, SearchOptions
 from tests.unit.matching._routing_helpers import line_problem
 
 LIMIT = 1.0  # seconds; every instance here is solved to optimality well within it
@@ -178,18 +179,18 @@ def test_same_seed_same_result() -> None:
     assert a.cost == b.cost
 
 
-def _spread_plan(problem: RoutingProblem) -> _Best:
+def _spread_plan(problem: RoutingProblem) -> Best:
     """A complete plan with every request on its own vehicle (what a weak first phase gives)."""
     routes = [[r.pickup, r.dropoff] for r in problem.requests]
     routes += [[] for _ in range(len(problem.vehicles) - len(routes))]
-    return _Best(0, 2 * len(problem.requests), routes, [], SolveStatus.FEASIBLE)
+    return Best(0, 2 * len(problem.requests), routes, [], SolveStatus.FEASIBLE)
 
 
 def test_route_elimination_merges_routes_when_one_vehicle_can_serve_all() -> None:
     problem = line_problem(
         [("A", 1.0, 2.0), ("B", 3.0, 4.0), ("C", 5.0, 6.0)], vehicles=3, fixed_cost=100.0
     )
-    best = _eliminate_routes(
+    best = eliminate_routes(
         problem,
         ModelOptions(),
         _spread_plan(problem),
@@ -211,7 +212,7 @@ def test_route_elimination_keeps_the_plan_when_windows_need_every_vehicle() -> N
         windows={10.0: (40.0, 42.0), -40.0: (40.0, 42.0)},
     )
     start = _spread_plan(problem)
-    best = _eliminate_routes(
+    best = eliminate_routes(
         problem,
         ModelOptions(),
         start,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from matching.route_check import check_routes
 from matching.routing import solve
-from matching.routing.solver import _FIRST_SOLUTIONS, SearchOptions, _params
+from matching.routing.search import FIRST_SOLUTIONS, SearchOptions, search_parameters
 from tests.unit.matching._routing_helpers import line_problem
 
 STOPS = [(c, float(k + 1), float(k + 4)) for k, c in enumerate("ABCDEF")]
@@ -13,12 +13,12 @@ STOPS = [(c, float(k + 1), float(k + 4)) for k, c in enumerate("ABCDEF")]
 
 def test_bandit_operators_only_with_ride_limits() -> None:
     search = SearchOptions()
-    plain = _params(1.0, _FIRST_SOLUTIONS[0], 0.1, search, None)
-    ride = _params(1.0, _FIRST_SOLUTIONS[0], 0.1, search, None, ride_limits=True)
+    plain = search_parameters(1.0, FIRST_SOLUTIONS[0], 0.1, search, None)
+    ride = search_parameters(1.0, FIRST_SOLUTIONS[0], 0.1, search, None, ride_limits=True)
     assert not plain.use_multi_armed_bandit_concatenate_operators  # type: ignore[attr-defined]
     assert ride.use_multi_armed_bandit_concatenate_operators  # type: ignore[attr-defined]
     off = SearchOptions(bandit_operators_with_ride_limits=False)
-    ride_off = _params(1.0, _FIRST_SOLUTIONS[0], 0.1, off, None, ride_limits=True)
+    ride_off = search_parameters(1.0, FIRST_SOLUTIONS[0], 0.1, off, None, ride_limits=True)
     assert not ride_off.use_multi_armed_bandit_concatenate_operators  # type: ignore[attr-defined]
 
 
