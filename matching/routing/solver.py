@@ -27,7 +27,7 @@ from matching.routing.phases import (
     second_run,
 )
 from matching.routing.problem import Request, RoutingProblem, RoutingResult, Unserved
-from matching.routing.search import Best, SearchOptions, solve_built
+from matching.routing.search import Best, SearchOptions, ride_limited_plan, solve_built
 from matching.status import InvalidProblem, SolveStatus
 
 if TYPE_CHECKING:
@@ -192,6 +192,7 @@ def solve_with(
         time_limit=first_limit * _ONE_RUN_SHARE if one_run else first_limit,
         seed=seed,
         search=replace(search, max_restarts=1) if one_run else search,
+        plan=ride_limited_plan(seed) if one_run else None,
         solution_limit=solution_limit,
         initial=initial,
     )
