@@ -54,6 +54,15 @@ def _fmt_gap(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}%"
 
 
+def _cells(m: dict[str, Any]) -> list[str]:
+    return [
+        f"{m['cost']:.3f}",
+        _fmt_gap(m["gap_pct"]),
+        f"{m['served']}/{m['requests']}",
+        "yes" if m["feasible"] else "NO",
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     args, files, limit = instance_run_args(
         argv,
@@ -80,29 +89,13 @@ def main(argv: list[str] | None = None) -> int:
             mine = _measure(problem, solve(problem, time_limit=limit, seed=seed), best)
             ours.append({"instance": path.stem, "seed": seed, "bks": best, **mine})
             row: list[Any] = [path.stem, *([seed] if several else [])]
-            row += [
-                "-" if best is None else f"{best:.3f}",
-                f"{mine['cost']:.3f}",
-                _fmt_gap(mine["gap_pct"]),
-                f"{mine['served']}/{mine['requests']}",
-                "yes" if mine["feasible"] else "NO",
-            ]
-            if plain is not None:
-                # the plain model has no seed: shown once per instance
-                row += (
-                    [
-                        f"{plain['cost']:.3f}",
-                        _fmt_gap(plain["gap_pct"]),
-                        f"{plain['served']}/{plain['requests']}",
-                        "yes" if plain["feasible"] else "NO",
-                    ]
-                    if k == 0
-                    else [""] * 4
-                )
+            row += ["-" if best is None else f"{best:.3f}", *_cells(mine)]
+            if plain is not None:  # the plain model has no seed: shown once per instance
+                row += _cells(plain) if k == 0 else [""] * 4
             table.append(row)
             print(" | ".join(str(c) for c in row), file=sys.stderr, flush=True)
-    headers = ["instance", *(["seed"] if several else []), "BKS", "cost", "gap", "served"]
-    headers.append("feasible")
+    headers = ["instance", *(["seed"] if several else []), "BKS"]
+    headers += ["cost", "gap", "served", "feasible"]
     if not args.no_baseline:
         headers += ["plain cost", "plain gap", "plain served", "plain feasible"]
     seeds_text = ", ".join(str(s) for s in args.seeds)
@@ -111,11 +104,11 @@ def main(argv: list[str] | None = None) -> int:
     summary = {"ours": seed_summaries(ours, args.seeds, _summary, "gap_pct")}
     if base:
         summary["plain"] = _summary(base)
-        plain_cost = {b["instance"]: b for b in base}
+        plain_of = {b["instance"]: b for b in base}
         paired = [
-            (o["cost"], plain_cost[o["instance"]]["cost"])
+            (o["cost"], plain_of[o["instance"]]["cost"])
             for o in ours
-            if o["complete"] and plain_cost[o["instance"]]["complete"]
+            if o["complete"] and plain_of[o["instance"]]["complete"]
         ]
         if paired:
             summary["plain_over_ours_cost_ratio"] = round(
