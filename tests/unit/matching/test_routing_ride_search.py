@@ -1,12 +1,13 @@
-"""The dial-a-ride (ride-time limit) search settings: bandit operator selection only with ride-time
-limits, the long run's first heuristic by seed, and a solution-limited dial-a-ride solve still the
-same twice."""
+"""The dial-a-ride (ride-time limit) search settings: bandit operator selection and the close-nodes
+LNS operator only with ride-time limits, the long run's first heuristic by seed, and a
+solution-limited dial-a-ride solve still the same twice."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from ortools.constraint_solver import routing_enums_pb2
+from ortools.util.optional_boolean_pb2 import BOOL_TRUE
 
 from matching.route_check import check_routes
 from matching.routing import search, solve
@@ -33,6 +34,23 @@ def test_bandit_operators_only_with_ride_limits() -> None:
     off = SearchOptions(bandit_operators_with_ride_limits=False)
     ride_off = search_parameters(1.0, FIRST_SOLUTIONS[0], 0.1, off, None, ride_limits=True)
     assert not ride_off.use_multi_armed_bandit_concatenate_operators  # type: ignore[attr-defined]
+
+
+def test_close_nodes_lns_only_with_ride_limits() -> None:
+    search = SearchOptions()
+    plain = search_parameters(1.0, FIRST_SOLUTIONS[0], 0.1, search, None)
+    ride = search_parameters(1.0, FIRST_SOLUTIONS[0], 0.1, search, None, ride_limits=True)
+    off = SearchOptions(close_nodes_lns_with_ride_limits=False)
+    ride_off = search_parameters(1.0, FIRST_SOLUTIONS[0], 0.1, off, None, ride_limits=True)
+
+    def close_nodes_lns(params: Any) -> bool:
+        return bool(
+            params.local_search_operators.use_local_cheapest_insertion_close_nodes_lns == BOOL_TRUE
+        )
+
+    assert not close_nodes_lns(plain)
+    assert close_nodes_lns(ride)
+    assert not close_nodes_lns(ride_off)
 
 
 def test_ride_limited_solve_same_twice_under_solution_limit() -> None:
