@@ -65,15 +65,15 @@ class SearchOptions:
     # other settings as before): b6-60 4.12 -> 1.49 %, a8-64 3.53 -> 3.15 %, a6-60 2.10 ->
     # 1.59 %; mean over the 14 0.90 -> 0.67 %, all 14 complete and feasible.
     bandit_operators_with_ride_limits: bool = True
-    # OR-Tools' close-nodes LNS operator too (take out a few requests near each other, put them
-    # back by local cheapest insertion): the ruin-and-recreate move tight plans need, where the
-    # default moves are almost all infeasible (Cordeau a8-64: 2.8 million neighbours tried in
-    # 6 s, 92 feasible). Dial-a-ride, the full Cordeau set at 30 s, six runs (seeds 0-4): worst
-    # 2.79-3.20 % against 3.94 / 6.01 / 3.42 % at seeds 0 / 1 / 2 without it; its neighbourhood
-    # size (OR-Tools' default of 5 nodes) measured no better at 3 or 10. Li & Lim at 60 s, seed 3:
-    # mean distance gap 3.03 -> 2.26 % (lr209 19.2 -> 0 %, lc103 31.7 -> 14.2 %; lrc203 28.8 ->
-    # 36.9 %, lr201 0 -> 7.3 %).
-    close_nodes_lns: bool = True
+    # With ride-time limits, OR-Tools' close-nodes LNS operator too (take out a few requests near
+    # each other, put them back by local cheapest insertion): the ruin-and-recreate move tight
+    # dial-a-ride plans need, where the default moves are almost all infeasible (Cordeau a8-64:
+    # 2.8 million neighbours tried in 6 s, 92 feasible). a8-64, one 30 s run: 3.39 -> 0.98 %
+    # from parallel cheapest insertion, 3.62 -> 2.29 % from local cheapest insertion. The full
+    # Cordeau set at 30 s, four runs (seeds 0, 0, 1, 2): worst 2.79 / 2.79 / 2.99 / 2.79 % (was
+    # 3.94 / 6.01 / 3.42 % at seeds 0 / 1 / 2), mean 0.55-0.78 %. Its neighbourhood size
+    # (OR-Tools' default of 5 nodes) measured no better at 3 or 10.
+    close_nodes_lns_with_ride_limits: bool = True
     # With vehicle fixed costs: share of the time spent on a first plan minimising vehicles +
     # distance, then at most `elimination_share` removing whole routes (see eliminate_routes);
     # the rest polishes distance with the fleet capped (see polish_distance).
@@ -129,7 +129,7 @@ def search_parameters(
         # (see SearchOptions.bandit_operators_with_ride_limits; adaptive on improvements, not on
         # the clock, so a solution-limited run stays deterministic)
         params.use_multi_armed_bandit_concatenate_operators = True
-    if search.close_nodes_lns:
+    if ride_limits and search.close_nodes_lns_with_ride_limits:
         params.local_search_operators.use_local_cheapest_insertion_close_nodes_lns = BOOL_TRUE
     return params
 
