@@ -70,9 +70,10 @@ class SearchOptions:
     # dial-a-ride plans need, where the default moves are almost all infeasible (Cordeau a8-64:
     # 2.8 million neighbours tried in 6 s, 92 feasible). a8-64, one 30 s run: 3.39 -> 0.98 %
     # from parallel cheapest insertion, 3.62 -> 2.29 % from local cheapest insertion. The full
-    # Cordeau set at 30 s, four runs (seeds 0, 0, 1, 2): worst 2.79 / 2.79 / 2.99 / 2.79 % (was
-    # 3.94 / 6.01 / 3.42 % at seeds 0 / 1 / 2), mean 0.55-0.78 %. Its neighbourhood size
-    # (OR-Tools' default of 5 nodes) measured no better at 3 or 10.
+    # Cordeau set at 30 s, six runs (seeds 0-4): worst 2.79-3.20 % (was 3.94 / 6.01 / 3.42 % at
+    # seeds 0 / 1 / 2), mean 0.55-0.96 %. Its neighbourhood size (OR-Tools' default of 5 nodes)
+    # measured no better at 3 or 10. Off without ride-time limits: on Li & Lim at 60 s it was
+    # worse on average over seeds 0, 1, 3 (mean gap 0.62 / 1.34 / 3.03 -> 1.27 / 3.93 / 2.26 %).
     close_nodes_lns_with_ride_limits: bool = True
     # With vehicle fixed costs: share of the time spent on a first plan minimising vehicles +
     # distance, then at most `elimination_share` removing whole routes (see eliminate_routes);
