@@ -38,13 +38,13 @@ MEAN_REMOVED = 10
 MAX_STRING = 10
 # Chance that a cheapest-insertion candidate is skipped (SISR's blinks).
 BLINK = 0.01
-# Annealing temperatures as fractions of the plan's mean arc length, hot to cold. Li & Lim, five
-# ejection plans stuck under 0.5 (lc109, lr209, lrc203, lrc207, lc103), 34 s: mean gap 12.0 % at
-# 0.5, 3.2 % at 2.0.
+# Annealing temperatures as fractions of the plan's mean arc length, hot to cold. Li & Lim, the
+# five ejection plans one chain at 0.5 left furthest from the best known (lc103, lc109, lr209,
+# lrc203, lrc207), 34 s: mean gap 19.3 % at 0.5, 3.2 and 7.2 % at 2.0 (two runs).
 START_TEMPERATURE = 2.0
 END_TEMPERATURE = 0.01
 # Seconds per chain (see the module docstring). Li & Lim, 11 ejection plans, 34 s: six chains
-# 0.17-2.46 % mean gap (two runs) against one chain's 4.7-8.5 %.
+# 0.17 and 2.46 % mean gap (two runs) against 5.8 % for one chain.
 CHAIN_SECONDS = 6.0
 MAX_CHAINS = 8
 
