@@ -86,7 +86,7 @@ class _Chain:
         stops = [s for r in self.routes for s in r.stops[1:-1]]
         self.stops = stops
         cost = data.cost
-        self.nearest = {s: sorted(stops, key=lambda o, s=s: cost[s][o]) for s in stops}
+        self.nearest = {s: sorted(stops, key=cost[s].__getitem__) for s in stops}
         depot = data.starts[self.routes[0].vehicle]
         self.depot_distance = {
             s: cost[depot][s] + cost[depot][data.partner[s]] for s in stops if data.is_pickup[s]
