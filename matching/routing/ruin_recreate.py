@@ -56,10 +56,11 @@ def shorten(plan: Plan, *, time_limit: float, max_iterations: int | None = None)
     Deterministic for the plan's random generator when stopped by `max_iterations` rather than
     by the clock (each chain's temperature then follows its iteration count).
     """
-    if time_limit <= 0 or sum(len(r) for r in plan.routes) < 4:
+    if time_limit <= 0 or sum(len(r) for r in plan.routes) < 4:  # fewer than two requests
         return False
     chains = max(1, min(MAX_CHAINS, round(time_limit / CHAIN_SECONDS)))
     start = plan.snapshot()
+    chain = _Chain(plan)  # every chain starts from the same plan, so from the same neighbours
     initial = best = plan.distance
     best_snapshot = start
     deadline = _time.perf_counter() + time_limit
@@ -69,7 +70,7 @@ def shorten(plan: Plan, *, time_limit: float, max_iterations: int | None = None)
         if seconds <= 0 and steps is None:
             break
         plan.restore(start)
-        _Chain(plan).run(seconds, steps)
+        chain.run(seconds, steps)
         if plan.distance < best - 1e-9:
             best, best_snapshot = plan.distance, plan.snapshot()
     plan.restore(best_snapshot)
