@@ -64,9 +64,9 @@ def shorten(plan: Plan, *, time_limit: float, max_iterations: int | None = None)
     initial = best = plan.distance
     best_snapshot = start
     deadline = _time.perf_counter() + time_limit
+    steps = None if max_iterations is None else max(1, max_iterations // chains)
     for k in range(chains):
         seconds = (deadline - _time.perf_counter()) / (chains - k)
-        steps = None if max_iterations is None else max(1, max_iterations // chains)
         if seconds <= 0 and steps is None:
             break
         plan.restore(start)
