@@ -10,6 +10,7 @@ from strawberry.tools import merge_types
 
 from contributions.api import ContributionsQuery
 from kernel.api import Conflict, InvalidInput, NotAuthenticated, NotAuthorized, NotFound
+from kernel.permissions import guard_root_fields
 from services.members.api import MembersMutation, MembersQuery
 from services.rides.api import RidesMutation, RidesQuery
 
@@ -31,6 +32,9 @@ def _unexpected(error: GraphQLError) -> bool:
 
 
 def build_schema() -> strawberry.Schema:
+    # Every root field is guarded from the one permission matrix; a field without an entry
+    # stops the gateway here, at start-up, not at the first call.
+    guard_root_fields([Query, Mutation])
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,

@@ -57,6 +57,7 @@ class Context:
     identity: Identity | None = None
     auth_problem: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    refusals: list[tuple[str, Problem]] = field(default_factory=list)
 
     def app(self, cls: type[A]) -> A:
         try:
@@ -64,6 +65,17 @@ class Context:
         except KeyError:
             raise LookupError(f"{cls.__name__} is not wired into this gateway") from None
         return found
+
+    @property
+    def caller(self) -> Identity:
+        """Who is calling. Resolvers behind a `kernel.permissions.Guard` always have one."""
+        if self.identity is None:
+            raise LookupError("no caller: this resolver is not behind a Guard that needs a role")
+        return self.identity
+
+    def refused(self, operation: str, problem: Problem) -> None:
+        """Note a refusal (the gateway logs it; the audit log and metrics read it)."""
+        self.refusals.append((operation, problem))
 
     def require(self, role: str) -> Identity | NotAuthenticated | NotAuthorized:
         """The caller if they hold `role`, else the problem to return."""

@@ -1,0 +1,159 @@
+"""The one permission matrix: who may reach each GraphQL operation, and the guard that applies it.
+
+Every root field of the merged schema (each query and mutation) has one entry here, naming the
+roles any one of which lets a caller in, or `ANYONE` for what needs no sign-in (a fare quote,
+joining the co-op). The gateway attaches `Guard` to every root field when it builds the schema,
+and refuses to start if a field has no entry (`guard_root_fields`), so a new resolver cannot
+forget its check and no resolver writes one by hand.
+
+What the matrix cannot say, because it depends on the row, stays in the resolver and is stated in
+its description: a member sees their own ride, not another's. Roles are per city: a token minted
+for another city is refused here before any role is looked at.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from strawberry.extensions.field_extension import FieldExtension
+from strawberry.types.union import StrawberryUnion
+
+from kernel.api import NotAuthenticated, NotAuthorized
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from strawberry.types import Info
+    from strawberry.types.field import StrawberryField
+
+    from kernel.api import Context
+
+ANYONE: frozenset[str] = frozenset()
+"""The entry of an operation that needs no token."""
+
+
+def roles(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+MEMBER = roles("member")
+DRIVER = roles("driver")
+BOARD = roles("board")
+
+# operation (the GraphQL root field name) -> roles, any one of which is enough.
+MATRIX: dict[str, frozenset[str]] = {
+    # members
+    "joinCoop": ANYONE,
+    "me": MEMBER,
+    # rides
+    "quoteRide": ANYONE,
+    "ride": MEMBER,  # and only a ride of one's own, unless dispatcher or board (resolver)
+    "myRides": MEMBER,
+    "myDrives": DRIVER,
+    "myDriver": DRIVER,
+    "registerDriver": MEMBER,
+    "goOnDuty": DRIVER,
+    "goOffDuty": DRIVER,
+    "requestRide": MEMBER,  # onBehalfOf needs the dispatcher role as well (resolver)
+    "acceptRide": DRIVER,
+    "declineRide": DRIVER,
+    "markPickedUp": DRIVER,
+    "markDroppedOff": DRIVER,
+    "cancelRide": MEMBER,  # the rider, the booker or the driver of that ride (resolver)
+    # contributions
+    "myCredits": MEMBER,
+    "trialBalance": BOARD,
+    "parkedMessages": BOARD,
+}
+
+
+class UnguardedOperation(LookupError):
+    """A root field has no entry in the matrix, or cannot return the guard's refusals."""
+
+
+def refusal(
+    context: Context, operation: str, matrix: Mapping[str, frozenset[str]] = MATRIX
+) -> NotAuthenticated | NotAuthorized | None:
+    """Why the caller may not reach `operation`, or None if they may."""
+    allowed = matrix[operation]
+    if not allowed:
+        return None
+    who = context.identity
+    if who is None:
+        return NotAuthenticated(
+            message=context.auth_problem or "send 'Authorization: Bearer <token>' (sign in first)"
+        )
+    if who.city != context.settings.city:
+        return NotAuthenticated(
+            message=(
+                f"this token was issued for city {who.city!r}; this is {context.settings.city!r}"
+            )
+        )
+    if who.roles.isdisjoint(allowed):
+        needed = sorted(allowed)
+        wanted = f"the {needed[0]!r} role" if len(needed) == 1 else f"one of the roles {needed}"
+        return NotAuthorized(
+            message=f"{operation} needs {wanted}; the token has {sorted(who.roles)}",
+            required_role=needed[0],
+        )
+    return None
+
+
+class Guard(FieldExtension):
+    """Refuses a root field's call with a typed answer unless the matrix lets the caller in."""
+
+    def __init__(self, operation: str, matrix: Mapping[str, frozenset[str]] = MATRIX) -> None:
+        self.operation = operation
+        self.matrix = matrix
+
+    async def resolve_async(
+        self, next_: Any, source: Any, info: Info[Any, Any], **kwargs: Any
+    ) -> Any:
+        problem = refusal(info.context, self.operation, self.matrix)
+        if problem is not None:
+            context: Context = info.context
+            context.refused(self.operation, problem)
+            return problem
+        return await next_(source, info, **kwargs)
+
+
+def _can_refuse(field: StrawberryField) -> bool:
+    """True if the field's type is a union holding both refusal types."""
+    kind = field.type
+    if not isinstance(kind, StrawberryUnion):
+        return False
+    members = {getattr(t, "__name__", None) for t in kind.types}
+    return {"NotAuthenticated", "NotAuthorized"} <= members
+
+
+def guard_root_fields(
+    root_types: Iterable[type], matrix: Mapping[str, frozenset[str]] = MATRIX
+) -> list[str]:
+    """Attach a `Guard` to every field of the given root types; return the operations guarded.
+
+    Raises `UnguardedOperation` for a field missing from the matrix, or for a field that needs a
+    role but whose result union cannot carry `NotAuthenticated` and `NotAuthorized`.
+    """
+    guarded = []
+    for root in root_types:
+        definition = root.__strawberry_definition__  # type: ignore[attr-defined]
+        for field in definition.fields:
+            name = field.graphql_name or _camel(field.python_name)
+            if name not in matrix:
+                raise UnguardedOperation(
+                    f"{definition.name}.{name} has no entry in kernel.permissions.MATRIX"
+                )
+            if matrix[name] and not _can_refuse(field):
+                raise UnguardedOperation(
+                    f"{definition.name}.{name} needs a role, so its result must be a union "
+                    "with NotAuthenticated and NotAuthorized"
+                )
+            if not any(isinstance(e, Guard) for e in field.extensions):
+                field.extensions.append(Guard(name, matrix))
+            guarded.append(name)
+    return guarded
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
