@@ -14,7 +14,7 @@ import re
 import threading
 import time
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.persistence import IntegrityError
@@ -22,19 +22,21 @@ from eventsourcing.projection import EventSourcedProjection
 
 from kernel.cities import CityConfig, load_city
 from kernel.indexes import Index
-from kernel.parking import Parked, ParkedMessage
+from kernel.parking import Parked, ParkedMessage, ParkedMessages, ParkedRow
+from kernel.readside import ProjectionRunner, ReadModel, TableView
 from kernel.time import Clock, SystemClock
+from kernel.transcodings import KERNEL_TRANSCODINGS
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
-    from eventsourcing.persistence import Recording, Tracking
+    from eventsourcing.persistence import JSONTranscoder, Recording, Tracking
 
     from kernel.config import Settings
 
 log = logging.getLogger(__name__)
-PARKED = "parked"
 T = TypeVar("T")
+M = TypeVar("M", bound=ReadModel)
 
 
 def schema_name(settings: Settings, service: str) -> str:
@@ -96,6 +98,9 @@ class FederationApplication(EventSourcedProjection[UUID]):
     """
 
     service: ClassVar[str]
+    # The read models this service keeps (kernel.readside); every service keeps its parked
+    # messages. Their tables live in the service's own database.
+    read_models: ClassVar[tuple[type[ReadModel], ...]] = ()
     # The relay reads the notification log in sections of this size.
     log_section_size = 500
     # Aggregates that gain an event with every command (indexes) are snapshotted, so loading
@@ -115,11 +120,58 @@ class FederationApplication(EventSourcedProjection[UUID]):
         self.city = city or load_city(settings.city)
         # Relays wait on this instead of polling the store when they run in the same process.
         self.new_events = threading.Event()
+        self._wake: list[threading.Event] = []
         super().__init__(env={**store_env(settings, self.service), **(env or {})})
+        datastore = self._readside_datastore()
+        classes: tuple[type[ReadModel], ...] = (ParkedMessages, *self.read_models)
+        self.models: dict[type[ReadModel], ReadModel] = {
+            cls: cls(view=TableView(datastore, cls.name, cls.tables)) for cls in classes
+        }
+        self.runners = {cls: ProjectionRunner(self, model) for cls, model in self.models.items()}
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        for transcoding in KERNEL_TRANSCODINGS:
+            transcoder.register(transcoding)
+
+    def _readside_datastore(self) -> Any:
+        """The service's own database for its read models: the store's datastore (its SQLite
+        file, its PostgreSQL schema), or an in-memory SQLite database for the in-memory store."""
+        found = getattr(self.recorder, "datastore", None)
+        if found is not None:
+            return found
+        from eventsourcing.sqlite import SQLiteDatastore
+
+        return SQLiteDatastore(f"file:muni-{self.service}-{uuid4().hex}?mode=memory&cache=shared")
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         super()._notify(recordings)
         self.new_events.set()
+        for wake in self._wake:
+            wake.set()
+
+    def wake_event(self) -> threading.Event:
+        """An event set on every save in this process (for a runner or relay to wait on)."""
+        wake = threading.Event()
+        self._wake.append(wake)
+        return wake
+
+    # -- read side ------------------------------------------------------------------------------
+    def read_model(self, cls: type[M]) -> M:
+        found = self.models[cls]
+        assert isinstance(found, cls)  # noqa: S101 (keyed by its class)
+        return found
+
+    def catch_up(self, *classes: type[ReadModel]) -> int:
+        """Apply what the given read models (default: all) have not applied yet, in this thread.
+
+        Commands call it before they read a table they decide on, so they see every save that
+        came before them; runners do the same in the background. Safe beside other runners."""
+        return sum(self.runners[cls].catch_up() for cls in classes or tuple(self.runners))
+
+    def head(self) -> int:
+        """The position of the newest event in this service's log (0 when empty)."""
+        return self.recorder.max_notification_id() or 0
 
     # -- consumption ----------------------------------------------------------------------------
     def policy(self, domain_event: Any, processing_event: ProcessingEvent[UUID]) -> None:
@@ -133,9 +185,7 @@ class FederationApplication(EventSourcedProjection[UUID]):
 
     def _park(self, parked: Parked, processing: ProcessingEvent[UUID]) -> None:
         message = ParkedMessage.from_parked(parked)
-        index = self.index(PARKED, self.service)
-        index.add(message.id)
-        processing.collect_events(message, index)
+        processing.collect_events(message)
         log.warning(
             "%s parked %s#%s@%s: %s",
             self.service,
@@ -145,8 +195,12 @@ class FederationApplication(EventSourcedProjection[UUID]):
             parked.reason,
         )
 
-    def parked_messages(self) -> list[ParkedMessage]:
-        return [self.repository.get(pid) for pid in self.index(PARKED, self.service).items]
+    def parked_messages(
+        self, *, first: int | None = None, after: Sequence[Any] | None = None
+    ) -> list[ParkedRow]:
+        """Parked messages, oldest first, from the read model (caught up first)."""
+        self.catch_up(ParkedMessages)
+        return self.read_model(ParkedMessages).page(first=first, after=after)
 
     def index(self, kind: str, key: str) -> Index:
         """The index (kind, key) from the store, or a new empty one (saved with its first id)."""

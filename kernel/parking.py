@@ -9,8 +9,16 @@ consumer goes on and the message can be found (`muni parked`) and replayed after
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import singledispatchmethod
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate, event
+
+from kernel.readside import Column, Op, ReadModel, Table, Upsert
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -26,10 +34,25 @@ class Parked:
     event_type: str | None = None
 
 
+# The aggregate's event class below is also called Parked; its factory takes this one.
+ParkedDelivery = Parked
+
+
 class ParkedMessage(Aggregate):
     """One parked message. Invariant: recorded once per (topic, partition, offset) delivery."""
 
-    @event("Parked")
+    class Parked(Aggregate.Created):
+        """Declared (not left to @event) so type checkers and read models can name it."""
+
+        reason: str
+        topic: str
+        partition: int
+        offset: int
+        raw: str
+        source_log: str | None
+        event_type: str | None
+
+    @event(Parked)
     def __init__(
         self,
         reason: str,
@@ -49,7 +72,7 @@ class ParkedMessage(Aggregate):
         self.event_type = event_type
 
     @classmethod
-    def from_parked(cls, parked: Parked) -> ParkedMessage:
+    def from_parked(cls, parked: ParkedDelivery) -> ParkedMessage:
         return cls(
             reason=parked.reason,
             topic=parked.topic,
@@ -59,3 +82,74 @@ class ParkedMessage(Aggregate):
             source_log=parked.source_log,
             event_type=parked.event_type,
         )
+
+
+@dataclass(frozen=True)
+class ParkedRow:
+    """One row of the parked-messages read model."""
+
+    id: str
+    parked_at: datetime
+    reason: str
+    topic: str
+    partition: int
+    offset: int
+    raw: str
+    source_log: str | None
+    event_type: str | None
+
+
+class ParkedMessages(ReadModel):
+    """Every parked message of a service, in the order they were parked (the board's list)."""
+
+    name = "parked_messages"
+    tables = (
+        Table(
+            "parked",
+            (
+                Column("id"),
+                Column("parked_at", "timestamp"),
+                Column("reason"),
+                Column("topic"),
+                Column("partition", "int"),
+                Column("offset", "int"),
+                Column("raw"),
+                Column("source_log"),
+                Column("event_type"),
+            ),
+            key=("id",),
+            indexes=(("parked_at", "id"),),
+        ),
+    )
+
+    @singledispatchmethod
+    def rows(self, event: Any) -> list[Op]:
+        return []
+
+    @rows.register
+    def _(self, event: ParkedMessage.Parked) -> list[Op]:
+        return [
+            Upsert(
+                "parked",
+                {
+                    "id": str(event.originator_id),
+                    "parked_at": event.timestamp,
+                    "reason": event.reason,
+                    "topic": event.topic,
+                    "partition": event.partition,
+                    "offset": event.offset,
+                    "raw": event.raw,
+                    "source_log": event.source_log,
+                    "event_type": event.event_type,
+                },
+            )
+        ]
+
+    def page(
+        self, *, first: int | None = None, after: Sequence[Any] | None = None
+    ) -> list[ParkedRow]:
+        rows = self.view.select("parked", order_by=ORDER, after=after, limit=first)
+        return [ParkedRow(**row) for row in rows]
+
+
+ORDER = ("parked_at", "id")

@@ -1,0 +1,416 @@
+"""`TableView`: a read model's tables and its tracking position, in the service's own database.
+
+It is the library's `TrackingRecorder` (so `max_tracking_id`, `has_tracking_id` and `wait` mean
+what they mean in eventsourcing), kept in tables next to the service's event store: the same
+SQLite file embedded, the same PostgreSQL schema at scale, an in-memory SQLite database for unit
+tests. Every `apply` writes a batch of row operations and the new tracking position in one
+transaction, so a crash, a redelivery or two runners at once never apply an event twice or skip
+one:
+
+- following a log in order (`expected=` the position the batch was read after), the position
+  moves only from exactly that value: a second runner that read the same batch finds it moved,
+  and its whole transaction is rolled back (`PositionMoved`);
+- following positions that only grow (`expected=None`, consumed events tracked per source
+  aggregate), a position not past the recorded one is refused the same way.
+
+Tables belong to a generation. `muni rebuild` fills generation N+1 from the store while N serves,
+then switches the `rm_generations` row; views and runners follow the switch (`kernel.readside.
+rebuild`). Table names are `rm_<projection>_g<N>_<table>`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.persistence import IntegrityError, TrackingRecorder
+
+from kernel.readside.dialect import POSTGRES, SQLITE, Dialect, from_db, to_db
+from kernel.readside.tables import Add, Delete, Table, Update, Upsert
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from contextlib import AbstractContextManager
+
+    from eventsourcing.persistence import Tracking
+
+    from kernel.readside.tables import Op, Row
+
+GENERATIONS = "rm_generations"
+
+
+def _integrity_errors() -> tuple[type[BaseException], ...]:
+    """The unique-violation errors a raw cursor raises inside a transaction, per driver."""
+    import sqlite3
+
+    found: list[type[BaseException]] = [IntegrityError, sqlite3.IntegrityError]
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover (psycopg is installed with eventsourcing[postgres])
+        pass
+    else:
+        found.append(psycopg.IntegrityError)
+    return tuple(found)
+
+
+INTEGRITY_ERRORS = _integrity_errors()
+
+
+class PositionMoved(IntegrityError):
+    """Another runner recorded this projection's position first; nothing was written."""
+
+
+class TableView(TrackingRecorder):
+    """One projection's tables and tracking, on a datastore of the eventsourcing library."""
+
+    # How long a reader trusts the generation it last read (a rebuild's switch reaches readers
+    # in other processes within this time; writers always read it inside their transaction).
+    generation_ttl_s = 1.0
+
+    def __init__(self, datastore: Any, projection: str, tables: Sequence[Table]) -> None:
+        from eventsourcing.sqlite import SQLiteDatastore
+
+        self.datastore = datastore
+        is_sqlite = isinstance(datastore, SQLiteDatastore)
+        self.dialect: Dialect = SQLITE if is_sqlite else POSTGRES
+        self.schema = "" if is_sqlite else str(datastore.schema)
+        self.projection = projection
+        self.tables = {t.name: t for t in tables}
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._generation_read_at = 0.0
+        self.create_table()
+
+    # -- names ----------------------------------------------------------------------------------
+    def _q(self, name: str) -> str:
+        quoted = self.dialect.quote(name)
+        return f"{self.dialect.quote(self.schema)}.{quoted}" if self.schema else quoted
+
+    def table_name(self, table: str, generation: int | None = None) -> str:
+        gen = self.generation if generation is None else generation
+        return f"rm_{self.projection}_g{gen}_{table}".lower()
+
+    def tracking_name(self, generation: int | None = None) -> str:
+        gen = self.generation if generation is None else generation
+        return f"rm_{self.projection}_g{gen}_tracking".lower()
+
+    # -- schema ---------------------------------------------------------------------------------
+    def create_table(self) -> None:
+        """Create the generations table and the current generation's tables if missing."""
+        p = self.dialect.param
+        with self._transaction() as c:
+            c.execute(
+                f"CREATE TABLE IF NOT EXISTS {self._q(GENERATIONS)} "
+                "(projection TEXT PRIMARY KEY, generation INTEGER NOT NULL)"
+            )
+            c.execute(
+                f"INSERT INTO {self._q(GENERATIONS)} VALUES ({p}, 1) "
+                "ON CONFLICT (projection) DO NOTHING",
+                (self.projection,),
+            )
+            generation = self._read_generation(c)
+            self.create_tables(c, generation)
+        self._set_generation(generation)
+
+    def create_tables(self, c: Any, generation: int) -> None:
+        for table in self.tables.values():
+            cols = ", ".join(
+                f"{self.dialect.quote(col.name)} {self.dialect.column_type(col)}"
+                for col in table.columns
+            )
+            key = ", ".join(self.dialect.quote(k) for k in table.key)
+            name = self.table_name(table.name, generation)
+            c.execute(f"CREATE TABLE IF NOT EXISTS {self._q(name)} ({cols}, PRIMARY KEY ({key}))")
+            for i, columns in enumerate(table.indexes):
+                index = self.dialect.quote(f"{name}_i{i}")
+                on = ", ".join(self.dialect.quote(col) for col in columns)
+                c.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {self._q(name)} ({on})")
+        c.execute(
+            f"CREATE TABLE IF NOT EXISTS {self._q(self.tracking_name(generation))} "
+            "(application_name TEXT PRIMARY KEY, notification_id BIGINT NOT NULL)"
+        )
+
+    def drop_tables(self, generation: int) -> None:
+        with self._transaction() as c:
+            for table in self.tables.values():
+                c.execute(
+                    f"DROP TABLE IF EXISTS {self._q(self.table_name(table.name, generation))}"
+                )
+            c.execute(f"DROP TABLE IF EXISTS {self._q(self.tracking_name(generation))}")
+
+    # -- generations ----------------------------------------------------------------------------
+    @property
+    def generation(self) -> int:
+        if time.monotonic() - self._generation_read_at > self.generation_ttl_s:
+            with self._transaction(commit=False) as c:
+                self._set_generation(self._read_generation(c))
+        return self._generation
+
+    def refresh_generation(self) -> int:
+        """Read the current generation now (after a switch in this process)."""
+        with self._transaction(commit=False) as c:
+            self._set_generation(self._read_generation(c))
+        return self._generation
+
+    def _read_generation(self, c: Any) -> int:
+        p = self.dialect.param
+        c.execute(
+            f"SELECT generation FROM {self._q(GENERATIONS)} WHERE projection = {p}",
+            (self.projection,),
+        )
+        row = c.fetchone()
+        return int(row["generation"]) if row else 1
+
+    def _set_generation(self, generation: int) -> None:
+        self._generation = generation
+        self._generation_read_at = time.monotonic()
+
+    def switch_generation(self, c: Any, generation: int) -> None:
+        p = self.dialect.param
+        c.execute(
+            f"UPDATE {self._q(GENERATIONS)} SET generation = {p} WHERE projection = {p}",
+            (generation, self.projection),
+        )
+
+    # -- the library's TrackingRecorder ---------------------------------------------------------
+    def insert_tracking(self, tracking: Tracking) -> None:
+        self.apply([], tracking)
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        # Read the generation with the position: a runner must never compare a position of one
+        # generation with the tracking of another.
+        with self._transaction(commit=False) as c:
+            return self._position(c, application_name, self._read_generation(c))
+
+    def _position(self, c: Any, application_name: str, generation: int) -> int | None:
+        c.execute(
+            f"SELECT notification_id FROM {self._q(self.tracking_name(generation))} "
+            f"WHERE application_name = {self.dialect.param}",
+            (application_name,),
+        )
+        row = c.fetchone()
+        return None if row is None else int(row["notification_id"])
+
+    # -- writing --------------------------------------------------------------------------------
+    def apply(
+        self,
+        ops: Sequence[Op],
+        tracking: Tracking,
+        *,
+        expected: int | None = None,
+        in_order: bool = False,
+        generation: int | None = None,
+    ) -> None:
+        """Write `ops` and move the position to `tracking`, atomically.
+
+        `in_order=True` (a runner following a log) moves the position only from `expected`;
+        otherwise it must grow. Raises `PositionMoved` (and writes nothing) if it cannot.
+        `generation` writes a generation other than the current one (a rebuild).
+        """
+        with self._transaction() as c:
+            gen = self._read_generation(c) if generation is None else generation
+            if generation is None:
+                self._set_generation(gen)
+            self._advance(c, tracking, expected, in_order=in_order, generation=gen)
+            for op in ops:
+                self._write(c, op, gen)
+
+    def _advance(
+        self, c: Any, tracking: Tracking, expected: int | None, *, in_order: bool, generation: int
+    ) -> None:
+        p = self.dialect.param
+        table = self._q(self.tracking_name(generation))
+        name, to = tracking.application_name, tracking.notification_id
+        if in_order and expected is None:
+            try:
+                c.execute(f"INSERT INTO {table} VALUES ({p}, {p})", (name, to))
+            except INTEGRITY_ERRORS:
+                raise PositionMoved(
+                    f"{self.projection}: {name} was started by another runner"
+                ) from None
+            return
+        if in_order:
+            c.execute(
+                f"UPDATE {table} SET notification_id = {p} "
+                f"WHERE application_name = {p} AND notification_id = {p}",
+                (to, name, expected),
+            )
+        else:
+            c.execute(
+                f"INSERT INTO {table} VALUES ({p}, {p}) ON CONFLICT (application_name) "
+                f"DO UPDATE SET notification_id = {p} WHERE {table}.notification_id < {p}",
+                (name, to, to, to),
+            )
+        if _rowcount(c) != 1:
+            raise PositionMoved(f"{self.projection}: {name} is already past {expected or to}")
+
+    def _write(self, c: Any, op: Op, generation: int) -> None:
+        table = self.tables[op.table]
+        name = self._q(self.table_name(table.name, generation))
+        p = self.dialect.param
+        q = self.dialect.quote
+        if isinstance(op, Upsert):
+            cols = list(op.row)
+            values = [to_db(table.column(k), op.row[k]) for k in cols]
+            updates = [k for k in cols if k not in table.key]
+            conflict = (
+                "DO UPDATE SET " + ", ".join(f"{q(k)} = excluded.{q(k)}" for k in updates)
+                if updates
+                else "DO NOTHING"
+            )
+            c.execute(
+                f"INSERT INTO {name} ({', '.join(q(k) for k in cols)}) "
+                f"VALUES ({', '.join([p] * len(cols))}) "
+                f"ON CONFLICT ({', '.join(q(k) for k in table.key)}) {conflict}",
+                values,
+            )
+        elif isinstance(op, Update):
+            if not op.changes:
+                return
+            sets = ", ".join(f"{q(k)} = {p}" for k in op.changes)
+            where, params = self._where(table, op.key)
+            c.execute(
+                f"UPDATE {name} SET {sets} WHERE {where}",
+                [*(to_db(table.column(k), v) for k, v in op.changes.items()), *params],
+            )
+        elif isinstance(op, Delete):
+            where, params = self._where(table, op.key)
+            c.execute(f"DELETE FROM {name} WHERE {where}", params)
+        elif isinstance(op, Add):
+            row = {**op.defaults, **op.key}
+            for col in op.amounts:
+                row.setdefault(col, 0)
+            row.update({k: v for k, v in op.amounts.items()})
+            cols = list(row)
+            sets = ", ".join(f"{q(k)} = {name}.{q(k)} + excluded.{q(k)}" for k in op.amounts)
+            c.execute(
+                f"INSERT INTO {name} ({', '.join(q(k) for k in cols)}) "
+                f"VALUES ({', '.join([p] * len(cols))}) "
+                f"ON CONFLICT ({', '.join(q(k) for k in table.key)}) DO UPDATE SET {sets}",
+                [to_db(table.column(k), row[k]) for k in cols],
+            )
+        else:  # pragma: no cover (Op is closed)
+            raise TypeError(f"unknown row operation {op!r}")
+
+    def _where(self, table: Table, key: Mapping[str, Any]) -> tuple[str, list[Any]]:
+        p = self.dialect.param
+        clauses = [f"{self.dialect.quote(k)} = {p}" for k in key]
+        return " AND ".join(clauses) or "1 = 1", [to_db(table.column(k), v) for k, v in key.items()]
+
+    # -- reading --------------------------------------------------------------------------------
+    def get(self, table: str, key: Mapping[str, Any]) -> Row | None:
+        rows = self.select(table, where=key, limit=1)
+        return rows[0] if rows else None
+
+    def select(
+        self,
+        table: str,
+        *,
+        where: Mapping[str, Any] | None = None,
+        ranges: Mapping[str, tuple[Any, Any]] | None = None,
+        order_by: Sequence[str] = (),
+        descending: bool = False,
+        after: Sequence[Any] | None = None,
+        limit: int | None = None,
+    ) -> list[Row]:
+        """Rows matching `where` (equality) and `ranges` (inclusive), in `order_by` order,
+        strictly after the row whose `order_by` values are `after` (keyset paging)."""
+        spec = self.tables[table]
+        p, q = self.dialect.param, self.dialect.quote
+        clauses, params = [], []
+        for k, v in (where or {}).items():
+            if v is None:
+                clauses.append(f"{q(k)} IS NULL")
+            else:
+                clauses.append(f"{q(k)} = {p}")
+                params.append(to_db(spec.column(k), v))
+        for k, (lo, hi) in (ranges or {}).items():
+            clauses.append(f"{q(k)} BETWEEN {p} AND {p}")
+            params += [to_db(spec.column(k), lo), to_db(spec.column(k), hi)]
+        if after is not None:
+            if len(after) != len(order_by):
+                raise ValueError("a cursor must give one value per ordering column")
+            cols = ", ".join(q(k) for k in order_by)
+            marks = ", ".join([p] * len(after))
+            clauses.append(f"({cols}) {'<' if descending else '>'} ({marks})")
+            params += [to_db(spec.column(k), v) for k, v in zip(order_by, after, strict=True)]
+        sql = f"SELECT * FROM {self._q(self.table_name(table))}"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        if order_by:
+            direction = " DESC" if descending else ""
+            sql += " ORDER BY " + ", ".join(f"{q(k)}{direction}" for k in order_by)
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self._transaction(commit=False) as c:
+            c.execute(sql, params)
+            fetched = c.fetchall()
+        return [self._row(spec, r) for r in fetched]
+
+    def count(self, table: str, *, where: Mapping[str, Any] | None = None) -> int:
+        spec = self.tables[table]
+        where_sql, params = self._where(spec, where or {})
+        with self._transaction(commit=False) as c:
+            c.execute(
+                f"SELECT COUNT(*) AS n FROM {self._q(self.table_name(table))} WHERE {where_sql}",
+                params,
+            )
+            return int(c.fetchone()["n"])
+
+    def totals(
+        self,
+        table: str,
+        column: str,
+        *,
+        group_by: Sequence[str],
+        where: Mapping[str, Any] | None = None,
+    ) -> list[Row]:
+        """SUM(column) per group (exact for decimal columns)."""
+        spec = self.tables[table]
+        q = self.dialect.quote
+        where_sql, params = self._where(spec, where or {})
+        groups = ", ".join(q(g) for g in group_by)
+        with self._transaction(commit=False) as c:
+            c.execute(
+                f"SELECT {groups}, SUM({q(column)}) AS {q(column)} "
+                f"FROM {self._q(self.table_name(table))} WHERE {where_sql} GROUP BY {groups} "
+                f"ORDER BY {groups}",
+                params,
+            )
+            fetched = c.fetchall()
+        out = []
+        for r in fetched:
+            row = {g: from_db(spec.column(g), r[g]) for g in group_by}
+            row[column] = from_db(spec.column(column), r[column] or 0)
+            out.append(row)
+        return out
+
+    def rows_of_generation(self, table: str, generation: int) -> list[Row]:
+        """Every row of one generation's table, in key order (rebuild checks, tests)."""
+        spec = self.tables[table]
+        order = ", ".join(self.dialect.quote(k) for k in spec.key)
+        with self._transaction(commit=False) as c:
+            c.execute(
+                f"SELECT * FROM {self._q(self.table_name(table, generation))} ORDER BY {order}"
+            )
+            fetched = c.fetchall()
+        return [self._row(spec, r) for r in fetched]
+
+    @staticmethod
+    def _row(spec: Table, r: Any) -> Row:
+        return {col.name: from_db(col, r[col.name]) for col in spec.columns}
+
+    # -- transactions ---------------------------------------------------------------------------
+    def _transaction(self, *, commit: bool = True) -> Any:
+        return self.datastore.transaction(commit=commit)
+
+    def transaction(self) -> AbstractContextManager[Any]:
+        """A write transaction on the view's datastore (rebuild's switch)."""
+        found: AbstractContextManager[Any] = self._transaction()
+        return found
+
+
+def _rowcount(cursor: Any) -> int:
+    inner = getattr(cursor, "sqlite_cursor", cursor)
+    return int(inner.rowcount)
