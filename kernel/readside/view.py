@@ -20,17 +20,21 @@ rebuild`). Table names are `rm_<projection>_g<N>_<table>`.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import sqlite3
 import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from eventsourcing.persistence import IntegrityError, TrackingRecorder
+from eventsourcing.persistence import IntegrityError, OperationalError, TrackingRecorder
 
 from kernel.readside.dialect import POSTGRES, SQLITE, Dialect, from_db, to_db
 from kernel.readside.tables import Add, Delete, Table, Update, Upsert
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
     from contextlib import AbstractContextManager
 
     from eventsourcing.persistence import Tracking
@@ -38,6 +42,7 @@ if TYPE_CHECKING:
     from kernel.readside.tables import Op, Row
 
 GENERATIONS = "rm_generations"
+log = logging.getLogger(__name__)
 
 
 def _integrity_errors() -> tuple[type[BaseException], ...]:
@@ -80,6 +85,9 @@ class TableView(TrackingRecorder):
         self._lock = threading.Lock()
         self._generation = 0
         self._generation_read_at = 0.0
+        # Fault injection for crash tests: exit the process after writing a batch's rows and
+        # position, before the transaction commits (the worst moment to die).
+        self._die_before_commit = os.environ.get("MUNI_FAULT_EXIT_BEFORE_VIEW_COMMIT") == projection
         self.create_table()
 
     # -- names ----------------------------------------------------------------------------------
@@ -153,6 +161,16 @@ class TableView(TrackingRecorder):
             self._set_generation(self._read_generation(c))
         return self._generation
 
+    def _lock_generation(self, c: Any) -> None:
+        """Take the write lock first. SQLite must start a writing transaction with a write (a
+        deferred transaction that reads first cannot upgrade once another writer committed);
+        PostgreSQL then holds this row, so a rebuild's switch waits for the batch in flight."""
+        p = self.dialect.param
+        c.execute(
+            f"UPDATE {self._q(GENERATIONS)} SET generation = generation WHERE projection = {p}",
+            (self.projection,),
+        )
+
     def _read_generation(self, c: Any) -> int:
         p = self.dialect.param
         c.execute(
@@ -209,12 +227,16 @@ class TableView(TrackingRecorder):
         `generation` writes a generation other than the current one (a rebuild).
         """
         with self._transaction() as c:
+            self._lock_generation(c)
             gen = self._read_generation(c) if generation is None else generation
             if generation is None:
                 self._set_generation(gen)
             self._advance(c, tracking, expected, in_order=in_order, generation=gen)
             for op in ops:
                 self._write(c, op, gen)
+            if self._die_before_commit and ops:
+                log.error("fault injection: %s exits before committing its rows", self.projection)
+                os._exit(137)
 
     def _advance(
         self, c: Any, tracking: Tracking, expected: int | None, *, in_order: bool, generation: int
@@ -402,13 +424,35 @@ class TableView(TrackingRecorder):
         return {col.name: from_db(col, r[col.name]) for col in spec.columns}
 
     # -- transactions ---------------------------------------------------------------------------
-    def _transaction(self, *, commit: bool = True) -> Any:
-        return self.datastore.transaction(commit=commit)
+    def _transaction(self, *, commit: bool = True) -> AbstractContextManager[Any]:
+        if commit and self.dialect is SQLITE:
+            return self._sqlite_write()
+        found: AbstractContextManager[Any] = self.datastore.transaction(commit=commit)
+        return found
+
+    @contextlib.contextmanager
+    def _sqlite_write(self) -> Iterator[Any]:
+        """A SQLite write transaction that takes the write lock at BEGIN (IMMEDIATE), waiting
+        for it up to the lock timeout: a deferred one that read first could not upgrade once
+        another writer had committed, and would fail at once with 'database is locked'."""
+        with self.datastore.get_connection(commit=True) as conn:
+            cursor = conn.cursor()
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                yield cursor
+                conn.commit()
+            except sqlite3.OperationalError as exc:
+                conn.rollback()
+                raise OperationalError(exc) from exc
+            except BaseException:
+                conn.rollback()
+                raise
+            finally:
+                cursor.sqlite_cursor.close()
 
     def transaction(self) -> AbstractContextManager[Any]:
         """A write transaction on the view's datastore (rebuild's switch)."""
-        found: AbstractContextManager[Any] = self._transaction()
-        return found
+        return self._transaction()
 
 
 def _rowcount(cursor: Any) -> int:
