@@ -111,4 +111,8 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    # Through the module's own name: run as __main__, the classes here would have other topics
+    # (`__main__:Pot.Opened`) than the stored events.
+    from tests.support.readside_toy import main as run
+
+    run(sys.argv[1:])
