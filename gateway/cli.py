@@ -56,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     parked = sub.add_parser("parked", help="list the messages a service's consumer parked")
     parked.add_argument("service")
 
+    rebuild = sub.add_parser(
+        "rebuild", help="rebuild a service's read models from its store, while it keeps running"
+    )
+    rebuild.add_argument("service")
+    rebuild.add_argument("read_model", nargs="?", default=None, help="default: all of them")
+
     fork = sub.add_parser("fork", help="write cities/<city>.toml from the demo city")
     fork.add_argument("city")
     fork.add_argument("--name", default=None)
@@ -93,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         "worker": _worker,
         "token": _token,
         "parked": _parked,
+        "rebuild": _rebuild,
         "fork": _fork,
         "bench": _bench,
         "protocol": _protocol,
@@ -134,7 +141,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
-    from gateway.runtime import SERVICES, Runtime
+    from gateway.runtime import Runtime
+    from gateway.services import SERVICES
 
     unknown = set(args.services) - set(SERVICES)
     if unknown:
@@ -171,7 +179,8 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _parked(args: argparse.Namespace, settings: Settings) -> int:
-    from gateway.runtime import SERVICES, Runtime
+    from gateway.runtime import Runtime
+    from gateway.services import SERVICES
 
     if args.service not in SERVICES:
         print(f"muni: unknown service {args.service!r}", file=sys.stderr)
@@ -180,6 +189,12 @@ def _parked(args: argparse.Namespace, settings: Settings) -> int:
     for message in runtime.apps[args.service].parked_messages():
         print(f"{message.topic}#{message.partition}@{message.offset}  {message.reason}")
     return 0
+
+
+def _rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.rebuilding import rebuild_service
+
+    return rebuild_service(settings, args.service, args.read_model)
 
 
 def _fork(args: argparse.Namespace, settings: Settings) -> int:

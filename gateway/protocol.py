@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gateway.schema import build_schema
-from services.members.published import PUBLISHED as MEMBERS_PUBLISHED
-from services.rides.published import PUBLISHED as RIDES_PUBLISHED
+from gateway.services import SPECS
 
 if TYPE_CHECKING:
     from kernel.events import IntegrationEvent
 
 PROTOCOL_DIR = Path(__file__).resolve().parent.parent / "protocol"
-PUBLISHED: tuple[type[IntegrationEvent], ...] = (*MEMBERS_PUBLISHED, *RIDES_PUBLISHED)
+PUBLISHED: tuple[type[IntegrationEvent], ...] = tuple(e for s in SPECS for e in s.publishes)
 
 
 def event_schemas() -> dict[str, dict[str, Any]]:

@@ -6,7 +6,9 @@ Three shapes, one code base:
   in-process broker;
 - gateway (`muni serve gateway`): every application, for commands and queries, and nothing
   else: relays and consumers run in the workers;
-- worker (`muni worker <service>`): one service's relay and consumers.
+- worker (`muni worker <service>`): one service's relay, consumers and read-model runners.
+
+What runs for a service comes from its `ServiceSpec` (gateway/services.py).
 """
 
 from __future__ import annotations
@@ -16,16 +18,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from contributions.application import Contributions
-from contributions.inbound import INBOUND as CONTRIBUTIONS_INBOUND
-from kernel.bus.consumer import Consumer, Inbound
+from gateway.services import SERVICES
+from kernel.bus.consumer import Consumer
 from kernel.bus.embedded import EmbeddedBroker
-from kernel.bus.relay import Relay, ToIntegration
+from kernel.bus.relay import Relay
 from kernel.cities import load_city
-from services.members import published as members_published
-from services.members.application import Members
-from services.rides import published as rides_published
-from services.rides.application import Rides
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -33,32 +30,11 @@ if TYPE_CHECKING:
     from kernel.bus.port import Bus
     from kernel.config import Settings
     from kernel.eventstore import FederationApplication
+    from kernel.readside import ProjectionRunner, Reading
     from kernel.time import Clock
 
+__all__ = ["SERVICES", "Runtime", "make_bus"]
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ServiceSpec:
-    """How to run one service: its application, what it publishes, what it consumes."""
-
-    name: str
-    app_cls: type[FederationApplication]
-    to_integration: ToIntegration | None = None
-    inbound: Inbound | None = None
-    consumes: tuple[str, ...] = ()
-
-
-SERVICES: dict[str, ServiceSpec] = {
-    spec.name: spec
-    for spec in (
-        ServiceSpec("members", Members, to_integration=members_published.to_integration),
-        ServiceSpec("rides", Rides, to_integration=rides_published.to_integration),
-        ServiceSpec(
-            "contributions", Contributions, inbound=CONTRIBUTIONS_INBOUND, consumes=("rides",)
-        ),
-    )
-}
 
 
 def make_bus(settings: Settings) -> Bus:
@@ -80,6 +56,7 @@ class Runtime:
     workers: tuple[str, ...]
     relays: list[Relay] = field(default_factory=list)
     consumers: list[Consumer] = field(default_factory=list)
+    runners: list[ProjectionRunner] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -100,7 +77,7 @@ class Runtime:
             raise ValueError(f"unknown services {sorted(unknown)}; known: {sorted(SERVICES)}")
         city = load_city(settings.city)
         names = list(SERVICES) if apps is None else list(apps)
-        built = {n: SERVICES[n].app_cls(settings, clock=clock, city=city) for n in names}
+        built = {n: SERVICES[n].application(settings, clock=clock, city=city) for n in names}
         return cls(settings, built, bus or make_bus(settings), workers)
 
     def app_by_class(self) -> dict[type[Any], Any]:
@@ -134,6 +111,13 @@ class Runtime:
                 )
                 self.consumers.append(consumer)
                 self._spawn(f"consumer-{name}", lambda c=consumer: c.run(self._stop))
+            for runner in app.runners.values():
+                self.runners.append(runner)
+                wake = app.wake_event()
+                self._spawn(
+                    f"read-model-{name}-{runner.name}",
+                    lambda r=runner, w=wake: r.run(self._stop, w, idle_wait_s=idle),
+                )
 
     def _spawn(self, name: str, target: Any) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -144,6 +128,8 @@ class Runtime:
         self._stop.set()
         for app in self.apps.values():
             app.new_events.set()  # wake idle relays
+            for wake in app._wake:  # and idle read-model runners
+                wake.set()
         for thread in self._threads:
             thread.join(timeout=10)
         for relay in self.relays:
@@ -153,12 +139,18 @@ class Runtime:
             app.close()
 
     def wait_until_idle(self, timeout_s: float = 10.0) -> bool:
-        """True once every relay has published all its store holds (tests, demo seeding)."""
+        """True once every relay has published all its store holds and every read model has
+        applied its log (tests, demo seeding)."""
         import time
 
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if all(r.position >= (r.app.recorder.max_notification_id() or 0) for r in self.relays):
+            published = all(r.position >= r.app.head() for r in self.relays)
+            if published and all(r.caught_up(r.head()) for r in self.runners):
                 return True
             time.sleep(0.02)
         return False
+
+    def readings(self) -> list[Reading]:
+        """Every read model's position, its log's head and its lag, in this process."""
+        return [runner.reading() for runner in self.runners]

@@ -8,14 +8,13 @@ from strawberry.extensions import AddValidationRules, MaskErrors, ParserCache, V
 from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.tools import merge_types
 
-from contributions.api import ContributionsQuery
+from gateway.services import SPECS
 from kernel.api import Conflict, InvalidInput, NotAuthenticated, NotAuthorized, NotFound
 from kernel.permissions import guard_root_fields
-from services.members.api import MembersMutation, MembersQuery
-from services.rides.api import RidesMutation, RidesQuery
 
-Query = merge_types("Query", (MembersQuery, RidesQuery, ContributionsQuery))
-Mutation = merge_types("Mutation", (MembersMutation, RidesMutation))
+Query = merge_types("Query", tuple(s.query for s in SPECS if s.query is not None))
+Mutation = merge_types("Mutation", tuple(s.mutation for s in SPECS if s.mutation is not None))
+SERVICE_TYPES = [t for s in SPECS for t in s.graphql_types]
 
 
 # A public API refuses pathological nesting. The rule class is made once: QueryDepthLimiter
@@ -38,7 +37,7 @@ def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        types=[NotAuthenticated, NotAuthorized, InvalidInput, NotFound, Conflict],
+        types=[NotAuthenticated, NotAuthorized, InvalidInput, NotFound, Conflict, *SERVICE_TYPES],
         # Parsing and validating the same documents again is most of strawberry's overhead.
         # Factories: the LRU caches themselves live at module level, shared by every request.
         extensions=[

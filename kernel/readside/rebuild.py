@@ -88,5 +88,8 @@ def rebuild(
         view.switch_generation(c, generation)
     view.refresh_generation()
     if not keep_previous:
+        # Readers elsewhere trust the generation they read for `generation_ttl_s`: let them
+        # move over before the old tables go.
+        time.sleep(2 * view.generation_ttl_s)
         view.drop_tables(previous)
     return Rebuilt(model.name, generation, previous, done, time.perf_counter() - started)

@@ -77,6 +77,10 @@ class ProjectionRunner:
     def position(self) -> int:
         return self.view.max_tracking_id(self.app.name) or 0
 
+    def head(self) -> int:
+        """The position of the newest event in the application's log."""
+        return self.app.recorder.max_notification_id() or 0
+
     def run_once(self) -> int:
         """Apply the next batch, if any. Returns the number of events applied."""
         start = self.position()
@@ -129,7 +133,7 @@ class ProjectionRunner:
 
     def reading(self) -> Reading:
         position = self.position()
-        head = self.app.recorder.max_notification_id() or 0
+        head = self.head()
         behind = self.app.recorder.select_notifications(
             start=position + 1, limit=self.batch_size, topics=self.topics
         )

@@ -357,7 +357,22 @@ class TableView(TrackingRecorder):
             marks = ", ".join([p] * len(after))
             clauses.append(f"({cols}) {'<' if descending else '>'} ({marks})")
             params += [to_db(spec.column(k), v) for k, v in zip(order_by, after, strict=True)]
-        sql = f"SELECT * FROM {self._q(self.table_name(table))}"
+        return self._read(spec, clauses, params, order_by, descending=descending, limit=limit)
+
+    def _read(
+        self,
+        spec: Table,
+        clauses: list[str],
+        params: list[Any],
+        order_by: Sequence[str],
+        *,
+        descending: bool,
+        limit: int | None,
+        retry: bool = True,
+    ) -> list[Row]:
+        q = self.dialect.quote
+        generation = self.generation
+        sql = f"SELECT * FROM {self._q(self.table_name(spec.name, generation))}"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
         if order_by:
@@ -365,9 +380,18 @@ class TableView(TrackingRecorder):
             sql += " ORDER BY " + ", ".join(f"{q(k)}{direction}" for k in order_by)
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        with self._transaction(commit=False) as c:
-            c.execute(sql, params)
-            fetched = c.fetchall()
+        try:
+            with self._transaction(commit=False) as c:
+                c.execute(sql, params)
+                fetched = c.fetchall()
+        except Exception:
+            # A rebuild in another process switched generations and dropped the old tables
+            # before this reader's cached generation expired: read the generation, try again.
+            if not retry or self.refresh_generation() == generation:
+                raise
+            return self._read(
+                spec, clauses, params, order_by, descending=descending, limit=limit, retry=False
+            )
         return [self._row(spec, r) for r in fetched]
 
     def count(self, table: str, *, where: Mapping[str, Any] | None = None) -> int:
