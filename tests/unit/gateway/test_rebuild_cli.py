@@ -73,5 +73,5 @@ def test_a_spec_that_does_not_hold_together_is_refused_by_name() -> None:
         ServiceSpec("trains", rides.application)
     with pytest.raises(ValueError, match="publishes events but maps none"):
         ServiceSpec("rides", rides.application, publishes=rides.publishes)
-    with pytest.raises(ValueError, match="consumes .* but reads nothing"):
+    with pytest.raises(ValueError, match=r"consumes .* but reads nothing"):
         ServiceSpec("rides", rides.application, consumes=("members",))
