@@ -80,6 +80,18 @@ def client(e2e_clock: FixedClock) -> Iterator[TestClient]:
         yield client
 
 
+@pytest.fixture(scope="module")
+def module_clock() -> FixedClock:
+    return past_clock()
+
+
+@pytest.fixture(scope="module")
+def module_client(module_clock: FixedClock) -> Iterator[TestClient]:
+    """One app for a module whose cases change nothing, so they can share it."""
+    with TestClient(create_app(SETTINGS, clock=module_clock)) as client:
+        yield client
+
+
 def eventually(probe: Callable[[], T | None], *, timeout_s: float = 10.0) -> T:
     """Poll `probe` until it returns something truthy (bounded): relay and consumer threads."""
     deadline = time.monotonic() + timeout_s

@@ -8,9 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from starlette.testclient import TestClient
 
-from gateway.app import create_app
 from tests.e2e.conftest import (
     ACCEPT,
     DROP_OFF,
@@ -19,17 +17,15 @@ from tests.e2e.conftest import (
     PICKUP,
     REGISTER,
     REQUEST,
-    SETTINGS,
     driver,
     join,
-    past_clock,
     request_ride,
     store_positions,
 )
 from tests.support.graphql import gql
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from starlette.testclient import TestClient
 
     from kernel.time import FixedClock
 
@@ -45,18 +41,6 @@ class World:
     other_driver: str
     member: str
     ride_id: str
-
-
-@pytest.fixture(scope="module")
-def module_clock() -> FixedClock:
-    return past_clock()
-
-
-@pytest.fixture(scope="module")
-def module_client(module_clock: FixedClock) -> Iterator[TestClient]:
-    """One app for the module: every case changes nothing, so they can share it."""
-    with TestClient(create_app(SETTINGS, clock=module_clock)) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")
