@@ -101,6 +101,9 @@ class FederationApplication(EventSourcedProjection[UUID]):
     # The read models this service keeps (kernel.readside); every service keeps its parked
     # messages. Their tables live in the service's own database.
     read_models: ClassVar[tuple[type[ReadModel], ...]] = ()
+    # Read models of the integration events this service consumes (their `rows` are registered
+    # on the inbound models): the consumer applies them, tracked per source aggregate.
+    inbound_read_models: ClassVar[tuple[type[ReadModel], ...]] = ()
     # The relay reads the notification log in sections of this size.
     log_section_size = 500
     # Aggregates that gain an event with every command (indexes) are snapshotted, so loading
@@ -128,6 +131,8 @@ class FederationApplication(EventSourcedProjection[UUID]):
             cls: cls(view=TableView(datastore, cls.name, cls.tables)) for cls in classes
         }
         self.runners = {cls: ProjectionRunner(self, model) for cls, model in self.models.items()}
+        for cls in self.inbound_read_models:
+            self.models[cls] = cls(view=TableView(datastore, cls.name, cls.tables))
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from kernel.bus.envelope import Envelope, MalformedEnvelope
 from kernel.bus.port import BusError, Message, TopicPartition
 from kernel.parking import Parked
+from kernel.readside import PositionMoved
 
 if TYPE_CHECKING:
     import threading
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from kernel.bus.port import Subscriber
     from kernel.events import TolerantModel
     from kernel.eventstore import FederationApplication
+    from kernel.readside import ReadModel
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +115,7 @@ class Consumer:
             self._park(message, f"malformed envelope: {exc}", None)
             return
         tracking = Tracking(f"{envelope.source_log}/{envelope.aggregate_id}", envelope.position)
-        if self.app.already_applied(tracking):
+        if self.app.already_applied(tracking) and not self._unprojected(tracking):
             self.outcome.skipped += 1
             return
         model_cls = self.inbound.models.get((envelope.type, envelope.version))
@@ -147,6 +149,26 @@ class Consumer:
             return
         if self._apply(model, tracking):
             self.outcome.applied += 1
+        self._project(model, tracking)
+
+    def _unprojected(self, tracking: Tracking) -> list[ReadModel]:
+        """The inbound read models that have not applied this message yet."""
+        return [
+            self.app.models[cls]
+            for cls in self.app.inbound_read_models
+            if not self.app.models[cls].view.has_tracking_id(
+                tracking.application_name, tracking.notification_id
+            )
+        ]
+
+    def _project(self, model: object, tracking: Tracking) -> None:
+        """Apply the message to the inbound read models, each in its own transaction with its
+        own position (so one that crashed before committing catches up on redelivery)."""
+        for read_model in self._unprojected(tracking):
+            try:
+                read_model.view.apply(read_model.rows(model), tracking)
+            except PositionMoved:
+                continue  # another member of the group applied it meanwhile
 
     def _apply(self, model: object, tracking: Tracking, *, attempts: int = 20) -> bool:
         """Apply once. Returns False if it turned out to be applied already."""
