@@ -63,6 +63,7 @@ MATRIX: dict[str, frozenset[str]] = {
     # contributions
     "myCredits": MEMBER,
     "trialBalance": BOARD,
+    "accountBalance": MEMBER,  # a member's own accounts; any account for the board (resolver)
     "parkedMessages": BOARD,
 }
 
