@@ -135,6 +135,17 @@ class ParkedMessageView:
         )
 
 
+@strawberry.type(name="ParkedMessageConnection")
+class ParkedMessageConnection(Connection[ParkedMessageView]):
+    """`Connection[ParkedMessageView]` made concrete. Strawberry tells the members of a union
+    apart by their fields' values, and meets the generic `Connection.nodes` resolver (a method,
+    not a list) when a page has rows; a concrete class is matched by its type alone."""
+
+    @classmethod
+    def of(cls, page: Connection[ParkedMessageView]) -> ParkedMessageConnection:
+        return cls(edges=page.edges, page_info=page.page_info, as_of=page.as_of)
+
+
 Refusals = NotAuthenticated | NotAuthorized
 ReadProblems = InvalidInput | NotCaughtUp
 CreditsResult = Annotated[Credits | ReadProblems | Refusals, strawberry.union("CreditsResult")]
@@ -146,7 +157,7 @@ AccountBalanceResult = Annotated[
     strawberry.union("AccountBalanceResult"),
 ]
 ParkedMessagesResult = Annotated[
-    Connection[ParkedMessageView] | ReadProblems | Refusals,
+    ParkedMessageConnection | ReadProblems | Refusals,
     strawberry.union("ParkedMessagesResult"),
 ]
 
@@ -266,7 +277,7 @@ class ContributionsQuery:
     ) -> ParkedMessagesResult:
         app = info.context.app(Contributions)
 
-        def read() -> Connection[ParkedMessageView]:
+        def read() -> ParkedMessageConnection:
             request = page_request(first, after, arity=len(PARKED_ORDER))
             app.catch_up(ParkedMessages)
             as_of = read_after(app, ParkedMessages, seen)
@@ -277,6 +288,7 @@ class ContributionsQuery:
                 cursors=[encode_cursor([r.parked_at, r.id]) for r in shown],
                 has_next=len(rows) > request.first,
             )
-            return connection(page, ParkedMessageView.from_row, as_of=as_of, after=after)
+            found = connection(page, ParkedMessageView.from_row, as_of=as_of, after=after)
+            return ParkedMessageConnection.of(found)
 
         return await _read(app, read)

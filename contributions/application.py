@@ -124,7 +124,9 @@ class Contributions(FederationApplication):
             # restored source store): entries are idempotent by what they record.
             log.info("journal entry %s/%s already posted; skipping", source, purpose)
             return None
-        return JournalEntry.post(source=source, purpose=purpose, memo=memo, at=at, postings=postings)
+        return JournalEntry.post(
+            source=source, purpose=purpose, memo=memo, at=at, postings=postings
+        )
 
     # -- queries --------------------------------------------------------------------------------
     def ledger(self, seen: str | None = None) -> tuple[Ledger, str]:

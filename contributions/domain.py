@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.domain import Aggregate, event
 
 from kernel.ids import stable_uuid
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from datetime import datetime

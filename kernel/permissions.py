@@ -63,7 +63,7 @@ MATRIX: dict[str, frozenset[str]] = {
     # contributions
     "myCredits": MEMBER,
     "trialBalance": BOARD,
-    "accountBalance": MEMBER,  # a member's own accounts; any account for the board (resolver)
+    "accountBalance": MEMBER | BOARD,  # a member's own accounts; the board's any (resolver)
     "parkedMessages": BOARD,
 }
 
