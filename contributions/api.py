@@ -1,28 +1,70 @@
-"""GraphQL for contributions: a member's credits, the board's trial balance, parked messages."""
+"""GraphQL for contributions: a member's credits, the board's trial balance, account balances and
+parked messages, all read from tables (the `Ledger` read model, the parked-messages read model).
+
+Lists are Relay connections (`first`, `after`, `seen`). Roles are checked by the Guard from
+`kernel.permissions.MATRIX`; what depends on the row (a member sees only their own accounts)
+is checked here. Bad paging arguments are `InvalidInput` naming the field; a `seen` the read
+model does not reach in time is `NotCaughtUp`.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
-from typing import Annotated
+from datetime import datetime  # noqa: TC003 (strawberry resolves annotations at runtime)
+from decimal import Decimal  # noqa: TC003
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import strawberry
 from starlette.concurrency import run_in_threadpool
 from strawberry.types import Info  # noqa: TC002 (strawberry reads resolver hints at runtime)
 
 from contributions.application import Contributions
-from contributions.domain import HOUR
-from kernel.api import Context, NotAuthenticated, NotAuthorized
+from contributions.domain import member_of
+from contributions.projections import ACCOUNT_ORDER, LINE_ORDER
+from kernel.api import (
+    Context,
+    InvalidInput,
+    NotAuthenticated,
+    NotAuthorized,
+    NotCaughtUp,
+    NotFound,
+)
+from kernel.connections import Connection, connection
+from kernel.paging import InvalidPage, Page, encode_cursor, page_request
+from kernel.parking import ORDER as PARKED_ORDER
+from kernel.parking import ParkedMessages
+from kernel.readside.freshness import position_token, read_after
+from kernel.readside.runner import NotCaughtUp as Behind
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from contributions import projections
+    from kernel.parking import ParkedRow
+
+T = TypeVar("T")
 
 
-@strawberry.type
-class LedgerLine:
+@strawberry.type(name="LedgerLine")
+class LedgerLineView:
     entry_id: str
     account: str
-    credit: Decimal
+    amount: Decimal = strawberry.field(description="Debits positive, credits negative.")
+    credit: Decimal = strawberry.field(description="What the account was credited (-amount).")
     unit: str
     memo: str
     at: datetime
+
+    @classmethod
+    def from_line(cls, line: projections.LedgerLine) -> LedgerLineView:
+        return cls(
+            entry_id=line.entry_id,
+            account=line.account,
+            amount=line.amount,
+            credit=-line.amount,
+            unit=line.unit,
+            memo=line.memo,
+            at=line.at,
+        )
 
 
 @strawberry.type
@@ -31,27 +73,47 @@ class Credits:
     hours_driving: Decimal
     earnings: Decimal
     currency: str
-    lines: list[LedgerLine]
+    lines: Connection[LedgerLineView] = strawberry.field(description="Newest first.")
 
 
-@strawberry.type
-class AccountBalance:
+@strawberry.type(name="AccountBalance")
+class AccountBalanceView:
     account: str
     unit: str
     balance: Decimal = strawberry.field(description="Debits positive, credits negative.")
+    as_of: str | None = None
+
+    @classmethod
+    def from_row(
+        cls, row: projections.AccountBalance, as_of: str | None = None
+    ) -> AccountBalanceView:
+        return cls(account=row.account, unit=row.unit, balance=row.balance, as_of=as_of)
 
 
 @strawberry.type
+class UnitTotal:
+    unit: str
+    debits: Decimal
+    credits: Decimal = strawberry.field(description="The credits' total, as a positive amount.")
+    entries: int
+    balanced: bool
+
+
+@strawberry.type(name="TrialBalance")
 class TrialBalanceView:
     city: str
     entries: int
-    accounts: list[AccountBalance]
-    balanced: bool = strawberry.field(description="True when every unit sums to zero.")
+    balanced: bool = strawberry.field(description="True when every unit's debits equal credits.")
+    units: list[UnitTotal]
+    accounts: Connection[AccountBalanceView] = strawberry.field(
+        description="Every account's balance, by unit then account."
+    )
 
 
-@strawberry.type
+@strawberry.type(name="ParkedMessage")
 class ParkedMessageView:
     id: str
+    parked_at: datetime
     reason: str
     topic: str
     partition: int
@@ -59,85 +121,174 @@ class ParkedMessageView:
     event_type: str | None
     source_log: str | None
 
+    @classmethod
+    def from_row(cls, row: ParkedRow) -> ParkedMessageView:
+        return cls(
+            id=row.id,
+            parked_at=row.parked_at,
+            reason=row.reason,
+            topic=row.topic,
+            partition=row.partition,
+            offset=row.offset,
+            event_type=row.event_type,
+            source_log=row.source_log,
+        )
 
-@strawberry.type
-class ParkedList:
-    messages: list[ParkedMessageView]
+
+@strawberry.type(name="ParkedMessageConnection")
+class ParkedMessageConnection(Connection[ParkedMessageView]):
+    """`Connection[ParkedMessageView]` made concrete. Strawberry tells the members of a union
+    apart by their fields' values, and meets the generic `Connection.nodes` resolver (a method,
+    not a list) when a page has rows; a concrete class is matched by its type alone."""
+
+    @classmethod
+    def of(cls, page: Connection[ParkedMessageView]) -> ParkedMessageConnection:
+        return cls(edges=page.edges, page_info=page.page_info, as_of=page.as_of)
 
 
-Guard = NotAuthenticated | NotAuthorized
-CreditsResult = Annotated[Credits | Guard, strawberry.union("CreditsResult")]
-TrialBalanceResult = Annotated[TrialBalanceView | Guard, strawberry.union("TrialBalanceResult")]
-ParkedResult = Annotated[ParkedList | Guard, strawberry.union("ParkedResult")]
+Refusals = NotAuthenticated | NotAuthorized
+ReadProblems = InvalidInput | NotCaughtUp
+CreditsResult = Annotated[Credits | ReadProblems | Refusals, strawberry.union("CreditsResult")]
+TrialBalanceResult = Annotated[
+    TrialBalanceView | ReadProblems | Refusals, strawberry.union("TrialBalanceResult")
+]
+AccountBalanceResult = Annotated[
+    AccountBalanceView | NotFound | ReadProblems | Refusals,
+    strawberry.union("AccountBalanceResult"),
+]
+ParkedMessagesResult = Annotated[
+    ParkedMessageConnection | ReadProblems | Refusals,
+    strawberry.union("ParkedMessagesResult"),
+]
+
+
+async def _read(app: Contributions, read: Callable[[], T]) -> T | InvalidInput | NotCaughtUp:
+    """Run a read in a thread; bad paging arguments and a read model behind `seen` are typed."""
+    try:
+        return await run_in_threadpool(read)
+    except InvalidPage as exc:
+        return InvalidInput(message=str(exc), field=exc.field)
+    except Behind as exc:
+        return NotCaughtUp(
+            message=str(exc),
+            read_model=exc.read_model,
+            seen=position_token(app.service, exc.position),
+            as_of=position_token(app.service, exc.reached),
+        )
 
 
 @strawberry.type
 class ContributionsQuery:
-    @strawberry.field(description="The caller's contribution credits and earnings, line by line.")
-    async def my_credits(self, info: Info[Context, None]) -> CreditsResult:
-        who = info.context.require("member")
-        if isinstance(who, NotAuthenticated | NotAuthorized):
-            return who
+    @strawberry.field(
+        description="The caller's credits: totals, and their ledger lines, newest first."
+    )
+    async def my_credits(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        seen: str | None = None,
+    ) -> CreditsResult:
+        member = info.context.caller.member_id
         app = info.context.app(Contributions)
-        account = await run_in_threadpool(app.account_of, who.member_id)
-        currency = app.city.currency
-        lines = account.lines if account else []
-        return Credits(
-            member_id=who.member_id,
-            hours_driving=account.total("hours:driving", HOUR) if account else Decimal(0),
-            earnings=account.total("earnings", currency) if account else Decimal(0),
-            currency=currency,
-            lines=[
-                LedgerLine(
-                    entry_id=line["entry_id"],
-                    account=line["account"],
-                    credit=Decimal(line["credit"]),
-                    unit=line["unit"],
-                    memo=line["memo"],
-                    at=datetime.fromisoformat(line["at"]),
-                )
-                for line in lines
-            ],
-        )
 
-    @strawberry.field(description="Every account's balance in this city's ledger (board).")
-    async def trial_balance(self, info: Info[Context, None]) -> TrialBalanceResult:
-        who = info.context.require("board")
-        if isinstance(who, NotAuthenticated | NotAuthorized):
-            return who
+        def read() -> Credits:
+            request = page_request(first, after, arity=len(LINE_ORDER))
+            ledger, as_of = app.ledger(seen)
+            totals = ledger.member_totals(member, app.city.currency)
+            page = ledger.member_lines(member, request)
+            return Credits(
+                member_id=member,
+                hours_driving=totals.hours_driving,
+                earnings=totals.earnings,
+                currency=app.city.currency,
+                lines=connection(page, LedgerLineView.from_line, as_of=as_of, after=after),
+            )
+
+        return await _read(app, read)
+
+    @strawberry.field(description="The city's trial balance: totals per unit and every account.")
+    async def trial_balance(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        seen: str | None = None,
+    ) -> TrialBalanceResult:
         app = info.context.app(Contributions)
-        tb = await run_in_threadpool(app.trial_balance)
-        balances = tb.balance() if tb else {}
-        per_unit: dict[str, Decimal] = {}
-        for (unit, _), amount in balances.items():
-            per_unit[unit] = per_unit.get(unit, Decimal(0)) + amount
-        return TrialBalanceView(
-            city=app.city.id,
-            entries=len(tb.entries) if tb else 0,
-            accounts=[
-                AccountBalance(account=account, unit=unit, balance=amount)
-                for (unit, account), amount in sorted(balances.items())
-            ],
-            balanced=all(total == 0 for total in per_unit.values()),
-        )
 
-    @strawberry.field(description="Messages the contributions consumer parked (board).")
-    async def parked_messages(self, info: Info[Context, None]) -> ParkedResult:
-        who = info.context.require("board")
-        if isinstance(who, NotAuthenticated | NotAuthorized):
-            return who
-        parked = await run_in_threadpool(info.context.app(Contributions).parked_messages)
-        return ParkedList(
-            messages=[
-                ParkedMessageView(
-                    id=str(p.id),
-                    reason=p.reason,
-                    topic=p.topic,
-                    partition=p.partition,
-                    offset=p.offset,
-                    event_type=p.event_type,
-                    source_log=p.source_log,
-                )
-                for p in parked
-            ]
+        def read() -> TrialBalanceView:
+            request = page_request(first, after, arity=len(ACCOUNT_ORDER))
+            ledger, as_of = app.ledger(seen)
+            units = ledger.units()
+            page = ledger.accounts(request)
+            return TrialBalanceView(
+                city=app.city.id,
+                entries=ledger.entries(),
+                balanced=all(u.balanced for u in units),
+                units=[
+                    UnitTotal(
+                        unit=u.unit,
+                        debits=u.debits,
+                        credits=u.credits,
+                        entries=u.entries,
+                        balanced=u.balanced,
+                    )
+                    for u in units
+                ],
+                accounts=connection(page, AccountBalanceView.from_row, as_of=as_of, after=after),
+            )
+
+        return await _read(app, read)
+
+    @strawberry.field(
+        description=(
+            "One account's balance in one unit. A member may ask for their own accounts "
+            "(member:<their id>:...); the board for any."
         )
+    )
+    async def account_balance(
+        self, info: Info[Context, None], account: str, unit: str, seen: str | None = None
+    ) -> AccountBalanceResult:
+        caller = info.context.caller
+        if not caller.has("board") and member_of(account) != caller.member_id:
+            return NotAuthorized(
+                message="only the board sees accounts other than one's own",
+                required_role="board",
+            )
+        app = info.context.app(Contributions)
+
+        def read() -> AccountBalanceView | NotFound:
+            ledger, as_of = app.ledger(seen)
+            found = ledger.account(account, unit)
+            if found is None:
+                return NotFound(message=f"nothing was ever posted to {account} in {unit}")
+            return AccountBalanceView.from_row(found, as_of)
+
+        return await _read(app, read)
+
+    @strawberry.field(description="Messages the contributions consumer parked, oldest first.")
+    async def parked_messages(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        seen: str | None = None,
+    ) -> ParkedMessagesResult:
+        app = info.context.app(Contributions)
+
+        def read() -> ParkedMessageConnection:
+            request = page_request(first, after, arity=len(PARKED_ORDER))
+            app.catch_up(ParkedMessages)
+            as_of = read_after(app, ParkedMessages, seen)
+            rows = app.parked_messages(first=request.first + 1, after=request.after)
+            shown = rows[: request.first]
+            page = Page(
+                items=shown,
+                cursors=[encode_cursor([r.parked_at, r.id]) for r in shown],
+                has_next=len(rows) > request.first,
+            )
+            found = connection(page, ParkedMessageView.from_row, as_of=as_of, after=after)
+            return ParkedMessageConnection.of(found)
+
+        return await _read(app, read)

@@ -1,7 +1,9 @@
-"""The ledger: balanced journal entries, member accounts and a trial balance. No I/O.
+"""The ledger's write side: balanced journal entries, one per fact. No I/O.
 
 Sign convention: debits are positive, credits negative; every entry sums to zero per unit
-(a currency code such as "EUR", or "HOUR" for contribution time).
+(a currency code such as "EUR", or "HOUR" for contribution time). Balances, a member's lines and
+the trial balance are read models over `JournalEntry.Posted` (contributions.projections): no
+aggregate here grows with the city's history.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate, event
 
@@ -20,7 +22,13 @@ if TYPE_CHECKING:
     from datetime import datetime
     from uuid import UUID
 
+    from kernel.money import Money
+
 HOUR = "HOUR"
+# The ledger keeps amounts to this many places (the read side's decimal columns do too); a finer
+# amount is refused when it is posted, never when a projection meets it.
+AMOUNT_PLACES = 4
+MEMBER_PREFIX = "member:"
 
 
 class ContributionsError(Exception):
@@ -32,11 +40,34 @@ class UnbalancedEntry(ContributionsError):
         super().__init__(f"entry does not balance in {unit}: postings sum to {total}")
 
 
+class InvalidEntry(ContributionsError):
+    """An entry the ledger cannot keep exactly: no postings, an amount that is not finite or
+    finer than `AMOUNT_PLACES`, a posting without account or unit, a time without a zone."""
+
+
 @dataclass(frozen=True)
 class Posting:
+    """One line of a journal entry: `amount` of `unit` on `account` (debit > 0, credit < 0)."""
+
     account: str
-    amount: Decimal  # debit > 0, credit < 0
+    amount: Decimal
     unit: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, Decimal) or not self.amount.is_finite():
+            raise InvalidEntry(f"{self.account}: amount {self.amount!r} is not a finite Decimal")
+        exponent = self.amount.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -AMOUNT_PLACES:
+            raise InvalidEntry(
+                f"{self.account}: {self.amount} has more than {AMOUNT_PLACES} decimal places"
+            )
+        if not self.account or not self.unit:
+            raise InvalidEntry("a posting needs an account and a unit")
+
+    @classmethod
+    def of(cls, account: str, money: Money) -> Posting:
+        """Money posted to an account, in its currency."""
+        return cls(account, money.amount, money.currency)
 
 
 def check_balanced(postings: Iterable[Posting]) -> None:
@@ -49,112 +80,73 @@ def check_balanced(postings: Iterable[Posting]) -> None:
 
 
 def member_account(member_id: str, kind: str) -> str:
-    return f"member:{member_id}:{kind}"
+    return f"{MEMBER_PREFIX}{member_id}:{kind}"
+
+
+def member_of(account: str) -> str | None:
+    """The member an account belongs to (`member:<city>:<uuid>:<kind>`), else None."""
+    if not account.startswith(MEMBER_PREFIX):
+        return None
+    city, _, rest = account[len(MEMBER_PREFIX) :].partition(":")
+    uuid_part, _, kind = rest.partition(":")
+    if not (city and uuid_part and kind):
+        return None
+    return f"{city}:{uuid_part}"
 
 
 class JournalEntry(Aggregate):
-    """One balanced entry. Invariant: postings sum to zero in every unit."""
+    """One balanced entry per fact. Invariant: postings sum to zero in every unit.
+
+    Its id is the fact it records (`create_id(source, purpose)`), so the same fact posted twice
+    is the same aggregate and cannot be stored twice. It is never changed after it is posted.
+    """
+
+    class Posted(Aggregate.Created):
+        """Declared (not left to @event) so type checkers and read models can name it.
+
+        v2 stores typed `Posting`s (transcoded by the application); v1 stored dicts of strings.
+        """
+
+        class_version = 2
+
+        source: str
+        purpose: str
+        memo: str
+        at: datetime
+        postings: list[Posting]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["postings"] = [
+                Posting(p["account"], Decimal(p["amount"]), p["unit"]) for p in state["postings"]
+            ]
 
     @staticmethod
     def create_id(source: str, purpose: str) -> UUID:
         return stable_uuid("journal-entry", source, purpose)
 
-    @event("Posted")
+    @event(Posted)
     def __init__(
         self,
         source: str,
         purpose: str,
         memo: str,
         at: datetime,
-        postings: list[dict[str, str]],
+        postings: list[Posting],
     ) -> None:
         self.source = source
         self.purpose = purpose
         self.memo = memo
         self.at = at
-        self.postings = postings
+        self.postings = tuple(postings)
 
     @classmethod
     def post(
         cls, *, source: str, purpose: str, memo: str, at: datetime, postings: Sequence[Posting]
     ) -> JournalEntry:
+        if not postings:
+            raise InvalidEntry("an entry needs at least one posting")
+        if at.tzinfo is None:
+            raise InvalidEntry(f"the entry's time {at.isoformat()} has no time zone")
         check_balanced(postings)
-        return cls(
-            source=source,
-            purpose=purpose,
-            memo=memo,
-            at=at,
-            postings=[
-                {"account": p.account, "amount": str(p.amount), "unit": p.unit} for p in postings
-            ],
-        )
-
-    def typed_postings(self) -> list[Posting]:
-        return [Posting(p["account"], Decimal(p["amount"]), p["unit"]) for p in self.postings]
-
-
-class MemberAccount(Aggregate):
-    """What a member can see of the ledger: every line that credits them, with its reason."""
-
-    @staticmethod
-    def create_id(member_id: str) -> UUID:
-        return stable_uuid("member-account", member_id)
-
-    @event("Opened")
-    def __init__(self, member_id: str) -> None:
-        self.member_id = member_id
-        self.lines: list[dict[str, str]] = []
-
-    @event("LineAdded")
-    def add_line(
-        self, entry_id: UUID, account: str, credit: Decimal, unit: str, memo: str, at: datetime
-    ) -> None:
-        self.lines.append(
-            {
-                "entry_id": str(entry_id),
-                "account": account,
-                "credit": str(credit),
-                "unit": unit,
-                "memo": memo,
-                "at": at.isoformat(),
-            }
-        )
-
-    def total(self, account_kind: str, unit: str) -> Decimal:
-        suffix = f":{account_kind}"
-        return sum(
-            (
-                Decimal(line["credit"])
-                for line in self.lines
-                if line["unit"] == unit and line["account"].endswith(suffix)
-            ),
-            Decimal(0),
-        )
-
-
-class TrialBalance(Aggregate):
-    """Balance of every account of a city's ledger. Invariant: sums to zero per unit."""
-
-    @staticmethod
-    def create_id(city: str) -> UUID:
-        return stable_uuid("trial-balance", city)
-
-    @event("Opened")
-    def __init__(self, city: str) -> None:
-        self.city = city
-        self.balances: dict[str, str] = {}
-        self.entries: list[UUID] = []
-
-    @event("EntryApplied")
-    def apply(self, entry_id: UUID, postings: list[dict[str, str]]) -> None:
-        for p in postings:
-            key = f"{p['unit']}|{p['account']}"
-            self.balances[key] = str(Decimal(self.balances.get(key, "0")) + Decimal(p["amount"]))
-        self.entries.append(entry_id)
-
-    def balance(self) -> dict[tuple[str, str], Decimal]:
-        out = {}
-        for key, value in self.balances.items():
-            unit, account = key.split("|", 1)
-            out[(unit, account)] = Decimal(value)
-        return out
+        return cls(source=source, purpose=purpose, memo=memo, at=at, postings=list(postings))

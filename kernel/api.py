@@ -48,6 +48,18 @@ class Conflict(Problem):
     pass
 
 
+@strawberry.type(
+    description=(
+        "The list has not yet applied the position passed as `seen` (it waited a bounded "
+        "time). `asOf` is the position it had reached; ask again shortly."
+    )
+)
+class NotCaughtUp(Problem):
+    read_model: str
+    seen: str
+    as_of: str
+
+
 @dataclass
 class Context:
     """Per request: the applications, the settings and who is calling (if anyone)."""

@@ -138,7 +138,9 @@ class ParkedMessages(ReadModel):
                     "topic": event.topic,
                     "partition": event.partition,
                     "offset": event.offset,
-                    "raw": event.raw,
+                    # PostgreSQL text cannot hold NUL, and garbage may: shown as the consumer
+                    # shows undecodable bytes (the event itself keeps the raw text as it was).
+                    "raw": event.raw.replace("\x00", "\ufffd"),
                     "source_log": event.source_log,
                     "event_type": event.event_type,
                 },

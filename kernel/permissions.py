@@ -63,6 +63,7 @@ MATRIX: dict[str, frozenset[str]] = {
     # contributions
     "myCredits": MEMBER,
     "trialBalance": BOARD,
+    "accountBalance": MEMBER | BOARD,  # a member's own accounts; the board's any (resolver)
     "parkedMessages": BOARD,
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -36,12 +36,13 @@ CITY = load_city("demo")
 MY_RIDES = f"{{ myRides {{ __typename ... on RideList {{ rides {{ {RIDE_FIELDS} }} }} }} }}"
 MY_DRIVES = f"{{ myDrives {{ __typename ... on RideList {{ rides {{ {RIDE_FIELDS} }} }} }} }}"
 MY_CREDITS = """{ myCredits { __typename ... on Credits {
-  memberId hoursDriving earnings currency lines { account credit unit }
+  memberId hoursDriving earnings currency lines { nodes { account credit unit } }
 } } }"""
-TRIAL_BALANCE = """{ trialBalance { __typename ... on TrialBalanceView {
-  city entries balanced accounts { account unit balance }
+TRIAL_BALANCE = """{ trialBalance { __typename ... on TrialBalance {
+  city entries balanced accounts { nodes { account unit balance } }
 } } }"""
-PARKED = "{ parkedMessages { __typename ... on ParkedList { messages { reason } } } }"
+PARKED = """{ parkedMessages { __typename
+  ... on ParkedMessageConnection { nodes { reason } pageInfo { hasNextPage } } } }"""
 
 
 def expected_fare(km: Decimal, minutes: Decimal) -> Decimal:
@@ -95,7 +96,7 @@ def test_a_member_rides_a_driver_is_credited_and_the_board_sees_a_balanced_ledge
     assert [d["id"] for d in drives] == [ride_id]
 
     # the driver's credits arrive through the relay and the contributions consumer
-    def credited() -> dict[str, str] | None:
+    def credited() -> dict[str, Any] | None:
         credits = gql(client, MY_CREDITS, token=drv)["myCredits"]
         return credits if Decimal(credits["earnings"]) != 0 else None
 
@@ -104,26 +105,38 @@ def test_a_member_rides_a_driver_is_credited_and_the_board_sees_a_balanced_ledge
     assert Decimal(credits["earnings"]) == driver_part
     assert Decimal(credits["hoursDriving"]) == Decimal("0.34")  # 20.5 min accepted→dropped
     assert credits["currency"] == CITY.currency
+    assert sorted(
+        (line["account"], line["unit"], Decimal(line["credit"]))
+        for line in credits["lines"]["nodes"]
+    ) == [
+        (f"member:{driver_id}:earnings", "EUR", driver_part),
+        (f"member:{driver_id}:hours:driving", "HOUR", Decimal("0.34")),
+    ]
 
     # the rider earned nothing
     rider_credits = gql(client, MY_CREDITS, token=rider)["myCredits"]
     assert Decimal(rider_credits["earnings"]) == 0
+    assert rider_credits["lines"]["nodes"] == []
 
     # the board sees a balanced ledger and nothing parked
     tb = gql(client, TRIAL_BALANCE, token=board)["trialBalance"]
-    assert tb["__typename"] == "TrialBalanceView"
+    assert tb["__typename"] == "TrialBalance"
     assert (tb["balanced"], tb["entries"]) == (True, 2)
     per_unit: dict[str, Decimal] = {}
-    for account in tb["accounts"]:
+    for account in tb["accounts"]["nodes"]:
         per_unit[account["unit"]] = per_unit.get(account["unit"], Decimal(0)) + Decimal(
             account["balance"]
         )
     assert per_unit == {"EUR": 0, "HOUR": 0}
-    balances = {(a["unit"], a["account"]): Decimal(a["balance"]) for a in tb["accounts"]}
+    balances = {(a["unit"], a["account"]): Decimal(a["balance"]) for a in tb["accounts"]["nodes"]}
     assert balances[("EUR", f"member:{driver_id}:earnings")] == -driver_part
     assert balances[("EUR", "rides:fares-collected")] == fare
     parked = gql(client, PARKED, token=board)["parkedMessages"]
-    assert parked == {"__typename": "ParkedList", "messages": []}
+    assert parked == {
+        "__typename": "ParkedMessageConnection",
+        "nodes": [],
+        "pageInfo": {"hasNextPage": False},
+    }
 
 
 def test_the_board_views_need_the_board_role(client: TestClient) -> None:

@@ -96,8 +96,13 @@ def complete_rides(
 
 
 def fare_entries(contributions: Contributions) -> int:
-    balance = contributions.trial_balance()
-    return 0 if balance is None else len(balance.entries) // 2  # fare split + driving hours
+    ledger, _ = contributions.ledger()
+    return ledger.entries() // 2  # fare split + driving hours
+
+
+def driver_earnings(contributions: Contributions, driver: str = DRIVER) -> Decimal:
+    ledger, _ = contributions.ledger()
+    return ledger.member_totals(driver, "EUR").earnings
 
 
 def driver_earnings_expected(rides: Rides, ride_ids: list[UUID]) -> Decimal:

@@ -87,7 +87,7 @@ def test_one_ride_end_to_end_across_processes(
     assert set(split) == set(load_city("demo").rides.split)
 
     # contributions learns of it only through Kafka, in another process, and credits the driver
-    credits_query = "{ myCredits { ... on Credits { earnings lines { unit credit } } } }"
+    credits_query = "{ myCredits { ... on Credits { earnings lines { nodes { unit credit } } } } }"
 
     def credited() -> bool:
         return Decimal(api.gql(credits_query, driver)["myCredits"]["earnings"]) > 0
@@ -95,7 +95,7 @@ def test_one_ride_end_to_end_across_processes(
     eventually(credited, timeout_s=60, what="the driver's credit from the contributions worker")
     credits = api.gql(credits_query, driver)["myCredits"]
     assert Decimal(credits["earnings"]) == split["driver"]
-    assert sorted(line["unit"] for line in credits["lines"]) == ["EUR", "HOUR"]
+    assert sorted(line["unit"] for line in credits["lines"]["nodes"]) == ["EUR", "HOUR"]
 
     # and the rider sees the ride in their history
     history = api.gql("{ myRides { ... on RideList { rides { id state fare } } } }", rider)
