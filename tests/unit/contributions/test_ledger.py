@@ -44,7 +44,7 @@ rides_strategy = st.lists(
 )
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rides=rides_strategy)
 def test_every_unit_balances_and_members_earn_their_driver_parts(
     rides: list[tuple[int, int, Decimal]],
