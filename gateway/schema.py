@@ -9,13 +9,14 @@ from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.tools import merge_types
 
 from contributions.api import ContributionsQuery
+from gateway.privacy import PrivacyMutation, PrivacyQuery
 from kernel.api import Conflict, InvalidInput, NotAuthenticated, NotAuthorized, NotFound
 from kernel.permissions import guard_root_fields
 from services.members.api import MembersMutation, MembersQuery
 from services.rides.api import RidesMutation, RidesQuery
 
-Query = merge_types("Query", (MembersQuery, RidesQuery, ContributionsQuery))
-Mutation = merge_types("Mutation", (MembersMutation, RidesMutation))
+Query = merge_types("Query", (MembersQuery, RidesQuery, ContributionsQuery, PrivacyQuery))
+Mutation = merge_types("Mutation", (MembersMutation, RidesMutation, PrivacyMutation))
 
 
 # A public API refuses pathological nesting. The rule class is made once: QueryDepthLimiter

@@ -64,6 +64,11 @@ MATRIX: dict[str, frozenset[str]] = {
     "myCredits": MEMBER,
     "trialBalance": BOARD,
     "parkedMessages": BOARD,
+    # personal data and the audit log (gateway/privacy.py)
+    "myData": MEMBER,  # also GET /me/export
+    "eraseMyData": MEMBER,
+    "eraseMemberData": BOARD,  # for a member who asked; the board member is recorded
+    "auditLog": BOARD,
 }
 
 
