@@ -10,7 +10,7 @@ import pytest
 from kernel.api import Context, NotAuthenticated, NotAuthorized
 from kernel.audit import AuditKind, AuditLog, InvalidAuditEntry, audit_database
 from kernel.auth import Identity
-from kernel.config import Settings
+from kernel.config import PostgresDsn, Settings
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -22,9 +22,18 @@ ADA = "demo:00000000-0000-4000-8000-00000000000a"
 BOARD = "demo:00000000-0000-4000-8000-0000000000b0"
 
 
-@pytest.fixture
-def audit(clock: FixedClock) -> Iterator[AuditLog]:
-    log = AuditLog(audit_database(Settings(persistence="popo")), clock)
+@pytest.fixture(params=["popo", pytest.param("postgres", marks=pytest.mark.integration)])
+def audit(request: pytest.FixtureRequest, clock: FixedClock) -> Iterator[AuditLog]:
+    """The log in memory, and in a PostgreSQL schema of the test's own."""
+    if request.param == "popo":
+        settings = Settings(persistence="popo")
+    else:
+        settings = Settings(
+            persistence="postgres",
+            postgres=PostgresDsn.parse(request.getfixturevalue("postgres_dsn")),
+            schema_prefix=request.getfixturevalue("pg_schema_prefix"),
+        )
+    log = AuditLog(audit_database(settings), clock)
     yield log
     log.close()
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from kernel.config import Settings
+from kernel.config import PostgresDsn, Settings
 from kernel.personal import (
     DISPLAY_NAME,
     EMAIL,
@@ -31,9 +31,18 @@ def vault() -> Vault:
     return Vault(SQLiteDatabase(None, secure_delete=True))
 
 
-@pytest.fixture
-def personal() -> Iterator[PersonalData]:
-    port = open_personal_data(Settings(persistence="popo"), "members")
+@pytest.fixture(params=["popo", pytest.param("postgres", marks=pytest.mark.integration)])
+def personal(request: pytest.FixtureRequest) -> Iterator[PersonalData]:
+    """The port in memory, and in a PostgreSQL schema of the test's own."""
+    if request.param == "popo":
+        settings = Settings(persistence="popo")
+    else:
+        settings = Settings(
+            persistence="postgres",
+            postgres=PostgresDsn.parse(request.getfixturevalue("postgres_dsn")),
+            schema_prefix=request.getfixturevalue("pg_schema_prefix"),
+        )
+    port = open_personal_data(settings, "members")
     yield port
     port.close()
 
@@ -142,7 +151,8 @@ def test_personal_data_is_kept_per_member_and_field(personal: PersonalData) -> N
 def test_values_are_sealed_at_rest(personal: PersonalData) -> None:
     personal.put(ADA, EMAIL, "ada@example.org", findable=True)
     with personal.db.transaction() as cursor:
-        rows = cursor.execute('SELECT * FROM "personal_data"').fetchall()
+        table = personal.db.table("personal_data")
+        rows = cursor.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608
     assert rows
     assert "ada@example.org" not in repr(rows)
 
@@ -186,4 +196,5 @@ def test_bad_input_is_refused_by_name_and_stores_nothing(
         personal.put(member, field, value)
     assert raised.value.field == named
     with personal.db.transaction() as cursor:
-        assert cursor.execute('SELECT count(*) FROM "personal_data"').fetchone() == (0,)
+        table = personal.db.table("personal_data")
+        assert cursor.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)  # noqa: S608
