@@ -1,4 +1,5 @@
-"""The Starlette app: GraphQL (with GraphiQL) at /graphql, health at /healthz.
+"""The Starlette app: GraphQL (with GraphiQL) at /graphql, health at /healthz, a member's
+export at /me/export.
 
 Nothing is created at import time: `create_app` returns an app whose lifespan builds the runtime
 (applications, bus, relays, consumers) and closes it on exit.
@@ -14,6 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
+from gateway.export import export_endpoint
 from gateway.runtime import SERVICES, Runtime
 from gateway.schema import build_schema
 from kernel.api import Context
@@ -37,7 +39,8 @@ class MuniGraphQL(GraphQL[Context, None]):
         self._settings = settings
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        context = Context(settings=self._settings, apps=self._runtime().app_by_class())
+        runtime = self._runtime()
+        context = Context(settings=self._settings, apps=runtime.app_by_class(), audit=runtime.audit)
         header = request.headers.get("authorization")
         if header:
             scheme, _, token = header.partition(" ")
@@ -97,6 +100,7 @@ def create_app(
         routes=[
             Route("/healthz", healthz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/me/export", export_endpoint(lambda r: graphql.get_context(r, None))),
         ],
         lifespan=lifespan,
     )

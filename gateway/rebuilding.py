@@ -34,9 +34,7 @@ def rebuild_service(settings: Settings, service: str, read_model: str | None) ->
     try:
         for cls in wanted or list(app.models):
             model = app.read_model(cls)
-            bar = tqdm(
-                total=max(app.head(), 1), desc=model.name, unit="pos", file=sys.stderr
-            )
+            bar = tqdm(total=max(app.head(), 1), desc=model.name, unit="pos", file=sys.stderr)
             with bar:
                 done = rebuild(app, model, progress=_advance(bar))
             print(

@@ -23,10 +23,12 @@ from kernel.bus.consumer import Consumer
 from kernel.bus.embedded import EmbeddedBroker
 from kernel.bus.relay import Relay
 from kernel.cities import load_city
+from services.members.application import Members
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from kernel.audit import AuditLog
     from kernel.bus.port import Bus
     from kernel.config import Settings
     from kernel.eventstore import FederationApplication
@@ -82,6 +84,12 @@ class Runtime:
 
     def app_by_class(self) -> dict[type[Any], Any]:
         return {type(app): app for app in self.apps.values()}
+
+    @property
+    def audit(self) -> AuditLog | None:
+        """The audit log (kept by the members service), if this process runs members."""
+        members = self.apps.get("members")
+        return members.audit if isinstance(members, Members) else None
 
     def start(self) -> None:
         idle = 0.5 if self.settings.bus == "embedded" and len(self.workers) > 1 else 0.1

@@ -8,12 +8,16 @@ from strawberry.extensions import AddValidationRules, MaskErrors, ParserCache, V
 from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.tools import merge_types
 
+from gateway.privacy import PrivacyMutation, PrivacyQuery
 from gateway.services import SPECS
 from kernel.api import Conflict, InvalidInput, NotAuthenticated, NotAuthorized, NotFound
 from kernel.permissions import guard_root_fields
 
-Query = merge_types("Query", tuple(s.query for s in SPECS if s.query is not None))
-Mutation = merge_types("Mutation", tuple(s.mutation for s in SPECS if s.mutation is not None))
+# The services' roots, then the gateway's own (what spans services: a member's data, erasure).
+Query = merge_types("Query", (*(s.query for s in SPECS if s.query is not None), PrivacyQuery))
+Mutation = merge_types(
+    "Mutation", (*(s.mutation for s in SPECS if s.mutation is not None), PrivacyMutation)
+)
 SERVICE_TYPES = [t for s in SPECS for t in s.graphql_types]
 
 

@@ -6,16 +6,21 @@ strawberry expected-errors pattern), so a client always gets a typed, named reas
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 
+from kernel.audit import AuditKind
+
 if TYPE_CHECKING:
+    from kernel.audit import AuditLog
     from kernel.auth import Identity
     from kernel.config import Settings
 
 A = TypeVar("A")
+log = logging.getLogger(__name__)
 
 
 @strawberry.interface(description="Why a request was refused. Nothing was changed.")
@@ -70,6 +75,7 @@ class Context:
     auth_problem: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     refusals: list[tuple[str, Problem]] = field(default_factory=list)
+    audit: AuditLog | None = None
 
     def app(self, cls: type[A]) -> A:
         try:
@@ -86,8 +92,25 @@ class Context:
         return self.identity
 
     def refused(self, operation: str, problem: Problem) -> None:
-        """Note a refusal (the gateway logs it; the audit log and metrics read it)."""
+        """Note a refusal and record it in the audit log (the gateway logs it; metrics read it).
+
+        A refusal because a presented token did not verify is recorded as a sign-in failure,
+        with no actor: the claims of a token that does not verify are not to be believed.
+        """
         self.refusals.append((operation, problem))
+        if self.audit is None:
+            return
+        failed_sign_in = isinstance(problem, NotAuthenticated) and self.auth_problem is not None
+        try:
+            self.audit.record(
+                AuditKind.SIGN_IN_FAILED if failed_sign_in else AuditKind.REFUSED,
+                operation=operation,
+                outcome=type(problem).__name__,
+                actor=None if self.identity is None else self.identity.member_id,
+            )
+        except Exception:
+            # The refusal stands whatever happens to its record; say so without the details.
+            log.exception("could not record the refusal of %s in the audit log", operation)
 
     def require(self, role: str) -> Identity | NotAuthenticated | NotAuthorized:
         """The caller if they hold `role`, else the problem to return."""

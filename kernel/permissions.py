@@ -65,6 +65,11 @@ MATRIX: dict[str, frozenset[str]] = {
     "trialBalance": BOARD,
     "accountBalance": MEMBER | BOARD,  # a member's own accounts; the board's any (resolver)
     "parkedMessages": BOARD,
+    # personal data and the audit log (gateway/privacy.py)
+    "myData": MEMBER,  # also GET /me/export
+    "eraseMyData": MEMBER,
+    "eraseMemberData": BOARD,  # for a member who asked; the board member is recorded
+    "auditLog": BOARD,
 }
 
 

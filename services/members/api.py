@@ -11,7 +11,7 @@ from strawberry.types import Info  # noqa: TC002 (strawberry reads resolver hint
 
 from kernel.api import Context, InvalidInput, NotAuthenticated, NotAuthorized, NotFound
 from kernel.auth import Identity, mint
-from services.members.application import Members
+from services.members.application import ERASED, Members
 from services.members.domain import InvalidMembership, Member, MemberNotFound
 
 
@@ -19,15 +19,17 @@ from services.members.domain import InvalidMembership, Member, MemberNotFound
 class MemberView:
     id: str
     city: str
-    display_name: str
+    display_name: str = strawberry.field(
+        description=f"The name the member chose, or {ERASED!r} once their data is erased."
+    )
     joined_at: datetime
 
     @classmethod
-    def from_member(cls, member: Member) -> MemberView:
+    def from_member(cls, member: Member, display_name: str) -> MemberView:
         return cls(
             id=member.member_id,
             city=member.city,
-            display_name=member.display_name,
+            display_name=display_name,
             joined_at=member.joined_at,
         )
 
@@ -51,11 +53,13 @@ class MembersQuery:
         who = info.context.require("member")
         if isinstance(who, NotAuthenticated | NotAuthorized):
             return who
+        members = info.context.app(Members)
         try:
-            member = await run_in_threadpool(info.context.app(Members).member, who.member_id)
+            member = await run_in_threadpool(members.member, who.member_id)
         except MemberNotFound as exc:
             return NotFound(message=str(exc))
-        return MemberView.from_member(member)
+        name = await run_in_threadpool(members.display_name, member)
+        return MemberView.from_member(member, name)
 
 
 @strawberry.type
@@ -69,4 +73,5 @@ class MembersMutation:
             return InvalidInput(message=str(exc), field=exc.field)
         identity = Identity(member.member_id, member.city, frozenset({"member"}))
         token = mint(identity, info.context.settings.jwt_secret)
-        return Joined(member=MemberView.from_member(member), token=token)
+        name = await run_in_threadpool(members.display_name, member)
+        return Joined(member=MemberView.from_member(member, name), token=token)

@@ -1,24 +1,60 @@
-"""Command side of the members context."""
+"""Command side of the members context, and the personal data it keeps outside its events."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
 from eventsourcing.application import AggregateNotFoundError
 
+from kernel.audit import AuditLog, audit_database
 from kernel.eventstore import FederationApplication
 from kernel.ids import InvalidId, member_id, new_member_id
-from services.members.domain import Member, MemberNotFound, aggregate_id
+from kernel.personal import DISPLAY_NAME, open_personal_data
+from services.members.domain import Member, MemberNotFound, aggregate_id, display_name
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+ERASED = "erased"
+"""What is shown where erased personal data was (a display name after erasure)."""
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What an erasure did: the fields erased (names, never values) and when."""
+
+    member_id: str
+    fields: list[str]
+    at: datetime
+    requested_by: str
+    already: bool  # the data had been erased before; nothing new was recorded
 
 
 class Members(FederationApplication):
     service = "members"
 
-    def join(self, display_name: str) -> Member:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # After the store is open, so the audit table joins a store file already in WAL mode.
+        self.personal = open_personal_data(self.settings, self.service)
+        self.audit = AuditLog(audit_database(self.settings, self.service), self.clock)
+        # What other modules of this service add to a member's export and erasure (accounts:
+        # credentials without their hashes, roles, consents): name -> function of a member id.
+        self.export_sections: dict[str, Callable[[str], Any]] = {}
+        self.erasure_steps: list[Callable[[str], None]] = []
+
+    def join(self, name: str) -> Member:
+        chosen = display_name(name)
         member = Member.join(
             new_member_id(self.city.id),  # type: ignore[arg-type]
             self.city.id,
-            display_name,
             self.clock.now(),
         )
+        # The name first: a crash before the save leaves a row nobody can reach (its member
+        # never joined), never a member without the name they chose.
+        self.personal.put(member.member_id, DISPLAY_NAME, chosen)
         self.save(member)
         return member
 
@@ -28,4 +64,51 @@ class Members(FederationApplication):
             found: Member = self.repository.get(aggregate_id(ref))
         except (InvalidId, AggregateNotFoundError):
             raise MemberNotFound(member_ref) from None
+        if not isinstance(found, Member) or found.member_id != ref:  # e.g. another city's prefix
+            raise MemberNotFound(member_ref)
         return found
+
+    def display_name(self, member: Member) -> str:
+        """The member's display name, or `ERASED` once their personal data is erased."""
+        if member.erased:
+            return ERASED
+        return self.personal.get(member.member_id, DISPLAY_NAME) or ERASED
+
+    # -- the member's rights over their data ---------------------------------------------------
+    def erase_personal_data(self, member_ref: str, *, requested_by: str) -> Erasure:
+        """Erase every piece of personal data this service holds about the member.
+
+        The fact (who asked, when) is saved first: it is durable before anything is destroyed,
+        and an erasure interrupted half way is finished by asking again (the steps are
+        idempotent). Membership, and everything recorded by member id, stays.
+        """
+        member = self.member(member_ref)
+        recorded = member.erase_personal_data(requested_by=requested_by, now=self.clock.now())
+        if recorded:
+            self.save(member)
+        for step in self.erasure_steps:
+            step(member.member_id)
+        fields = self.personal.erase(member.member_id)
+        assert member.erased_at is not None  # noqa: S101 (erased just above, or before)
+        assert member.erased_by is not None  # noqa: S101
+        return Erasure(member.member_id, fields, member.erased_at, member.erased_by, not recorded)
+
+    def export_member(self, member_ref: str) -> dict[str, Any]:
+        """Everything this service holds about the member, ready for JSON."""
+        member = self.member(member_ref)
+        return {
+            "membership": {
+                "memberId": member.member_id,
+                "city": member.city,
+                "joinedAt": member.joined_at.isoformat(),
+                "personalDataErasedAt": member.erased_at.isoformat() if member.erased_at else None,
+                "personalDataErasedBy": member.erased_by,
+            },
+            "personalData": self.personal.all_of(member.member_id),
+            **{name: section(member.member_id) for name, section in self.export_sections.items()},
+        }
+
+    def close(self) -> None:
+        super().close()
+        self.personal.close()
+        self.audit.close()

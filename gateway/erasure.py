@@ -1,0 +1,46 @@
+"""Erasure across services: a member's personal data removed everywhere the co-op keeps it.
+
+The gateway is the one place that reaches every service, so the erasure request is carried
+out here. Members goes first: it records the fact (who asked, when) and destroys the member's
+vault key with their rows. Then every other service's step runs.
+
+Rides and contributions keep no personal data in this branch: their events and rows name the
+member by id (a pseudonym that stays, so ride history, hours and the ledger stay correct), and
+they have no read models of their own yet. A service that gets a read model holding personal
+data, or a vault of its own (`kernel.personal`), adds its step to `STEPS`: a function of its
+application and the member id, idempotent, that wipes those rows.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kernel.audit import AuditKind
+from services.members.application import Members
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from kernel.api import Context
+    from services.members.application import Erasure
+
+STEPS: dict[type[Any], Callable[[Any, str], None]] = {}
+
+
+def erase_member(context: Context, member_id: str, *, requested_by: str, operation: str) -> Erasure:
+    """Erase the member's personal data in every service and record it in the audit log.
+
+    Raises MemberNotFound for a member who never joined this city's co-op (nothing changes).
+    """
+    erasure = context.app(Members).erase_personal_data(member_id, requested_by=requested_by)
+    for app_cls, step in STEPS.items():
+        step(context.app(app_cls), erasure.member_id)
+    if context.audit is not None:
+        context.audit.record(
+            AuditKind.ERASED,
+            operation=operation,
+            outcome="already_erased" if erasure.already else "erased",
+            actor=requested_by,
+            subject=erasure.member_id,
+        )
+    return erasure
