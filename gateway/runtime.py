@@ -22,6 +22,10 @@ from kernel.bus.consumer import Consumer, Inbound
 from kernel.bus.embedded import EmbeddedBroker
 from kernel.bus.relay import Relay, ToIntegration
 from kernel.cities import load_city
+from kernel.delegation import KEY as DELEGATIONS
+from kernel.delegation import Delegations
+from kernel.role_requests import KEY as ROLE_REQUESTS
+from kernel.role_requests import RoleRequests
 from services.members import published as members_published
 from services.members.application import Members
 from services.rides import published as rides_published
@@ -105,6 +109,17 @@ class Runtime:
 
     def app_by_class(self) -> dict[type[Any], Any]:
         return {type(app): app for app in self.apps.values()}
+
+    def ports(self) -> dict[str, Any]:
+        """The kernel ports the members application answers, for a request's context: the
+        services ask through them and never import the members service."""
+        members = self.apps.get("members")
+        if not isinstance(members, Members):
+            return {}
+        # Typed here so that mypy checks each adapter against its port.
+        delegations: Delegations = members.consents
+        role_requests: RoleRequests = members.roles
+        return {DELEGATIONS: delegations, ROLE_REQUESTS: role_requests}
 
     def start(self) -> None:
         idle = 0.5 if self.settings.bus == "embedded" and len(self.workers) > 1 else 0.1

@@ -11,11 +11,12 @@ from strawberry.tools import merge_types
 from contributions.api import ContributionsQuery
 from kernel.api import Conflict, InvalidInput, NotAuthenticated, NotAuthorized, NotFound
 from kernel.permissions import guard_root_fields
-from services.members.api import MembersMutation, MembersQuery
+from services.members.accounts_api import AccountsMutation, AccountsQuery
+from services.members.api import MembersQuery
 from services.rides.api import RidesMutation, RidesQuery
 
-Query = merge_types("Query", (MembersQuery, RidesQuery, ContributionsQuery))
-Mutation = merge_types("Mutation", (MembersMutation, RidesMutation))
+Query = merge_types("Query", (MembersQuery, AccountsQuery, RidesQuery, ContributionsQuery))
+Mutation = merge_types("Mutation", (AccountsMutation, RidesMutation))
 
 
 # A public API refuses pathological nesting. The rule class is made once: QueryDepthLimiter
