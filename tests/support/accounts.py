@@ -10,7 +10,7 @@ from tests.support.graphql import gql
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
 
-PASSWORD = "a long enough test passphrase"  # noqa: S105 (a test member's)
+PASSWORD = "a long enough test passphrase"
 
 PROBLEM = "__typename ... on Problem { message }"
 SIGNED = "... on SignedIn { memberId city roles accessToken accessTokenExpiresAt refreshToken }"

@@ -41,7 +41,7 @@ def test_a_data_folder_gets_its_own_random_keys_once_kept_private(tmp_path: Path
 def test_a_key_file_others_can_read_is_refused(tmp_path: Path) -> None:
     settings = with_keys(Settings(data_dir=tmp_path))
     key_file(settings).chmod(0o644)
-    with pytest.raises(SettingsError, match="can be read by others.*chmod 600"):
+    with pytest.raises(SettingsError, match=r"can be read by others.*chmod 600"):
         with_keys(Settings(data_dir=tmp_path))
 
 

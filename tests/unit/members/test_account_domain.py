@@ -120,7 +120,8 @@ def test_a_session_revoked_for_reuse_never_rotates_again(clock: FixedClock) -> N
 
 def test_codes_read_back_from_what_people_type() -> None:
     code = new_code()
-    assert len(code) == 11 and code[5] == "-"
+    assert len(code) == 11
+    assert code[5] == "-"
     assert normalise(code.lower()) == code.replace("-", "")
     assert normalise("abcde fgh1o") == "ABCDEFGH10"
     assert normalise("ILO00-00000") == "1100000000"
