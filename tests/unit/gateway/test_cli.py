@@ -96,8 +96,13 @@ def test_grant_records_a_role_as_the_operator(
     ],
 )
 def test_token_refuses_bad_input_naming_it(
-    args: list[str], complaint: str, capsys: pytest.CaptureFixture[str]
+    args: list[str],
+    complaint: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
+    monkeypatch.setenv("MUNI_DATA_DIR", str(tmp_path))  # keys go there, not into the checkout
     assert main(["token", *args]) == 2
     assert complaint in capsys.readouterr().err
 
