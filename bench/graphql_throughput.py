@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from bench.common import markdown_table, write_result
 from kernel.auth import Identity, mint
 from kernel.config import Settings
+from kernel.keys import with_keys
 from tests.support.servers import free_port, wait_for_http
 
 if TYPE_CHECKING:
@@ -138,7 +139,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     seconds = 3.0 if args.quick else args.seconds
     member = Identity("demo:33333333-3333-4333-8333-333333333333", "demo", frozenset({"member"}))
-    token = mint(member, Settings().jwt_secret)
     results: dict[str, Measured] = {}
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
@@ -150,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
         muni = [sys.executable, "-m", "gateway.cli", "up", "--port", str(port)]
         muni += ["--data-dir", str(Path(tmp) / "data")]
         with _serve(muni, port, "/healthz", Path(tmp) / "muni.log") as url:
+            # Signed with the key the gateway made in its data folder (kernel/keys.py).
+            keys = with_keys(Settings(data_dir=Path(tmp) / "data"))
+            token = mint(member, keys.signing_key)
             results["gateway: quoteRide"] = _locust(url, QUOTE, None, seconds, args.users)
             results["gateway: myRides"] = _locust(url, MY_RIDES, token, seconds, args.users)
     ceiling = results["bare Starlette JSON"].per_second

@@ -20,6 +20,7 @@ from gateway.runtime import SERVICES, Runtime
 from gateway.schema import build_schema
 from kernel.api import Context
 from kernel.auth import InvalidToken, verify
+from kernel.keys import with_keys
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -40,7 +41,12 @@ class MuniGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         runtime = self._runtime()
-        context = Context(settings=self._settings, apps=runtime.app_by_class(), audit=runtime.audit)
+        context = Context(
+            settings=self._settings,
+            apps=runtime.app_by_class(),
+            audit=runtime.audit,
+            extras=runtime.ports(),
+        )
         header = request.headers.get("authorization")
         if header:
             scheme, _, token = header.partition(" ")
@@ -48,7 +54,9 @@ class MuniGraphQL(GraphQL[Context, None]):
                 context.auth_problem = "Authorization header must be 'Bearer <token>'"
             else:
                 try:
-                    context.identity = verify(token.strip(), self._settings.jwt_secret)
+                    context.identity = verify(
+                        token.strip(), self._settings.signing_key, city=self._settings.city
+                    )
                 except InvalidToken as exc:
                     context.auth_problem = str(exc)
         return context
@@ -63,6 +71,8 @@ def create_app(
 ) -> Starlette:
     """The gateway. `workers` are the services whose relays and consumers run in-process
     (default: all of them, the embedded mode); pass () for a gateway-only process."""
+    # Keys first: a gateway that cannot verify tokens must not start (kernel/keys.py).
+    settings = with_keys(settings)
     holder: dict[str, Runtime] = {}
     run_workers = tuple(SERVICES) if workers is None else workers
 

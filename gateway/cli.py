@@ -3,13 +3,17 @@
     muni up [--demo] [--port 8000] [--host 127.0.0.1] [--data-dir DIR]
     muni serve gateway [--port 8000] [--host 127.0.0.1]
     muni worker SERVICE [SERVICE ...]
-    muni token --member ID [--roles member,driver] [--ttl-days 30]
+    muni keygen
+    muni token --member ID [--roles member,driver] [--ttl-minutes 60]
+    muni grant --member ID --role board --reason WHY [--operator NAME]
     muni parked SERVICE
     muni fork CITY [--name NAME] [--currency EUR] [--timezone Europe/Brussels]
     muni protocol export|check
     muni bench matching [--quick]
 
 Settings come from the environment (see kernel/config.py); `up` forces the embedded shape.
+Keys (kernel/keys.py): `up`, `token` and `grant` use the data folder's (made on first use);
+`serve` and `worker` refuse to start unless MUNI_JWT_SECRET and MUNI_IDENTIFIER_KEY are set.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 from kernel.auth import ROLES, Identity, InvalidToken, mint
 from kernel.config import Settings, SettingsError
 from kernel.ids import InvalidId, member_id
+from kernel.keys import keygen_lines, require_configured_keys, with_keys
 from kernel.time import SystemClock
 
 log = logging.getLogger("muni")
@@ -48,10 +53,20 @@ def _parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run services' relays and consumers (scale-out)")
     worker.add_argument("services", nargs="+")
 
-    token = sub.add_parser("token", help="mint a member token for local use")
+    sub.add_parser("keygen", help="print a fresh pair of keys for scale-out (as env lines)")
+
+    token = sub.add_parser("token", help="mint an access token for local use")
     token.add_argument("--member", required=True, help="<city>:<uuid>")
     token.add_argument("--roles", default="member", help=f"comma-separated of {sorted(ROLES)}")
-    token.add_argument("--ttl-days", type=int, default=30)
+    token.add_argument("--ttl-minutes", type=int, default=60)
+
+    grant = sub.add_parser(
+        "grant", help="grant a role as this city's operator (the founding board, say)"
+    )
+    grant.add_argument("--member", required=True, help="<city>:<uuid>")
+    grant.add_argument("--role", required=True, choices=sorted(ROLES - {"member"}))
+    grant.add_argument("--reason", required=True, help="why: recorded with the grant")
+    grant.add_argument("--operator", default=None, help="who you are (default: $USER)")
 
     parked = sub.add_parser("parked", help="list the messages a service's consumer parked")
     parked.add_argument("service")
@@ -97,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         "up": _up,
         "serve": _serve,
         "worker": _worker,
+        "keygen": _keygen,
         "token": _token,
+        "grant": _grant,
         "parked": _parked,
         "rebuild": _rebuild,
         "fork": _fork,
@@ -120,9 +137,16 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
             from gateway.demo import seed
 
             people = seed(runtime, data_dir)  # type: ignore[arg-type]
-            print("\nDemo people (paste a token as 'Authorization: Bearer <token>'):")
+            print(
+                "\nDemo people: signIn(login, password) with these, or paste the token (valid "
+                "for minutes) as 'Authorization: Bearer <token>':"
+            )
             for name, info in people.items():
-                print(f"  {name:32} {info['id']}  roles={info['roles']}\n    {info['token']}")
+                print(
+                    f"  {name:32} {info['id']}  roles={info['roles']}\n"
+                    f"    login {info['email']}  password {info['password']}\n"
+                    f"    {info['token']}"
+                )
         print(
             f"\nMuni is up: GraphiQL at http://{args.host}:{args.port}/graphql  (data: {data_dir})"
         )
@@ -135,6 +159,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from gateway.app import create_app
+
+    if not _keys_configured(settings):
+        return 2
 
     uvicorn.run(create_app(settings, workers=()), host=args.host, port=args.port)
     return 0
@@ -150,6 +177,8 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
             f"muni: unknown services {sorted(unknown)}; known: {sorted(SERVICES)}", file=sys.stderr
         )
         return 2
+    if not _keys_configured(settings):
+        return 2
     runtime = Runtime.build(settings, workers=args.services, apps=args.services)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -161,20 +190,70 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _keys_configured(settings: Settings) -> bool:
+    """Scale-out: every process must share the configured keys; say how to make them."""
+    try:
+        require_configured_keys(settings)
+    except SettingsError as exc:
+        print(f"muni: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def _keygen(args: argparse.Namespace, settings: Settings) -> int:
+    print("# Muni keys: give every gateway and worker of this city the same two.")
+    print("# MUNI_IDENTIFIER_KEY must never change once members have signed up.")
+    for line in keygen_lines():
+        print(line)
+    return 0
+
+
 def _token(args: argparse.Namespace, settings: Settings) -> int:
     try:
+        settings = with_keys(settings)
         who = member_id(args.member)
         roles = frozenset(r.strip() for r in args.roles.split(",") if r.strip())
         token = mint(
             Identity(who, who.split(":")[0], roles),
-            settings.jwt_secret,
+            settings.signing_key,
             now=SystemClock().now(),
-            ttl=timedelta(days=args.ttl_days),
+            ttl=timedelta(minutes=args.ttl_minutes),
         )
-    except (InvalidId, InvalidToken) as exc:
+    except (InvalidId, InvalidToken, SettingsError) as exc:
         print(f"muni token: {exc}", file=sys.stderr)
         return 2
     print(token)
+    return 0
+
+
+def _grant(args: argparse.Namespace, settings: Settings) -> int:
+    import getpass
+
+    from gateway.runtime import Runtime
+    from services.members.application import Members
+    from services.members.domain import MembersError
+
+    try:
+        settings = with_keys(settings)
+    except SettingsError as exc:
+        print(f"muni grant: {exc}", file=sys.stderr)
+        return 2
+    runtime = Runtime.build(settings, apps=["members"])
+    members = runtime.apps["members"]
+    assert isinstance(members, Members)  # noqa: S101 (SERVICES says so)
+    try:
+        account = members.roles.grant_as_operator(
+            operator=args.operator or getpass.getuser(),
+            member=args.member,
+            role=args.role,
+            reason=args.reason,
+        )
+    except MembersError as exc:
+        print(f"muni grant: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        members.close()
+    print(f"{account.member_id} holds {sorted(account.roles)}")
     return 0
 
 

@@ -23,6 +23,10 @@ from kernel.bus.consumer import Consumer
 from kernel.bus.embedded import EmbeddedBroker
 from kernel.bus.relay import Relay
 from kernel.cities import load_city
+from kernel.delegation import KEY as DELEGATIONS
+from kernel.delegation import Delegations
+from kernel.role_requests import KEY as ROLE_REQUESTS
+from kernel.role_requests import RoleRequests
 from services.members.application import Members
 
 if TYPE_CHECKING:
@@ -90,6 +94,17 @@ class Runtime:
         """The audit log (kept by the members service), if this process runs members."""
         members = self.apps.get("members")
         return members.audit if isinstance(members, Members) else None
+
+    def ports(self) -> dict[str, Any]:
+        """The kernel ports the members application answers, for a request's context: the
+        services ask through them and never import the members service."""
+        members = self.apps.get("members")
+        if not isinstance(members, Members):
+            return {}
+        # Typed here so that mypy checks each adapter against its port.
+        delegations: Delegations = members.consents
+        role_requests: RoleRequests = members.roles
+        return {DELEGATIONS: delegations, ROLE_REQUESTS: role_requests}
 
     def start(self) -> None:
         idle = 0.5 if self.settings.bus == "embedded" and len(self.workers) > 1 else 0.1

@@ -126,3 +126,15 @@ class Context:
                 required_role=role,
             )
         return self.identity
+
+
+@strawberry.type(description="No member with this id in this city.")
+class UnknownMember(Problem):
+    member_id: str
+
+
+@strawberry.type(
+    description="The member has not recorded consent to being acted for (or withdrew it)."
+)
+class NoConsent(Problem):
+    member_id: str

@@ -1,8 +1,10 @@
-"""Member tokens: a signed JWT (HS256, PyJWT) carrying member id, city and roles.
+"""Access tokens: a signed JWT (HS256, PyJWT) carrying member id, city and roles, for minutes.
 
-The co-op signs a token when a member joins (and again when a role is granted); `muni token`
-mints one for local use. Production deployments can put an identity provider in front and keep
-the same claims.
+The members service issues one at sign-in and at every refresh (with the roles the record shows
+then), and `muni token` mints one for local use. Verifying needs only the key, never a store, so
+every gateway replica checks tokens on its own (kernel/keys.py says why HS256). A token says who
+the caller is for a few minutes; signing out everywhere ends the refresh tokens, and the access
+tokens already out run out by themselves.
 """
 
 from __future__ import annotations
@@ -20,13 +22,29 @@ if TYPE_CHECKING:
 
     from pydantic import SecretStr
 
-ROLES = frozenset({"member", "driver", "dispatcher", "board"})
+ROLES = frozenset(
+    {
+        "member",
+        "driver",
+        "dispatcher",
+        "board",
+        "safety",  # the safety team: incidents and complaints
+        "regulator",  # reads anonymised aggregates, never a member's data
+        "host",
+        "librarian",
+        "worker_owner",
+        "client",
+    }
+)
 ISSUER = "muni"
 ALGORITHM = "HS256"
+ACCESS_TTL = timedelta(minutes=15)
+REQUIRED_CLAIMS = ("iss", "sub", "city", "roles", "iat", "exp")
 
 
 class InvalidToken(ValueError):
-    """A token that is malformed, expired, wrongly signed or has bad claims; says which."""
+    """A token that is malformed, expired, wrongly signed or has bad claims; says which, in our
+    own words (never the decoder's)."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +62,7 @@ def mint(
     secret: SecretStr,
     *,
     now: datetime | None = None,
-    ttl: timedelta = timedelta(days=30),
+    ttl: timedelta = ACCESS_TTL,
 ) -> str:
     """Sign a token. `now` defaults to the wall clock, which is what verifiers compare `iat`
     and `exp` with: never pass an application's (possibly fixed) domain clock here."""
@@ -63,29 +81,38 @@ def mint(
     return jwt.encode(claims, secret.get_secret_value(), algorithm=ALGORITHM)
 
 
-def verify(token: str, secret: SecretStr) -> Identity:
+def verify(token: str, secret: SecretStr, *, city: str | None = None) -> Identity:
+    """The identity a token carries; `city`, when given, must be the city it was issued for."""
     try:
         claims = jwt.decode(
             token,
             secret.get_secret_value(),
             algorithms=[ALGORITHM],
             issuer=ISSUER,
-            options={"require": ["sub", "exp", "iss"]},
+            options={"require": list(REQUIRED_CLAIMS)},
         )
     except jwt.ExpiredSignatureError:
         raise InvalidToken("token has expired") from None
     except jwt.InvalidSignatureError:
         raise InvalidToken("token signature does not verify") from None
-    except jwt.PyJWTError as exc:
-        raise InvalidToken(f"token is malformed: {exc}") from None
+    except jwt.MissingRequiredClaimError as exc:
+        raise InvalidToken(f"token lacks the {exc.claim!r} claim") from None
+    except jwt.PyJWTError:
+        # The decoder's own text names library internals; a client needs only this.
+        raise InvalidToken("token is malformed") from None
     try:
         who = member_id(str(claims["sub"]))
-    except InvalidId as exc:
-        raise InvalidToken(f"token subject: {exc}") from None
-    roles = claims.get("roles", [])
+    except InvalidId:
+        raise InvalidToken("token subject is not a member id") from None
+    roles = claims["roles"]
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise InvalidToken("token roles must be a list of strings")
-    return Identity(who, str(claims.get("city", who.split(":")[0])), frozenset(roles))
+    issued_for = claims["city"]
+    if not isinstance(issued_for, str):
+        raise InvalidToken("token city must be a string")
+    if city is not None and issued_for != city:
+        raise InvalidToken(f"this token was issued for city {issued_for!r}; this is {city!r}")
+    return Identity(who, issued_for, frozenset(roles))
 
 
 def with_roles(identity: Identity, roles: Iterable[str]) -> Identity:

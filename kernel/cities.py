@@ -38,6 +38,17 @@ class RidesPolicy(_Frozen):
         return value
 
 
+class AccountsPolicy(_Frozen):
+    """Sign-in: how long tokens and codes last, and how local phone numbers are read."""
+
+    # Phone numbers written without a +country prefix are read in this region (ISO 3166
+    # alpha-2, "BE"); without one, members must write them with the prefix.
+    phone_region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    access_token_minutes: int = Field(default=15, ge=1, le=60)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+    sign_in_code_hours: int = Field(default=24, ge=1, le=24 * 7)
+
+
 class CityCentre(_Frozen):
     lat: float
     lon: float
@@ -55,6 +66,7 @@ class CityConfig(_Frozen):
     timezone: str
     centre: CityCentre
     rides: RidesPolicy
+    accounts: AccountsPolicy = AccountsPolicy()
 
     @field_validator("timezone")
     @classmethod

@@ -11,7 +11,13 @@ Environment variables (all optional; defaults run everything embedded):
     MUNI_KAFKA_BOOTSTRAP host:port[,host:port] (bus=kafka)
     MUNI_TOPIC_PARTITIONS partitions per topic when Muni creates it (default 3)
     MUNI_TOPIC_PREFIX    namespace for topics and groups on a shared cluster ("staging.")
-    MUNI_JWT_SECRET      secret that signs member tokens (HS256); a dev default is used if unset
+    MUNI_JWT_SECRET      key that signs and verifies access tokens (HS256), 32+ characters
+    MUNI_IDENTIFIER_KEY  key of the keyed hash (HMAC) kept of sign-in emails and phones, and of
+                         sign-in codes, 32+ characters; never change it once members have signed up
+
+There is no default key. `muni up` makes both keys once per data folder and keeps them there
+(kernel/keys.py); `muni serve gateway` and `muni worker` refuse to start without both
+variables (`muni keygen` prints a fresh pair).
 """
 
 from __future__ import annotations
@@ -30,7 +36,8 @@ if TYPE_CHECKING:
 Persistence = Literal["sqlite", "postgres", "popo"]
 BusKind = Literal["embedded", "kafka"]
 
-DEV_JWT_SECRET = "muni-dev-secret-change-me-in-production-0123456789"  # noqa: S105 (dev default)
+# HS256 wants a key at least as long as its output (RFC 7518 3.2); `muni keygen` makes 43.
+MIN_KEY_LENGTH = 32
 # The data folder of the checkout (`make up` keeps its SQLite stores there across restarts).
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -80,7 +87,12 @@ class Settings:
     kafka_bootstrap: str | None = None
     topic_partitions: int = 3
     topic_prefix: str = ""
-    jwt_secret: SecretStr = field(default=SecretStr(DEV_JWT_SECRET))
+    # None until kernel/keys.py resolves them (data folder, or an ephemeral pair in memory).
+    jwt_secret: SecretStr | None = None
+    identifier_key: SecretStr | None = None
+    # A cheap argon2 profile so that suites signing up hundreds of members stay fast; allowed
+    # only with in-memory stores, which no deployment uses.
+    cheap_password_hashing: bool = False
     # How often relays and consumers look for new work when idle (seconds).
     poll_interval_s: float = 0.05
 
@@ -91,6 +103,16 @@ class Settings:
             raise SettingsError("MUNI_BUS=kafka needs MUNI_KAFKA_BOOTSTRAP")
         if self.topic_partitions < 1:
             raise SettingsError("MUNI_TOPIC_PARTITIONS must be at least 1")
+        for name, key in (
+            ("MUNI_JWT_SECRET", self.jwt_secret),
+            ("MUNI_IDENTIFIER_KEY", self.identifier_key),
+        ):
+            if key is not None and len(key.get_secret_value()) < MIN_KEY_LENGTH:
+                raise SettingsError(
+                    f"{name} must be at least {MIN_KEY_LENGTH} characters (`muni keygen` makes one)"
+                )
+        if self.cheap_password_hashing and self.persistence != "popo":
+            raise SettingsError("cheap password hashing is for in-memory test stores only")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -116,8 +138,25 @@ class Settings:
             kafka_bootstrap=env.get("MUNI_KAFKA_BOOTSTRAP"),
             topic_partitions=partitions,
             topic_prefix=env.get("MUNI_TOPIC_PREFIX", ""),
-            jwt_secret=SecretStr(env.get("MUNI_JWT_SECRET", DEV_JWT_SECRET)),
+            jwt_secret=_secret(env.get("MUNI_JWT_SECRET")),
+            identifier_key=_secret(env.get("MUNI_IDENTIFIER_KEY")),
         )
+
+    @property
+    def signing_key(self) -> SecretStr:
+        """The access-token key; a clear error where keys were never resolved."""
+        if self.jwt_secret is None:
+            raise SettingsError("no signing key: set MUNI_JWT_SECRET (`muni keygen` makes one)")
+        return self.jwt_secret
+
+    @property
+    def hashing_key(self) -> SecretStr:
+        """The key of the keyed hashes of identifiers and codes."""
+        if self.identifier_key is None:
+            raise SettingsError(
+                "no identifier key: set MUNI_IDENTIFIER_KEY (`muni keygen` makes one)"
+            )
+        return self.identifier_key
 
     def topic(self, service: str, major_version: int = 1) -> str:
         """`<prefix><city>.<service>.events.v<N>`: one topic per service and major version."""
@@ -129,3 +168,7 @@ class Settings:
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _secret(value: str | None) -> SecretStr | None:
+    return SecretStr(value) if value else None

@@ -2,9 +2,9 @@
 
 Every root field of the merged schema (each query and mutation) has one entry here, naming the
 roles any one of which lets a caller in, or `ANYONE` for what needs no sign-in (a fare quote,
-joining the co-op). The gateway attaches `Guard` to every root field when it builds the schema,
-and refuses to start if a field has no entry (`guard_root_fields`), so a new resolver cannot
-forget its check and no resolver writes one by hand.
+signing up and signing in). The gateway attaches `Guard` to every root field when it builds the
+schema, and refuses to start if a field has no entry (`guard_root_fields`), so a new resolver
+cannot forget its check and no resolver writes one by hand.
 
 What the matrix cannot say, because it depends on the row, stays in the resolver and is stated in
 its description: a member sees their own ride, not another's. Roles are per city: a token minted
@@ -39,12 +39,28 @@ def roles(*names: str) -> frozenset[str]:
 MEMBER = roles("member")
 DRIVER = roles("driver")
 BOARD = roles("board")
+# The desk: who acts for members without a smartphone (by phone, or at a branch).
+DESK = roles("dispatcher", "librarian")
 
 # operation (the GraphQL root field name) -> roles, any one of which is enough.
 MATRIX: dict[str, frozenset[str]] = {
-    # members
-    "joinCoop": ANYONE,
+    # members: accounts
+    "signUp": ANYONE,
+    "signIn": ANYONE,
+    "signInWithCode": ANYONE,
+    "refreshToken": ANYONE,
+    "signOutEverywhere": MEMBER,
     "me": MEMBER,
+    "myAccount": MEMBER,
+    "issueSignInCode": DESK,  # not for members holding a role that sees others' data (resolver)
+    "findMember": DESK,
+    # members: roles (granted and withdrawn by the board, never by the member themself)
+    "requestRole": MEMBER,
+    "grantRole": BOARD,  # and only by someone the record shows on the board (resolver)
+    "withdrawRole": BOARD,
+    # members: consent to being acted for
+    "giveConsent": MEMBER,  # one's own; for another member, the desk roles (resolver)
+    "withdrawConsent": MEMBER,  # likewise
     # rides
     "quoteRide": ANYONE,
     "ride": MEMBER,  # and only a ride of one's own, unless dispatcher or board (resolver)
@@ -54,7 +70,7 @@ MATRIX: dict[str, frozenset[str]] = {
     "registerDriver": MEMBER,
     "goOnDuty": DRIVER,
     "goOffDuty": DRIVER,
-    "requestRide": MEMBER,  # onBehalfOf needs the dispatcher role as well (resolver)
+    "requestRide": MEMBER,  # onBehalfOf: the dispatcher role and the member's consent (resolver)
     "acceptRide": DRIVER,
     "declineRide": DRIVER,
     "markPickedUp": DRIVER,

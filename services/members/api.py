@@ -1,4 +1,4 @@
-"""GraphQL for members: join the co-op, see yourself."""
+"""GraphQL for members: see yourself. Joining is `signUp` (services/members/accounts_api.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import strawberry
 from starlette.concurrency import run_in_threadpool
 from strawberry.types import Info  # noqa: TC002 (strawberry reads resolver hints at runtime)
 
-from kernel.api import Context, InvalidInput, NotAuthenticated, NotAuthorized, NotFound
-from kernel.auth import Identity, mint
+from kernel.api import Context, NotAuthenticated, NotAuthorized, NotFound
 from services.members.application import ERASED, Members
-from services.members.domain import InvalidMembership, Member, MemberNotFound
+from services.members.domain import Member, MemberNotFound
 
 
 @strawberry.type(name="Member")
@@ -34,13 +33,6 @@ class MemberView:
         )
 
 
-@strawberry.type
-class Joined:
-    member: MemberView
-    token: str = strawberry.field(description="Send as 'Authorization: Bearer <token>'.")
-
-
-JoinResult = Annotated[Joined | InvalidInput, strawberry.union("JoinResult")]
 MeResult = Annotated[
     MemberView | NotAuthenticated | NotAuthorized | NotFound, strawberry.union("MeResult")
 ]
@@ -50,9 +42,7 @@ MeResult = Annotated[
 class MembersQuery:
     @strawberry.field(description="The calling member.")
     async def me(self, info: Info[Context, None]) -> MeResult:
-        who = info.context.require("member")
-        if isinstance(who, NotAuthenticated | NotAuthorized):
-            return who
+        who = info.context.caller
         members = info.context.app(Members)
         try:
             member = await run_in_threadpool(members.member, who.member_id)
@@ -60,18 +50,3 @@ class MembersQuery:
             return NotFound(message=str(exc))
         name = await run_in_threadpool(members.display_name, member)
         return MemberView.from_member(member, name)
-
-
-@strawberry.type
-class MembersMutation:
-    @strawberry.mutation(description="Join this city's co-op. Only a display name is asked for.")
-    async def join_coop(self, info: Info[Context, None], display_name: str) -> JoinResult:
-        members = info.context.app(Members)
-        try:
-            member = await run_in_threadpool(members.join, display_name)
-        except InvalidMembership as exc:
-            return InvalidInput(message=str(exc), field=exc.field)
-        identity = Identity(member.member_id, member.city, frozenset({"member"}))
-        token = mint(identity, info.context.settings.jwt_secret)
-        name = await run_in_threadpool(members.display_name, member)
-        return Joined(member=MemberView.from_member(member, name), token=token)

@@ -1,4 +1,11 @@
-"""Command side of the members context, and the personal data it keeps outside its events."""
+"""Command side of the members context, and the personal data it keeps outside its events.
+
+Membership itself is here; the account use cases are grouped by concept and reached from the
+application: `accounts` (sign-up, sign-in, codes, refresh, sign-out), `roles` (requests, grants,
+withdrawals) and `consents` (consent to being acted for; the `Delegations` port). Readable
+personal data (names, contact details, what a member said when consenting) is kept in the vault
+(`personal`, kernel/personal.py), reached by the accounts code through `personal_data`.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +17,17 @@ from eventsourcing.application import AggregateNotFoundError
 from kernel.audit import AuditLog, audit_database
 from kernel.eventstore import FederationApplication
 from kernel.ids import InvalidId, member_id, new_member_id
-from kernel.personal import DISPLAY_NAME, open_personal_data
+from kernel.personal import DISPLAY_NAME, EMAIL, PHONE, PersonalData, open_personal_data
+from services.members.accounts import Accounts
+from services.members.delegation import Consents
 from services.members.domain import Member, MemberNotFound, aggregate_id, display_name
+from services.members.roles import Roles
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from datetime import datetime
+
+    from services.members.ports import Detail, PersonalDataPort
 
 ERASED = "erased"
 """What is shown where erased personal data was (a display name after erasure)."""
@@ -32,6 +44,20 @@ class Erasure:
     already: bool  # the data had been erased before; nothing new was recorded
 
 
+class VaultPort:
+    """The accounts code's `PersonalDataPort`, kept in the member's vault. Emails and phones
+    are findable (the desk finds a member who phoned by them)."""
+
+    FINDABLE = frozenset({EMAIL, PHONE})
+
+    def __init__(self, personal: PersonalData) -> None:
+        self._personal = personal
+
+    def keep(self, member_id: str, details: Mapping[Detail, str]) -> None:
+        for field, value in details.items():
+            self._personal.put(member_id, field, value, findable=field in self.FINDABLE)
+
+
 class Members(FederationApplication):
     service = "members"
 
@@ -44,19 +70,29 @@ class Members(FederationApplication):
         # credentials without their hashes, roles, consents): name -> function of a member id.
         self.export_sections: dict[str, Callable[[str], Any]] = {}
         self.erasure_steps: list[Callable[[str], None]] = []
+        self.personal_data: PersonalDataPort = VaultPort(self.personal)
+        self.accounts = Accounts(self)
+        self.roles = Roles(self)
+        self.consents = Consents(self)
 
     def join(self, name: str) -> Member:
-        chosen = display_name(name)
-        member = Member.join(
+        """A member without an account (the demo, tests of membership alone)."""
+        member = self.new_member(name)
+        # The name first: a crash before the save leaves a row nobody can reach (its member
+        # never joined), never a member without the name they chose.
+        self.personal.put(member.member_id, DISPLAY_NAME, display_name(name))
+        self.save(member)
+        return member
+
+    def new_member(self, name: str) -> Member:
+        """A new member of this city, not yet saved (sign-up saves it with the account and then
+        keeps the name through `personal_data`). The name is checked here, never stored."""
+        display_name(name)
+        return Member.join(
             new_member_id(self.city.id),  # type: ignore[arg-type]
             self.city.id,
             self.clock.now(),
         )
-        # The name first: a crash before the save leaves a row nobody can reach (its member
-        # never joined), never a member without the name they chose.
-        self.personal.put(member.member_id, DISPLAY_NAME, chosen)
-        self.save(member)
-        return member
 
     def member(self, member_ref: str) -> Member:
         try:

@@ -1,7 +1,10 @@
 """The members service, as the rest of Muni sees it (kernel.service.ServiceSpec)."""
 
+from strawberry.tools import merge_types
+
 from kernel.service import ServiceSpec
-from services.members.api import MembersMutation, MembersQuery
+from services.members.accounts_api import AccountsMutation, AccountsQuery
+from services.members.api import MembersQuery
 from services.members.application import Members
 from services.members.published import PUBLISHED, to_integration
 
@@ -10,6 +13,6 @@ SPEC = ServiceSpec(
     Members,
     publishes=PUBLISHED,
     to_integration=to_integration,
-    query=MembersQuery,
-    mutation=MembersMutation,
+    query=merge_types("MembersQuery", (MembersQuery, AccountsQuery)),
+    mutation=AccountsMutation,
 )

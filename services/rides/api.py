@@ -15,9 +15,20 @@ from eventsourcing.persistence import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from strawberry.types import Info  # noqa: TC002 (strawberry reads resolver hints at runtime)
 
-from kernel.api import Conflict, Context, InvalidInput, NotAuthenticated, NotAuthorized, NotFound
-from kernel.auth import mint, with_roles
+from kernel import delegation
+from kernel.api import (
+    Conflict,
+    Context,
+    InvalidInput,
+    NoConsent,
+    NotAuthenticated,
+    NotAuthorized,
+    NotFound,
+    UnknownMember,
+)
+from kernel.delegation import delegations
 from kernel.ids import InvalidId, member_id, parse_uuid
+from kernel.role_requests import role_requests
 from services.rides.application import Rides, place
 from services.rides.domain import (
     Driver,
@@ -143,7 +154,10 @@ class DriverView:
 @strawberry.type
 class DriverRegistered:
     driver: DriverView
-    token: str = strawberry.field(description="A new token that carries the driver role.")
+    role_requested: bool = strawberry.field(
+        description="True: the driver role is asked of the board; once a board member grants "
+        "it, the next token (signIn or refreshToken) carries it. False: it is held already."
+    )
 
 
 @strawberry.type
@@ -179,6 +193,9 @@ RegisterDriverResult = Annotated[
     DriverRegistered | Problems, strawberry.union("RegisterDriverResult")
 ]
 QuoteResult = Annotated[Quote | InvalidInput, strawberry.union("QuoteResult")]
+RequestRideResult = Annotated[
+    RideView | Problems | UnknownMember | NoConsent, strawberry.union("RequestRideResult")
+]
 
 
 @strawberry.type
@@ -288,7 +305,9 @@ class RidesQuery:
 
 @strawberry.type
 class RidesMutation:
-    @strawberry.mutation(description="Register the caller as a driver with a vehicle.")
+    @strawberry.mutation(
+        description="Register the caller's vehicle and ask the board for the driver role."
+    )
     async def register_driver(
         self, info: Info[Context, None], input: RegisterDriverInput
     ) -> RegisterDriverResult:
@@ -309,8 +328,12 @@ class RidesMutation:
         result = await _call(register)
         if not isinstance(result, Driver):
             return result
-        token = mint(with_roles(who, ["driver"]), info.context.settings.jwt_secret)
-        return DriverRegistered(driver=DriverView.from_driver(result), token=token)
+        # The driver role is the board's to grant (kernel/role_requests.py); the member's next
+        # token after the grant carries it.
+        asked = await run_in_threadpool(
+            role_requests(info.context).request, who.member_id, "driver", "registered a vehicle"
+        )
+        return DriverRegistered(driver=DriverView.from_driver(result), role_requested=asked)
 
     @strawberry.mutation(description="Go on duty at a position; waiting rides may be offered.")
     async def go_on_duty(self, info: Info[Context, None], position: LocationInput) -> DriverResult:
@@ -334,7 +357,9 @@ class RidesMutation:
     @strawberry.mutation(
         description="Request an immediate ride; it is offered to a driver at once."
     )
-    async def request_ride(self, info: Info[Context, None], input: RequestRideInput) -> RideResult:
+    async def request_ride(
+        self, info: Info[Context, None], input: RequestRideInput
+    ) -> RequestRideResult:
         who = info.context.require("member")
         if isinstance(who, NotAuthenticated | NotAuthorized):
             return who
@@ -349,6 +374,13 @@ class RidesMutation:
                 rider, booked_by = member_id(input.on_behalf_of), who.member_id
             except InvalidId as exc:
                 return InvalidInput(message=str(exc), field="onBehalfOf")
+            try:
+                # The member must exist in this city and have consented (kernel/delegation.py).
+                await run_in_threadpool(delegations(info.context).check, who, rider)
+            except delegation.UnknownMember as exc:
+                return UnknownMember(message=str(exc), member_id=exc.member_id)
+            except delegation.NoConsent as exc:
+                return NoConsent(message=str(exc), member_id=exc.member_id)
         rides = info.context.app(Rides)
 
         def request() -> Ride:

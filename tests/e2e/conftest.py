@@ -11,9 +11,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from gateway.app import create_app
-from kernel.auth import Identity, mint
 from kernel.config import Settings
 from kernel.time import FixedClock
+from tests.support.accounts import grant, operator_grant, refreshed, sign_up
 from tests.support.graphql import gql
 
 if TYPE_CHECKING:
@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-SETTINGS = Settings(persistence="popo")
+# In-memory stores get a random pair of keys per app (kernel/keys.py), and a cheap password hash.
+SETTINGS = Settings(persistence="popo", cheap_password_hashing=True)
 
 PROBLEM = """
   __typename
@@ -34,15 +35,13 @@ RIDE_FIELDS = """
   offerReason split { part amount } acceptedAt pickedUpAt completedAt
 """
 RIDE = f"{PROBLEM} ... on Ride {{ {RIDE_FIELDS} }}"
-JOIN = """
-mutation Join($name: String!) {
-  joinCoop(displayName: $name) { __typename ... on Joined { token member { id } } }
-}"""
 REGISTER = f"""
 mutation Register($input: RegisterDriverInput!) {{
   registerDriver(input: $input) {{
     {PROBLEM}
-    ... on DriverRegistered {{ token driver {{ memberId status seats wheelchairAccessible }} }}
+    ... on DriverRegistered {{
+      roleRequested driver {{ memberId status seats wheelchairAccessible }}
+    }}
   }}
 }}"""
 ON_DUTY = f"""
@@ -111,17 +110,18 @@ def store_positions(client: TestClient) -> dict[str, int | None]:
 
 
 def join(client: TestClient, name: str) -> tuple[str, str]:
-    """Join the co-op; return (member id, token)."""
-    joined = gql(client, JOIN, {"name": name})["joinCoop"]
-    assert joined["__typename"] == "Joined"
-    return joined["member"]["id"], joined["token"]
+    """Sign up (with a fresh email); return (member id, access token)."""
+    signed = sign_up(client, name)
+    return signed["memberId"], signed["accessToken"]
 
 
 def token_with(client: TestClient, member_id: str, *roles: str) -> str:
-    """A token the co-op would mint for a member holding `roles` (board, dispatcher)."""
-    clock = client.app.state.runtime.apps["members"].clock  # type: ignore[attr-defined]
-    identity = Identity(member_id, "demo", frozenset({"member", *roles}))
-    return mint(identity, SETTINGS.jwt_secret, now=clock.now())
+    """A token the co-op would mint for a member holding `roles` (board, dispatcher): the roles
+    are granted on the record first (by the operator), so checks of the record agree."""
+    operator_grant(client, member_id, *roles)
+    members = client.app.state.runtime.apps["members"]  # type: ignore[attr-defined]
+    token: str = members.accounts.access_token(members.accounts.account(member_id))[0]
+    return token
 
 
 def driver(
@@ -132,16 +132,20 @@ def driver(
     seats: int = 4,
     wheelchair: bool = True,
 ) -> tuple[str, str]:
-    """Join, register as a driver and go on duty at `at`; return (member id, driver token)."""
-    member_id, token = join(client, name)
+    """Sign up, register a vehicle, have the board grant the driver role, refresh for a token
+    that carries it and go on duty at `at`; return (member id, driver token)."""
+    signed = sign_up(client, name)
+    member_id = signed["memberId"]
     registered = gql(
         client,
         REGISTER,
         {"input": {"seats": seats, "wheelchairAccessible": wheelchair, "vehicle": "van"}},
-        token=token,
+        token=signed["accessToken"],
     )["registerDriver"]
     assert registered["__typename"] == "DriverRegistered", registered
-    driver_token = registered["token"]
+    assert registered["roleRequested"] is True
+    grant(client, member_id, "driver")
+    driver_token = refreshed(client, signed["refreshToken"])["accessToken"]
     duty = gql(client, ON_DUTY, at, token=driver_token)["goOnDuty"]
     assert duty["__typename"] == "Driver", duty
     return member_id, driver_token

@@ -23,11 +23,12 @@ from graphql import (
 from gateway.schema import build_schema
 from kernel.auth import ROLES, Identity, mint
 from kernel.permissions import MATRIX
-from tests.e2e.conftest import SETTINGS, store_positions
+from tests.e2e.conftest import store_positions
 from tests.support.graphql import post
 
 if TYPE_CHECKING:
     from graphql import GraphQLArgument, GraphQLInputType
+    from pydantic import SecretStr
     from starlette.testclient import TestClient
 
 SCALARS: dict[str, Any] = {
@@ -79,6 +80,13 @@ def _document(kind: str, name: str, args: dict[str, GraphQLArgument]) -> tuple[s
     return query, {a: _value(arg.type) for a, arg in required.items()}
 
 
+def _key(client: TestClient) -> SecretStr:
+    """The signing key this app was started with (in-memory stores get a random one)."""
+    key = client.app.state.runtime.settings.jwt_secret  # type: ignore[attr-defined]
+    assert key is not None
+    return key  # type: ignore[no-any-return]
+
+
 CALLERS = [None, *sorted(ROLES)]
 CASES = [
     (role, kind, name, args)
@@ -109,7 +117,7 @@ def test_a_role_outside_the_matrix_is_refused_with_a_typed_answer(
     token = None
     if role is not None:
         member = f"demo:{uuid.uuid4()}"
-        token = mint(Identity(member, "demo", frozenset({role})), SETTINGS.jwt_secret)
+        token = mint(Identity(member, "demo", frozenset({role})), _key(client))
     query, variables = _document(kind, name, args)
     before = store_positions(client)
 
@@ -123,7 +131,7 @@ def test_a_role_outside_the_matrix_is_refused_with_a_typed_answer(
 
 def test_a_token_for_another_city_is_refused_everywhere(module_client: TestClient) -> None:
     every_role = frozenset(ROLES)
-    token = mint(Identity(f"ghent:{uuid.uuid4()}", "ghent", every_role), SETTINGS.jwt_secret)
+    token = mint(Identity(f"ghent:{uuid.uuid4()}", "ghent", every_role), _key(module_client))
     for kind, name, args in _operations():
         if not MATRIX[name]:
             continue

@@ -22,6 +22,7 @@ from tests.e2e.conftest import (
     request_ride,
     token_with,
 )
+from tests.support.accounts import GIVE_CONSENT
 from tests.support.graphql import gql
 
 if TYPE_CHECKING:
@@ -151,6 +152,13 @@ def test_a_dispatcher_books_for_a_member_without_a_smartphone(client: TestClient
     dispatcher_id, _ = join(client, "Dina")
     dispatcher = token_with(client, dispatcher_id, "dispatcher")
     driver(client, "Bram")
+    consent = gql(
+        client,
+        GIVE_CONSENT,
+        {"member": grandma_id, "statement": "yes, book my rides when I call"},
+        token=dispatcher,
+    )["giveConsent"]
+    assert (consent["__typename"], consent["given"]) == ("Consent", True), consent
 
     ride = request_ride(client, dispatcher, onBehalfOf=grandma_id)
 

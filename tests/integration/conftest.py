@@ -9,8 +9,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pytest
+from pydantic import SecretStr
 
 from kernel.config import PostgresDsn, Settings
+from kernel.keys import generate_key
 from services.rides.domain import Place
 
 if TYPE_CHECKING:
@@ -37,6 +39,9 @@ def scale_settings(postgres_dsn: str, pg_schema_prefix: str, kafka_broker: Tansu
         kafka_bootstrap=kafka_broker.bootstrap,
         topic_prefix=f"{pg_schema_prefix}.",
         topic_partitions=3,
+        # Scale-out never invents keys (kernel/keys.py): every process gets these two.
+        jwt_secret=SecretStr(generate_key()),
+        identifier_key=SecretStr(generate_key()),
     )
 
 
@@ -50,7 +55,8 @@ def scale_env(settings: Settings, postgres_dsn: str) -> dict[str, str]:
         "MUNI_BUS": "kafka",
         "MUNI_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "MUNI_TOPIC_PREFIX": settings.topic_prefix,
-        "MUNI_JWT_SECRET": settings.jwt_secret.get_secret_value(),
+        "MUNI_JWT_SECRET": settings.signing_key.get_secret_value(),
+        "MUNI_IDENTIFIER_KEY": settings.hashing_key.get_secret_value(),
     }
 
 

@@ -3,6 +3,9 @@ stores (a schema per service) and the Kafka bus, driven over HTTP like a client 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -46,20 +49,61 @@ def test_one_ride_end_to_end_across_processes(
     gateway.wait_ready(f"http://127.0.0.1:{port}/healthz", timeout_s=60)
     api = Client(f"http://127.0.0.1:{port}")
 
-    # a rider and a driver join; the driver registers a vehicle and goes on duty
-    join = (
-        "mutation($n: String!) { joinCoop(displayName: $n) "
-        "{ ... on Joined { token member { id } } } }"
+    # a rider, a driver and a board member sign up; the operator makes the founding board
+    sign_up = (
+        "mutation($i: SignUpInput!) { signUp(input: $i) "
+        "{ __typename ... on SignedIn { memberId accessToken refreshToken } } }"
     )
-    rider = api.gql(join, n="Rita")["joinCoop"]["token"]
-    member = api.gql(join, n="Dario")["joinCoop"]
+
+    def signed_up(name: str) -> dict[str, Any]:
+        given = {"displayName": name, "password": "a long test passphrase"}
+        answer: dict[str, Any] = api.gql(
+            sign_up, i={**given, "email": f"{name.lower()}@example.org"}
+        )["signUp"]
+        assert answer["__typename"] == "SignedIn", answer
+        return answer
+
+    rider = signed_up("Rita")["accessToken"]
+    member = signed_up("Dario")
+    board = signed_up("Bea")
+    granted = subprocess.run(
+        [
+            *(sys.executable, "-m", "gateway.cli", "grant", "--member", board["memberId"]),
+            *("--role", "board", "--reason", "founding board", "--operator", "tests"),
+        ],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert granted.returncode == 0, granted.stderr
+    board_token = api.gql(
+        "mutation($t: String!) { refreshToken(refreshToken: $t) "
+        "{ ... on SignedIn { accessToken roles } } }",
+        t=board["refreshToken"],
+    )["refreshToken"]
+    assert board_token["roles"] == ["board", "member"]
+
+    # the driver registers a vehicle, which asks for the driver role; the board grants it
     registered = api.gql(
         'mutation { registerDriver(input: {seats: 4, vehicle: "car"}) '
-        "{ __typename ... on DriverRegistered { token } } }",
-        member["token"],
+        "{ __typename ... on DriverRegistered { roleRequested } } }",
+        member["accessToken"],
     )["registerDriver"]
-    assert registered["__typename"] == "DriverRegistered"
-    driver = registered["token"]
+    assert registered == {"__typename": "DriverRegistered", "roleRequested": True}
+    grant = api.gql(
+        'mutation($m: String!) { grantRole(memberId: $m, role: DRIVER, reason: "checked") '
+        "{ __typename } }",
+        board_token["accessToken"],
+        m=member["memberId"],
+    )["grantRole"]
+    assert grant["__typename"] == "Account", grant
+    driver = api.gql(
+        "mutation($t: String!) { refreshToken(refreshToken: $t) "
+        "{ ... on SignedIn { accessToken } } }",
+        t=member["refreshToken"],
+    )["refreshToken"]["accessToken"]
     on_duty = api.gql(
         "mutation { goOnDuty(position: {lat: 51.05, lon: 3.72}) { ... on Driver { status } } }",
         driver,
@@ -72,7 +116,7 @@ def test_one_ride_end_to_end_across_processes(
         "dropoff: {lat: 51.03, lon: 3.75}}) { __typename ... on Ride { id state driverId } } }",
         rider,
     )["requestRide"]
-    assert (ride["state"], ride["driverId"]) == ("offered", member["member"]["id"])
+    assert (ride["state"], ride["driverId"]) == ("offered", member["memberId"])
     for step in ("acceptRide", "markPickedUp", "markDroppedOff"):
         done = api.gql(
             f"mutation($id: ID!) {{ {step}(rideId: $id) {{ __typename ... on Ride "

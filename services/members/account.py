@@ -1,0 +1,158 @@
+"""A member's account: how they sign in and which roles they hold in their city co-op.
+
+`Account` keeps no readable personal data: the sign-in identifiers are `Login` pointers, each
+keyed by an HMAC of a normalised email or phone (services/members/identifiers.py), and the
+password only as its argon2 hash. Roles change only by recorded acts naming who, when and why.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from eventsourcing.domain import Aggregate, event
+
+from kernel.ids import stable_uuid
+from services.members.domain import MembersError
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from uuid import UUID
+
+MEMBERSHIP = "member"
+
+
+class AccountNotFound(MembersError):
+    def __init__(self, member_id: str) -> None:
+        super().__init__(f"no member {member_id} in this city")
+        self.member_id = member_id
+
+
+class RoleError(MembersError):
+    def __init__(self, role: str, member_id: str, message: str) -> None:
+        super().__init__(message)
+        self.role = role
+        self.member_id = member_id
+
+
+class RoleAlreadyHeld(RoleError):
+    def __init__(self, role: str, member_id: str) -> None:
+        super().__init__(role, member_id, f"{member_id} already holds the {role!r} role")
+
+
+class RoleNotHeld(RoleError):
+    def __init__(self, role: str, member_id: str) -> None:
+        super().__init__(role, member_id, f"{member_id} does not hold the {role!r} role")
+
+
+class OwnRole(RoleError):
+    """Nobody grants or withdraws a role of their own: someone else on the board must."""
+
+    def __init__(self, role: str, member_id: str) -> None:
+        super().__init__(
+            role, member_id, f"a member never grants or withdraws their own role ({role!r})"
+        )
+
+
+class Account(Aggregate):
+    """Sign-in and roles of one member.
+
+    Invariants: the 'member' role is held from opening and never withdrawn; a role is granted
+    or withdrawn only by someone other than the member (that they are on the board is the
+    application's check, from their own account); `session_epoch` only grows.
+    """
+
+    @staticmethod
+    def create_id(member_id: str) -> UUID:
+        return stable_uuid("account", member_id)
+
+    @event("Opened")
+    def __init__(
+        self,
+        member_id: str,
+        city: str,
+        logins: dict[str, str],
+        password_hash: str,
+        opened_at: datetime,
+    ) -> None:
+        self.member_id = member_id
+        self.city = city
+        self.logins = dict(logins)  # kind ("email", "phone") -> Login aggregate id (hex)
+        self.password_hash = password_hash
+        self.opened_at = opened_at
+        self.roles: list[str] = [MEMBERSHIP]
+        self.requested: list[str] = []
+        # Refresh tokens of an older epoch are revoked: signing out everywhere bumps it.
+        self.session_epoch = 0
+
+    def holds(self, role: str) -> bool:
+        return role in self.roles
+
+    # -- roles ----------------------------------------------------------------------------------
+    def request_role(self, role: str, *, reason: str, now: datetime) -> bool:
+        """Ask the board for `role`; False (and nothing recorded) if held or already asked."""
+        if role in self.roles or role in self.requested:
+            return False
+        self._role_requested(role=role, reason=reason, at=now)
+        return True
+
+    def grant_role(self, role: str, *, by: str, reason: str, now: datetime) -> None:
+        if by == self.member_id:
+            raise OwnRole(role, self.member_id)
+        if role in self.roles:
+            raise RoleAlreadyHeld(role, self.member_id)
+        self._role_granted(role=role, by=by, reason=reason, at=now)
+
+    def withdraw_role(self, role: str, *, by: str, reason: str, now: datetime) -> None:
+        if by == self.member_id:
+            raise OwnRole(role, self.member_id)
+        if role not in self.roles or role == MEMBERSHIP:
+            # Membership ends by leaving the co-op, not by a withdrawn role.
+            raise RoleNotHeld(role, self.member_id)
+        self._role_withdrawn(role=role, by=by, reason=reason, at=now)
+
+    @event("RoleRequested")
+    def _role_requested(self, role: str, reason: str, at: datetime) -> None:
+        self.requested.append(role)
+
+    @event("RoleGranted")
+    def _role_granted(self, role: str, by: str, reason: str, at: datetime) -> None:
+        self.roles.append(role)
+        if role in self.requested:
+            self.requested.remove(role)
+
+    @event("RoleWithdrawn")
+    def _role_withdrawn(self, role: str, by: str, reason: str, at: datetime) -> None:
+        self.roles.remove(role)
+
+    # -- sign-in --------------------------------------------------------------------------------
+    def change_password_hash(self, password_hash: str, *, now: datetime) -> None:
+        self._password_changed(password_hash=password_hash, at=now)
+
+    def sign_out_everywhere(self, *, now: datetime) -> None:
+        self._signed_out_everywhere(at=now)
+
+    @event("PasswordChanged")
+    def _password_changed(self, password_hash: str, at: datetime) -> None:
+        self.password_hash = password_hash
+
+    @event("SignedOutEverywhere")
+    def _signed_out_everywhere(self, at: datetime) -> None:
+        self.session_epoch += 1
+
+
+class Login(Aggregate):
+    """A one-to-one pointer from a sign-in identifier to a member.
+
+    Its id is derived from the identifier's keyed digest, so a second account with the same
+    email or phone is refused by the store itself (the id exists), even from two gateway
+    replicas at once. The digest is not stored: the id is all a sign-in needs.
+    """
+
+    @staticmethod
+    def id_for(digest: str) -> UUID:
+        return stable_uuid("login", digest)
+
+    @event("Registered")
+    def __init__(self, id: UUID, kind: str, member_id: str) -> None:
+        self.kind = kind
+        self.member_id = member_id
