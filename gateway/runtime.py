@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from contributions.application import Contributions
 from contributions.inbound import INBOUND as CONTRIBUTIONS_INBOUND
+from gateway.readings import Reading, ReadingSource, group_reading, relay_reading
 from kernel.bus.consumer import Consumer, Inbound
 from kernel.bus.embedded import EmbeddedBroker
+from kernel.bus.offsets import OffsetReader
 from kernel.bus.relay import Relay, ToIntegration
 from kernel.cities import load_city
 from services.members import published as members_published
@@ -80,6 +82,9 @@ class Runtime:
     workers: tuple[str, ...]
     relays: list[Relay] = field(default_factory=list)
     consumers: list[Consumer] = field(default_factory=list)
+    # More readings for `readings()` (projection runners add theirs here).
+    reading_sources: list[ReadingSource] = field(default_factory=list)
+    _offsets: OffsetReader | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -135,6 +140,23 @@ class Runtime:
                 self.consumers.append(consumer)
                 self._spawn(f"consumer-{name}", lambda c=consumer: c.run(self._stop))
 
+    def readings(self) -> list[Reading]:
+        """Where this process's relays, consumers and other log followers are, and how far
+        behind (blocking: reads the stores and the broker)."""
+        if self._offsets is None:
+            self._offsets = OffsetReader(self.bus)
+        out = [relay_reading(r.app, r.topic, r.position) for r in self.relays]
+        for consumer in self.consumers:
+            service = consumer.app.service
+            group = self.settings.group(service)
+            out.extend(
+                group_reading(self._offsets, service, group, topic, consumer)
+                for topic in consumer.topics
+            )
+        for source in self.reading_sources:
+            out.extend(source())
+        return out
+
     def _spawn(self, name: str, target: Any) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
@@ -148,6 +170,8 @@ class Runtime:
             thread.join(timeout=10)
         for relay in self.relays:
             relay.publisher.close()
+        if self._offsets is not None:
+            self._offsets.close()
         self.bus.close()
         for app in self.apps.values():
             app.close()
