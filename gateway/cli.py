@@ -5,6 +5,7 @@
     muni worker SERVICE [SERVICE ...]
     muni token --member ID [--roles member,driver] [--ttl-days 30]
     muni parked SERVICE
+    muni status
     muni fork CITY [--name NAME] [--currency EUR] [--timezone Europe/Brussels]
     muni protocol export|check
     muni bench matching [--quick]
@@ -22,6 +23,7 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
+from kernel import logs
 from kernel.auth import ROLES, Identity, InvalidToken, mint
 from kernel.config import Settings, SettingsError
 from kernel.ids import InvalidId, member_id
@@ -56,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     parked = sub.add_parser("parked", help="list the messages a service's consumer parked")
     parked.add_argument("service")
 
+    sub.add_parser("status", help="each relay's and consumer's position and lag")
+
     fork = sub.add_parser("fork", help="write cities/<city>.toml from the demo city")
     fork.add_argument("city")
     fork.add_argument("--name", default=None)
@@ -81,18 +85,19 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
         print(f"muni: {exc}", file=sys.stderr)
         return 2
+    logs.configure(settings)
     handlers = {
         "up": _up,
         "serve": _serve,
         "worker": _worker,
         "token": _token,
         "parked": _parked,
+        "status": _status,
         "fork": _fork,
         "bench": _bench,
         "protocol": _protocol,
@@ -106,7 +111,13 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
     from gateway.app import create_app
 
     data_dir = args.data_dir or settings.data_dir
-    settings = settings.with_(data_dir=data_dir, persistence="sqlite", bus="embedded")
+    # Dev mode: GraphiQL, introspection and suggestions on (unless MUNI_GRAPHIQL=0 etc.).
+    settings = settings.with_(
+        data_dir=data_dir,
+        persistence="sqlite",
+        bus="embedded",
+        gateway=settings.gateway.with_(dev=True),
+    )
 
     def ready(runtime: object) -> None:
         if args.demo:
@@ -120,7 +131,9 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
             f"\nMuni is up: GraphiQL at http://{args.host}:{args.port}/graphql  (data: {data_dir})"
         )
 
-    uvicorn.run(create_app(settings, on_ready=ready), host=args.host, port=args.port)
+    uvicorn.run(
+        create_app(settings, on_ready=ready), host=args.host, port=args.port, log_config=None
+    )
     return 0
 
 
@@ -129,7 +142,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from gateway.app import create_app
 
-    uvicorn.run(create_app(settings, workers=()), host=args.host, port=args.port)
+    uvicorn.run(create_app(settings, workers=()), host=args.host, port=args.port, log_config=None)
     return 0
 
 
@@ -180,6 +193,15 @@ def _parked(args: argparse.Namespace, settings: Settings) -> int:
     for message in runtime.apps[args.service].parked_messages():
         print(f"{message.topic}#{message.partition}@{message.offset}  {message.reason}")
     return 0
+
+
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.status import render, stored_readings
+
+    readings = stored_readings(settings)
+    print(f"{settings.city}: {settings.persistence} stores, {settings.bus} bus")
+    print(render(readings))
+    return 1 if any(r.error for r in readings) and settings.bus == "kafka" else 0
 
 
 def _fork(args: argparse.Namespace, settings: Settings) -> int:
