@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from strawberry.extensions import SchemaExtension
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
     from graphql import GraphQLResolveInfo
 
@@ -46,16 +46,6 @@ class RootGuard(SchemaExtension):
     ) -> Any:
         if info.path.prev is not None:
             return _next(root, info, *args, **kwargs)
-        return self._root(_next, root, info, *args, **kwargs)
-
-    async def _root(
-        self,
-        _next: Callable[..., Any],
-        root: Any,
-        info: GraphQLResolveInfo[Any],
-        *args: Any,
-        **kwargs: Any,
-    ) -> Any:
         context = info.context
         edge: Edge | None = getattr(context, "extras", {}).get(EDGE)
         operation = info.field_name
@@ -68,22 +58,28 @@ class RootGuard(SchemaExtension):
                 arguments=kwargs,
             )
             if refused is not None:
-                _count(edge, operation, "RateLimited")
+                _count(edge, operation, "RateLimited", None)
                 return refused
         start = time.perf_counter()
         try:
             result = _next(root, info, *args, **kwargs)
-            if inspect.isawaitable(result):
-                result = await result
         except Exception:
-            _count(edge, operation, "error")
+            _count(edge, operation, "error", start)
             raise
-        finally:
-            if edge is not None and edge.metrics is not None:
-                seconds = time.perf_counter() - start
-                edge.metrics.operation_seconds.labels(operation).observe(seconds)
-        _count(edge, operation, _outcome(result))
+        if inspect.isawaitable(result):
+            return _finish(result, edge, operation, start)
+        _count(edge, operation, _outcome(result), start)
         return result
+
+
+async def _finish(result: Awaitable[Any], edge: Edge | None, operation: str, start: float) -> Any:
+    try:
+        value = await result
+    except Exception:
+        _count(edge, operation, "error", start)
+        raise
+    _count(edge, operation, _outcome(value), start)
+    return value
 
 
 def _outcome(result: Any) -> str:
@@ -93,6 +89,10 @@ def _outcome(result: Any) -> str:
     return "null" if result is None else "ok"
 
 
-def _count(edge: Edge | None, operation: str, outcome: str) -> None:
-    if edge is not None and edge.metrics is not None:
-        edge.metrics.operations.labels(operation, outcome).inc()
+def _count(edge: Edge | None, operation: str, outcome: str, start: float | None) -> None:
+    if edge is None or edge.metrics is None:
+        return
+    edge.metrics.operations.labels(operation, outcome).inc()
+    if start is not None:
+        seconds = time.perf_counter() - start
+        edge.metrics.operation_seconds.labels(operation).observe(seconds)
