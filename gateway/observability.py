@@ -24,6 +24,9 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, g
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+# Imported for its registration in the default registry (the solver-time hook).
+from kernel import metrics as _process_metrics  # noqa: F401
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
