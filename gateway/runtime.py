@@ -138,15 +138,16 @@ class Runtime:
                     inbound=spec.inbound,
                 )
                 self.consumers.append(consumer)
+                if self._offsets is None:
+                    self._offsets = OffsetReader(self.bus)
                 self._spawn(f"consumer-{name}", lambda c=consumer: c.run(self._stop))
 
     def readings(self) -> list[Reading]:
         """Where this process's relays, consumers and other log followers are, and how far
         behind (blocking: reads the stores and the broker)."""
-        if self._offsets is None:
-            self._offsets = OffsetReader(self.bus)
         out = [relay_reading(r.app, r.topic, r.position) for r in self.relays]
         for consumer in self.consumers:
+            assert self._offsets is not None  # noqa: S101 (start() makes it with the consumers)
             service = consumer.app.service
             group = self.settings.group(service)
             out.extend(
