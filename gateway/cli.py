@@ -7,6 +7,7 @@
     muni token --member ID [--roles member,driver] [--ttl-minutes 60]
     muni grant --member ID --role board --reason WHY [--operator NAME]
     muni parked SERVICE
+    muni status
     muni fork CITY [--name NAME] [--currency EUR] [--timezone Europe/Brussels]
     muni protocol export|check
     muni bench matching [--quick]
@@ -26,6 +27,7 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
+from kernel import logs
 from kernel.auth import ROLES, Identity, InvalidToken, mint
 from kernel.config import Settings, SettingsError
 from kernel.ids import InvalidId, member_id
@@ -77,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     rebuild.add_argument("service")
     rebuild.add_argument("read_model", nargs="?", default=None, help="default: all of them")
 
+    sub.add_parser("status", help="each relay's and consumer's position and lag")
+
     fork = sub.add_parser("fork", help="write cities/<city>.toml from the demo city")
     fork.add_argument("city")
     fork.add_argument("--name", default=None)
@@ -102,12 +106,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
         print(f"muni: {exc}", file=sys.stderr)
         return 2
+    logs.configure(settings)
     handlers = {
         "up": _up,
         "serve": _serve,
@@ -117,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         "grant": _grant,
         "parked": _parked,
         "rebuild": _rebuild,
+        "status": _status,
         "fork": _fork,
         "bench": _bench,
         "protocol": _protocol,
@@ -130,7 +135,13 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
     from gateway.app import create_app
 
     data_dir = args.data_dir or settings.data_dir
-    settings = settings.with_(data_dir=data_dir, persistence="sqlite", bus="embedded")
+    # Dev mode: GraphiQL, introspection and suggestions on (unless MUNI_GRAPHIQL=0 etc.).
+    settings = settings.with_(
+        data_dir=data_dir,
+        persistence="sqlite",
+        bus="embedded",
+        gateway=settings.gateway.with_(dev=True),
+    )
 
     def ready(runtime: object) -> None:
         if args.demo:
@@ -151,7 +162,9 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
             f"\nMuni is up: GraphiQL at http://{args.host}:{args.port}/graphql  (data: {data_dir})"
         )
 
-    uvicorn.run(create_app(settings, on_ready=ready), host=args.host, port=args.port)
+    uvicorn.run(
+        create_app(settings, on_ready=ready), host=args.host, port=args.port, log_config=None
+    )
     return 0
 
 
@@ -163,7 +176,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if not _keys_configured(settings):
         return 2
 
-    uvicorn.run(create_app(settings, workers=()), host=args.host, port=args.port)
+    uvicorn.run(create_app(settings, workers=()), host=args.host, port=args.port, log_config=None)
     return 0
 
 
@@ -274,6 +287,15 @@ def _rebuild(args: argparse.Namespace, settings: Settings) -> int:
     from gateway.rebuilding import rebuild_service
 
     return rebuild_service(settings, args.service, args.read_model)
+
+
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.status import render, stored_readings
+
+    readings = stored_readings(settings)
+    print(f"{settings.city}: {settings.persistence} stores, {settings.bus} bus")
+    print(render(readings))
+    return 1 if any(r.error for r in readings) and settings.bus == "kafka" else 0
 
 
 def _fork(args: argparse.Namespace, settings: Settings) -> int:

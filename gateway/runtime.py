@@ -18,9 +18,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from gateway.readings import Reading, ReadingSource, group_reading, relay_reading
 from gateway.services import SERVICES
 from kernel.bus.consumer import Consumer
 from kernel.bus.embedded import EmbeddedBroker
+from kernel.bus.offsets import OffsetReader
 from kernel.bus.relay import Relay
 from kernel.cities import load_city
 from kernel.delegation import KEY as DELEGATIONS
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
     from kernel.bus.port import Bus
     from kernel.config import Settings
     from kernel.eventstore import FederationApplication
-    from kernel.readside import ProjectionRunner, Reading
+    from kernel.readside import ProjectionRunner
     from kernel.time import Clock
 
 __all__ = ["SERVICES", "Runtime", "make_bus"]
@@ -63,6 +65,9 @@ class Runtime:
     relays: list[Relay] = field(default_factory=list)
     consumers: list[Consumer] = field(default_factory=list)
     runners: list[ProjectionRunner] = field(default_factory=list)
+    # More readings for `readings()` (anything else that follows a log adds its own here).
+    reading_sources: list[ReadingSource] = field(default_factory=list)
+    _offsets: OffsetReader | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -133,6 +138,8 @@ class Runtime:
                     inbound=spec.inbound,
                 )
                 self.consumers.append(consumer)
+                if self._offsets is None:
+                    self._offsets = OffsetReader(self.bus)
                 self._spawn(f"consumer-{name}", lambda c=consumer: c.run(self._stop))
             for runner in app.runners.values():
                 self.runners.append(runner)
@@ -141,6 +148,34 @@ class Runtime:
                     f"read-model-{name}-{runner.name}",
                     lambda r=runner, w=wake: r.run(self._stop, w, idle_wait_s=idle),
                 )
+
+    def readings(self) -> list[Reading]:
+        """Where this process's relays, consumers and other log followers are, and how far
+        behind (blocking: reads the stores and the broker)."""
+        out = [relay_reading(r.app, r.topic, r.position) for r in self.relays]
+        for consumer in self.consumers:
+            assert self._offsets is not None  # noqa: S101 (start() makes it with the consumers)
+            service = consumer.app.service
+            group = self.settings.group(service)
+            out.extend(
+                group_reading(self._offsets, service, group, topic, consumer)
+                for topic in consumer.topics
+            )
+        for runner in self.runners:
+            read = runner.reading()
+            out.append(
+                Reading(
+                    "projection",
+                    f"{runner.app.name.lower()}/{read.name}",
+                    read.position,
+                    # The runner's lag counts only the events its read model takes.
+                    read.position + read.lag,
+                    "events",
+                )
+            )
+        for source in self.reading_sources:
+            out.extend(source())
+        return out
 
     def _spawn(self, name: str, target: Any) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -157,6 +192,8 @@ class Runtime:
             thread.join(timeout=10)
         for relay in self.relays:
             relay.publisher.close()
+        if self._offsets is not None:
+            self._offsets.close()
         self.bus.close()
         for app in self.apps.values():
             app.close()
@@ -173,7 +210,3 @@ class Runtime:
                 return True
             time.sleep(0.02)
         return False
-
-    def readings(self) -> list[Reading]:
-        """Every read model's position, its log's head and its lag, in this process."""
-        return [runner.reading() for runner in self.runners]

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-import strawberry
-from graphql import GraphQLError
+from typing import TYPE_CHECKING
+
 from strawberry.extensions import AddValidationRules, MaskErrors, ParserCache, ValidationCache
-from strawberry.extensions.query_depth_limiter import create_validator
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from gateway import documents
+from gateway.errors import MuniSchema, is_unexpected
+from gateway.guard import RootGuard
+from gateway.limits import LIMITS, RateLimited, admit_rate_limited
 from gateway.privacy import PrivacyMutation, PrivacyQuery
 from gateway.services import SPECS
 from kernel.api import Conflict, InvalidInput, NotAuthenticated, NotAuthorized, NotFound
+from kernel.config import Settings
 from kernel.permissions import guard_root_fields
+
+if TYPE_CHECKING:
+    import strawberry
 
 # The services' roots, then the gateway's own (what spans services: a member's data, erasure).
 Query = merge_types("Query", (*(s.query for s in SPECS if s.query is not None), PrivacyQuery))
@@ -21,35 +29,47 @@ Mutation = merge_types(
 SERVICE_TYPES = [t for s in SPECS for t in s.graphql_types]
 
 
-# A public API refuses pathological nesting. The rule class is made once: QueryDepthLimiter
-# makes a new class per request, which changes the ValidationCache key (schema, document,
-# rules) every time, so every request was validated afresh (bench/graphql_throughput.py:
-# 320 -> see bench/README.md req/s for a fare quote).
+# A public API refuses pathological nesting (and too many aliases, root fields and tokens:
+# gateway/documents.py, from the settings). The rule classes are made once per schema:
+# QueryDepthLimiter makes a new class per request, which changes the ValidationCache key
+# (schema, document, rules) every time, so every request was validated afresh
+# (bench/graphql_throughput.py: 320 -> see bench/README.md req/s for a fare quote).
 MAX_QUERY_DEPTH = 12
-_DEPTH_RULE = create_validator(MAX_QUERY_DEPTH, should_ignore=None)
 
 
-def _unexpected(error: GraphQLError) -> bool:
-    """Mask errors raised by our code; keep the parser's and validator's, which help clients."""
-    return error.original_error is not None and not isinstance(error.original_error, GraphQLError)
-
-
-def build_schema() -> strawberry.Schema:
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    """The schema with the edge's limits for `settings` (default: production's)."""
     # Every root field is guarded from the one permission matrix; a field without an entry
     # stops the gateway here, at start-up, not at the first call.
     guard_root_fields([Query, Mutation])
-    return strawberry.Schema(
+    gateway = (settings or Settings()).gateway
+    rules = documents.rules(gateway, max_depth=MAX_QUERY_DEPTH)
+    schema = MuniSchema(
         query=Query,
         mutation=Mutation,
-        types=[NotAuthenticated, NotAuthorized, InvalidInput, NotFound, Conflict, *SERVICE_TYPES],
+        types=[
+            NotAuthenticated,
+            NotAuthorized,
+            InvalidInput,
+            NotFound,
+            Conflict,
+            RateLimited,
+            *SERVICE_TYPES,
+        ],
+        config=StrawberryConfig(disable_field_suggestions=not gateway.field_suggestions_on),
         # Parsing and validating the same documents again is most of strawberry's overhead.
         # Factories: the LRU caches themselves live at module level, shared by every request.
         extensions=[
+            lambda: documents.tokens(gateway),
             lambda: ParserCache(maxsize=256),
+            documents.OneOperation,
             lambda: ValidationCache(maxsize=256),
-            lambda: AddValidationRules([_DEPTH_RULE]),
+            lambda: AddValidationRules(rules),
             # Never show a client the text of an unexpected exception (expected problems are
-            # typed union members, not errors).
-            lambda: MaskErrors(should_mask_error=_unexpected),
+            # typed union members, not errors; gateway/errors.py).
+            lambda: MaskErrors(should_mask_error=is_unexpected),
+            RootGuard,
         ],
     )
+    admit_rate_limited(schema, LIMITS)
+    return schema

@@ -18,6 +18,24 @@ Environment variables (all optional; defaults run everything embedded):
 There is no default key. `muni up` makes both keys once per data folder and keeps them there
 (kernel/keys.py); `muni serve gateway` and `muni worker` refuse to start without both
 variables (`muni keygen` prints a fresh pair).
+
+The public edge (gateway) and operations, production defaults first (see `GatewaySettings`):
+
+    MUNI_DEV             1: GraphiQL, introspection and field suggestions on (`muni up` sets it)
+    MUNI_GRAPHIQL, MUNI_INTROSPECTION, MUNI_FIELD_SUGGESTIONS
+                         1 or 0: each one on or off, whatever MUNI_DEV says
+    MUNI_CORS_ORIGINS    comma-separated origins browsers may call from (default: none)
+    MUNI_MAX_BODY_BYTES  largest request body accepted (default 262144); larger is a 413
+    MUNI_MAX_ALIASES, MUNI_MAX_TOKENS, MUNI_MAX_ROOT_FIELDS
+                         per GraphQL document (defaults 30, 2000, 20)
+    MUNI_REQUEST_BUDGET_S  seconds a GraphQL request may run before it is cut off (default 10)
+    MUNI_RATE_LIMITS     on (default) | off (benchmarks): see gateway/limits.py
+    MUNI_RATE_LIMIT_STORAGE  where counts are kept, a `limits` storage URI (default memory://;
+                         redis://host:6379 to share them between gateway replicas)
+    MUNI_READY_MAX_LAG   notifications or messages a relay or consumer may be behind while
+                         /ready still answers 200 (default 1000)
+    MUNI_LOG_FORMAT      json (default: one object per line) | text
+    MUNI_LOG_LEVEL       DEBUG | INFO (default) | WARNING | ERROR
 """
 
 from __future__ import annotations
@@ -25,7 +43,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypedDict, TypeVar
 from urllib.parse import unquote, urlparse
 
 from pydantic import SecretStr
@@ -44,6 +62,46 @@ DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """What the public edge allows. The defaults are production's: `muni up` sets `dev`.
+
+    `graphiql`, `introspection` and `field_suggestions` are None unless set explicitly; then
+    they follow `dev` (see the `*_on` properties).
+    """
+
+    dev: bool = False
+    graphiql: bool | None = None
+    introspection: bool | None = None
+    field_suggestions: bool | None = None
+    cors_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 256 * 1024
+    max_aliases: int = 30
+    max_tokens: int = 2000
+    max_root_fields: int = 20
+    request_budget_s: float = 10.0
+    rate_limits: bool = True
+    rate_limit_storage: str = "memory://"
+    # Threads that run GraphQL documents, each with its own event loop (gateway/execution.py).
+    graphql_threads: int = 8
+    ready_max_lag: int = 1000
+
+    @property
+    def graphiql_on(self) -> bool:
+        return self.dev if self.graphiql is None else self.graphiql
+
+    @property
+    def introspection_on(self) -> bool:
+        return self.dev if self.introspection is None else self.introspection
+
+    @property
+    def field_suggestions_on(self) -> bool:
+        return self.dev if self.field_suggestions is None else self.field_suggestions
+
+    def with_(self, **changes: object) -> GatewaySettings:
+        return replace(self, **changes)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -95,6 +153,9 @@ class Settings:
     cheap_password_hashing: bool = False
     # How often relays and consumers look for new work when idle (seconds).
     poll_interval_s: float = 0.05
+    gateway: GatewaySettings = field(default_factory=GatewaySettings)
+    log_format: Literal["json", "text"] = "json"
+    log_level: str = "INFO"
 
     def __post_init__(self) -> None:
         if self.persistence == "postgres" and self.postgres is None:
@@ -140,6 +201,7 @@ class Settings:
             topic_prefix=env.get("MUNI_TOPIC_PREFIX", ""),
             jwt_secret=_secret(env.get("MUNI_JWT_SECRET")),
             identifier_key=_secret(env.get("MUNI_IDENTIFIER_KEY")),
+            **_operations_from_env(env),
         )
 
     @property
@@ -172,3 +234,67 @@ class Settings:
 
 def _secret(value: str | None) -> SecretStr | None:
     return SecretStr(value) if value else None
+
+
+class _Operations(TypedDict):
+    gateway: GatewaySettings
+    log_format: Literal["json", "text"]
+    log_level: str
+
+
+def _operations_from_env(env: Mapping[str, str]) -> _Operations:
+    """The gateway's and the logs' settings (the MUNI_* variables after MUNI_JWT_SECRET)."""
+    log_format = env.get("MUNI_LOG_FORMAT", "json")
+    if log_format not in ("json", "text"):
+        raise SettingsError(f"MUNI_LOG_FORMAT={log_format!r}: use json or text")
+    log_level = env.get("MUNI_LOG_LEVEL", "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise SettingsError(f"MUNI_LOG_LEVEL={log_level!r}: use DEBUG, INFO, WARNING or ERROR")
+    rate_limits = env.get("MUNI_RATE_LIMITS", "on")
+    if rate_limits not in ("on", "off"):
+        raise SettingsError(f"MUNI_RATE_LIMITS={rate_limits!r}: use on or off")
+    defaults = GatewaySettings()
+    origins = env.get("MUNI_CORS_ORIGINS", "")
+    gateway = GatewaySettings(
+        dev=bool(_flag(env, "MUNI_DEV")),
+        graphiql=_flag(env, "MUNI_GRAPHIQL"),
+        introspection=_flag(env, "MUNI_INTROSPECTION"),
+        field_suggestions=_flag(env, "MUNI_FIELD_SUGGESTIONS"),
+        cors_origins=tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip()),
+        max_body_bytes=_positive(env, "MUNI_MAX_BODY_BYTES", defaults.max_body_bytes),
+        max_aliases=_positive(env, "MUNI_MAX_ALIASES", defaults.max_aliases),
+        max_tokens=_positive(env, "MUNI_MAX_TOKENS", defaults.max_tokens),
+        max_root_fields=_positive(env, "MUNI_MAX_ROOT_FIELDS", defaults.max_root_fields),
+        request_budget_s=_positive(env, "MUNI_REQUEST_BUDGET_S", defaults.request_budget_s),
+        rate_limits=rate_limits == "on",
+        rate_limit_storage=env.get("MUNI_RATE_LIMIT_STORAGE", defaults.rate_limit_storage),
+        ready_max_lag=_positive(env, "MUNI_READY_MAX_LAG", defaults.ready_max_lag),
+    )
+    return {"gateway": gateway, "log_format": log_format, "log_level": log_level}  # type: ignore[typeddict-item]
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool | None:
+    value = env.get(name)
+    if value is None or value == "":
+        return None
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}={value!r}: use 1 or 0")
+
+
+N = TypeVar("N", int, float)
+
+
+def _positive(env: Mapping[str, str], name: str, default: N) -> N:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = type(default)(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} must be a number") from None
+    if value <= 0:
+        raise SettingsError(f"{name}={raw!r} must be more than 0")
+    return value

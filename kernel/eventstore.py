@@ -21,6 +21,7 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.projection import EventSourcedProjection
 
 from kernel.cities import CityConfig, load_city
+from kernel.correlation import MAPPER_TOPIC
 from kernel.indexes import Index
 from kernel.parking import Parked, ParkedMessage, ParkedMessages, ParkedRow
 from kernel.readside import ProjectionRunner, ReadModel, TableView
@@ -53,7 +54,8 @@ CACHE = {"AGGREGATE_CACHE_MAXSIZE": "5000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
 
 def store_env(settings: Settings, service: str) -> dict[str, str]:
     """The `env` mapping handed to eventsourcing for one service's store."""
-    return {**CACHE, **_persistence_env(settings, service)}
+    # Stored events record the request they came from (kernel/correlation.py).
+    return {**CACHE, "MAPPER_TOPIC": MAPPER_TOPIC, **_persistence_env(settings, service)}
 
 
 def _persistence_env(settings: Settings, service: str) -> dict[str, str]:

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from kernel.bus.envelope import Envelope, MalformedEnvelope
 from kernel.bus.port import BusError, Message, TopicPartition
+from kernel.correlation import correlated
 from kernel.parking import Parked
 from kernel.readside import PositionMoved
 
@@ -114,6 +115,12 @@ class Consumer:
         except MalformedEnvelope as exc:
             self._park(message, f"malformed envelope: {exc}", None)
             return
+        # The message's work belongs to the request that caused it: its log lines say so, and
+        # the events the policy stores record it, caused by this envelope.
+        with correlated(envelope.correlation_id or envelope.id, envelope.id):
+            self._handle(message, envelope)
+
+    def _handle(self, message: Message, envelope: Envelope) -> None:
         tracking = Tracking(f"{envelope.source_log}/{envelope.aggregate_id}", envelope.position)
         if self.app.already_applied(tracking) and not self._unprojected(tracking):
             self.outcome.skipped += 1
@@ -149,6 +156,14 @@ class Consumer:
             return
         if self._apply(model, tracking):
             self.outcome.applied += 1
+            log.info(
+                "consumer %s applied %s v%d from %s@%d",
+                self.app.service,
+                envelope.type,
+                envelope.version,
+                envelope.source_log,
+                envelope.position,
+            )
         self._project(model, tracking)
 
     def _unprojected(self, tracking: Tracking) -> list[ReadModel]:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import IntegrityError, Tracking
 
+from kernel import correlation
 from kernel.bus.envelope import Envelope
 from kernel.bus.port import BusError
 from kernel.ids import stable_uuid
@@ -95,6 +96,8 @@ class Relay:
     def _envelope(
         self, position: int, domain_event: Any, integration: IntegrationEvent
     ) -> Envelope:
+        # The request (or consumed message) that stored the event, recorded by the mapper.
+        correlation_id, causation_id = correlation.of(domain_event)
         return Envelope(
             # Stable across republishing: the same stored event always has the same envelope id.
             id=stable_uuid(
@@ -110,6 +113,8 @@ class Relay:
             position=position,
             occurred_at=domain_event.timestamp,
             aggregate_id=domain_event.originator_id,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
             payload=integration.payload(),
         )
 

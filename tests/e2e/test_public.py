@@ -78,8 +78,11 @@ def test_a_quote_rejects_bad_coordinates(
     assert problem in quote["message"]
 
 
-def test_graphiql_is_served_to_browsers(client: TestClient) -> None:
-    page = client.get("/graphql", headers={"Accept": "text/html"})
+def test_graphiql_is_served_to_browsers_in_dev_mode() -> None:
+    # Production serves no GraphiQL (tests/e2e/test_hostile.py); `muni up` is dev mode.
+    dev = SETTINGS.with_(gateway=SETTINGS.gateway.with_(dev=True))
+    with TestClient(create_app(dev, clock=past_clock())) as client:
+        page = client.get("/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert "graphiql" in page.text.lower()
