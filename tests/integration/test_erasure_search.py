@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from gateway.app import create_app
 from kernel.config import PostgresDsn, Settings
+from kernel.keys import generate_key
 from kernel.personal import EMAIL, PHONE
 from tests.e2e.conftest import driver, join, past_clock, token_with
 from tests.support.graphql import gql
@@ -91,6 +93,9 @@ def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Deployment:
         bus="kafka",
         kafka_bootstrap=broker.bootstrap,
         topic_prefix=f"{prefix}.",
+        # Scale-out never invents keys (kernel/keys.py).
+        jwt_secret=SecretStr(generate_key()),
+        identifier_key=SecretStr(generate_key()),
     )
     return Deployment(
         settings,

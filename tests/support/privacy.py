@@ -30,7 +30,7 @@ query Audit($first: Int! = 50, $after: String) {{ auditLog(first: $first, after:
   }}
 }} }}"""
 MY_CREDITS = "{ myCredits { ... on Credits { earnings hoursDriving currency } } }"
-TRIAL_BALANCE = "{ trialBalance { ... on TrialBalanceView { balanced entries } } }"
+TRIAL_BALANCE = "{ trialBalance { ... on TrialBalance { balanced entries } } }"
 MY_RIDES = "{ myRides { ... on RideList { rides { id state fare riderId driverId } } } }"
 
 
