@@ -10,12 +10,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
+from strawberry.dataloader import DataLoader
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Sequence
+
     from kernel.auth import Identity
     from kernel.config import Settings
 
 A = TypeVar("A")
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @strawberry.interface(description="Why a request was refused. Nothing was changed.")
@@ -48,6 +53,17 @@ class Conflict(Problem):
     pass
 
 
+@strawberry.type(
+    description=(
+        "The list has not yet applied the position given as `seen` (it is at `asOf`); nothing "
+        "is wrong with the write: ask again in a moment."
+    ),
+)
+class NotCaughtUp(Problem):
+    seen: str
+    as_of: str
+
+
 @dataclass
 class Context:
     """Per request: the applications, the settings and who is calling (if anyone)."""
@@ -58,6 +74,7 @@ class Context:
     auth_problem: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     refusals: list[tuple[str, Problem]] = field(default_factory=list)
+    loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
 
     def app(self, cls: type[A]) -> A:
         try:
@@ -72,6 +89,20 @@ class Context:
         if self.identity is None:
             raise LookupError("no caller: this resolver is not behind a Guard that needs a role")
         return self.identity
+
+    def loader(
+        self, name: str, load: Callable[[list[K]], Awaitable[Sequence[V | BaseException]]]
+    ) -> DataLoader[K, V]:
+        """This request's DataLoader `name`, made from `load` on first use.
+
+        What one response asks for by key while it resolves (a page of rides, each asking for
+        its driver) is fetched in one `load` call; nothing is shared between requests, so a
+        response never shows another request's cached rows.
+        """
+        found: DataLoader[K, V] | None = self.loaders.get(name)
+        if found is None:
+            found = self.loaders[name] = DataLoader(load_fn=load)
+        return found
 
     def refused(self, operation: str, problem: Problem) -> None:
         """Note a refusal (the gateway logs it; the audit log and metrics read it)."""
