@@ -439,13 +439,12 @@ def test_a_driver_acts_only_on_the_ride_they_hold() -> None:
     driver.receive_offer(held)
     driver.collect_events()
 
-    for act in (
-        lambda: driver.withdraw_offer(other),
-        lambda: driver.start_ride(other),
-        lambda: driver.finish_ride(other, DROPOFF),
-    ):
-        with pytest.raises(NotYourRide):
-            act()
+    with pytest.raises(NotYourRide):
+        driver.withdraw_offer(other)
+    with pytest.raises(NotYourRide):
+        driver.start_ride(other)
+    with pytest.raises(NotYourRide):
+        driver.finish_ride(other, DROPOFF)
     with pytest.raises(DriverBusy, match="cannot finish a ride: offered"):
         driver.finish_ride(held, DROPOFF)
     assert driver.collect_events() == []
