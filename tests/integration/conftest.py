@@ -101,4 +101,4 @@ def fare_entries(contributions: Contributions) -> int:
 
 
 def driver_earnings_expected(rides: Rides, ride_ids: list[UUID]) -> Decimal:
-    return sum((rides.ride(r).split["driver"] for r in ride_ids), Decimal(0))
+    return sum((rides.ride(r).split["driver"].amount for r in ride_ids), Decimal(0))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import pytest
 from eventsourcing.domain import Snapshot
@@ -22,7 +23,6 @@ from services.rides.projections import Drivers
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from uuid import UUID
 
     from kernel.time import FixedClock
 
@@ -146,10 +146,10 @@ def test_paging_never_skips_or_repeats_a_ride_while_rides_are_added(
 
 def largest_states(rides: Rides) -> dict[str, int]:
     """The largest serialised state of each aggregate class, over every aggregate stored."""
-    ids = {n.originator_id for n in rides.recorder.select_notifications(start=1, limit=10**9)}
+    notes = rides.recorder.select_notifications(start=1, limit=10**9)
     largest: dict[str, int] = {}
-    for aggregate_id in ids:
-        aggregate = rides.repository.get(aggregate_id)
+    for aggregate_id in {UUID(str(n.originator_id)) for n in notes}:
+        aggregate: Any = rides.repository.get(aggregate_id)
         size = len(rides.mapper.to_stored_event(Snapshot.take(aggregate)).state)
         name = type(aggregate).__name__
         largest[name] = max(largest.get(name, 0), size)
