@@ -22,7 +22,7 @@ from kernel.paging import page_request
 from kernel.readside.freshness import read_after
 from kernel.transcodings import EnumAsValue
 from matching.travel import HaversineProvider
-from services.rides.dispatch import Candidate, ranked, reach_box, reach_km
+from services.rides.dispatch import RINGS, Candidate, ranked, reach_box, reach_km
 from services.rides.domain import (
     Driver,
     DriverAlreadyRegistered,
@@ -44,14 +44,15 @@ if TYPE_CHECKING:
 
     from eventsourcing.persistence import JSONTranscoder
 
+    from services.rides.dispatch import Choice
     from services.rides.fares import Fare
     from services.rides.projections import DriverRecord
 
 # A go-on-duty or a drop-off offers the freed driver's neighbourhood this many waiting rides at
 # most, oldest first: enough for any real queue, and a bound on the work of one command.
 WAITING_BATCH = 50
-# Candidates tried, nearest first, when the nearer ones turn out to hold an offer already (the
-# table had not yet applied it): a few, never the whole box.
+# Candidates tried per ring, nearest first, when the nearer ones turn out to hold an offer
+# already (the table had not yet applied it): a few, never the whole box.
 CANDIDATE_TRIES = 5
 
 
@@ -207,13 +208,32 @@ class Rides(FederationApplication):
         if ride.state is not RideState.WAITING:
             return False
         self.catch_up(Drivers)
+        tried = set(ride.declined_by)
+        for share in RINGS:
+            last = share == RINGS[-1]
+            radius = self.reach_km * share
+            for choice in self._choices(ride, radius, exclude=tried, whole_reach=last):
+                tried.add(choice.member_id)
+                driver = self.driver(choice.member_id)
+                try:
+                    driver.receive_offer(ride.id)
+                except DriverBusy:
+                    continue  # offered meanwhile (by another replica, or not yet in the table)
+                ride.offer(choice.member_id, choice.pickup_minutes, choice.reason)
+                self.save(ride, driver)
+                return True
+        return False
+
+    def _choices(
+        self, ride: Ride, radius_km: float, *, exclude: set[str], whole_reach: bool
+    ) -> list[Choice]:
+        """The few nearest suitable drivers within `radius_km` of the pickup, from the table."""
+        at = ride.pickup
         nearby = self.read_model(Drivers).available_in(
-            reach_box(ride.pickup.lat, ride.pickup.lon, self.reach_km),
-            seats=ride.seats,
-            wheelchair=ride.wheelchair,
+            reach_box(at.lat, at.lon, radius_km), seats=ride.seats, wheelchair=ride.wheelchair
         )
         choices = ranked(
-            pickup=(ride.pickup.lat, ride.pickup.lon),
+            pickup=(at.lat, at.lon),
             seats=ride.seats,
             wheelchair=ride.wheelchair,
             candidates=[
@@ -223,20 +243,13 @@ class Rides(FederationApplication):
                 for d in nearby
                 if d.position is not None
             ],
-            exclude=ride.declined_by,
+            exclude=sorted(exclude),
             travel=self.travel,
             max_pickup_minutes=self.city.rides.max_pickup_minutes,
+            # Inside a smaller ring only those within its circle are surely the nearest.
+            within_km=None if whole_reach else radius_km,
         )
-        for choice in choices[:CANDIDATE_TRIES]:
-            driver = self.driver(choice.member_id)
-            try:
-                driver.receive_offer(ride.id)
-            except DriverBusy:
-                continue  # offered meanwhile (by another replica, or not yet in the table)
-            ride.offer(choice.member_id, choice.pickup_minutes, choice.reason)
-            self.save(ride, driver)
-            return True
-        return False
+        return choices[:CANDIDATE_TRIES]
 
     def dispatch_waiting(self, *, near: Place | None = None) -> int:
         """Offer waiting rides, oldest first; only those a driver at `near` could reach."""

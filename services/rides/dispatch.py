@@ -7,6 +7,9 @@ choices, nearest first, each with a reason the driver can read. The batch optimi
 Candidates come from the drivers read model, inside a bounding box (`reach_box`) that holds
 every point from which a driver could reach the pickup within the city's maximum pickup time,
 so the matcher never sees, and dispatch never loads, drivers who could not serve the ride.
+Dispatch reads a small box first (`RINGS`): with travel time growing with distance, a suitable
+driver inside its circle is nearer than anyone outside it, so the whole reach is read only
+when nobody is close, and the rows read follow the density around the pickup, not the city.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from kernel.geo import EARTH_RADIUS_KM
+from kernel.geo import EARTH_RADIUS_KM, Point, great_circle_km
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -26,6 +29,8 @@ if TYPE_CHECKING:
 KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
 # Widen the box a little: it must hold every driver within reach despite float rounding.
 BOX_MARGIN = 1.01
+# The search radii, as shares of the reach: a quarter first (a sixteenth of the area), then all.
+RINGS = (0.25, 1.0)
 
 
 @dataclass(frozen=True)
@@ -84,14 +89,18 @@ def ranked(
     exclude: Sequence[str],
     travel: TravelTimeProvider,
     max_pickup_minutes: int,
+    within_km: float | None = None,
 ) -> list[Choice]:
-    """Every suitable candidate within the maximum pickup time, nearest first (ties by id)."""
+    """Every suitable candidate within the maximum pickup time, nearest first (ties by id);
+    only those within `within_km` of the pickup (great circle) if given."""
+    here = Point(*pickup)
     suitable = [
         c
         for c in candidates
         if c.member_id not in exclude
         and c.seats >= seats
         and (c.wheelchair_accessible or not wheelchair)
+        and (within_km is None or great_circle_km(Point(c.lat, c.lon), here) <= within_km)
     ]
     if not suitable:
         return []

@@ -12,6 +12,8 @@ from uuid import UUID
 import pytest
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import Tracking
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kernel.config import Settings
 from kernel.ids import new_member_id
@@ -91,6 +93,59 @@ def test_dispatch_among_2000_drivers_loads_only_the_ride_and_its_driver(
     assert ride.offer_reason is not None
     suitable = int(ride.offer_reason.rsplit("(of ", 1)[1].split()[0])
     assert 1 <= suitable < 100  # the box held a handful, not the city
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    offsets=st.lists(
+        # about 9 x 9 km around the pickup: the first ring (a quarter of the reach) matters
+        st.tuples(st.floats(-0.04, 0.04), st.floats(-0.06, 0.06)),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_the_ride_goes_to_the_nearest_driver_of_all_whatever_ring_finds_them(
+    offsets: list[tuple[float, float]],
+) -> None:
+    # given drivers on duty anywhere around the pickup, some beyond reach
+    rides = Rides(Settings(persistence="popo"))
+    drivers = []
+    for dlat, dlon in offsets:
+        driver = Driver(member(), seats=4, wheelchair_accessible=False, vehicle="car")
+        driver.go_on_duty(Place(PICKUP.lat + dlat, PICKUP.lon + dlon))
+        drivers.append(driver)
+    rides.save(*drivers)
+
+    # when a ride is requested
+    ride = rides.ride(request(rides))
+
+    # then it is offered to the nearest driver by travel time, or waits if none is in reach
+    seconds = rides.travel.matrix(
+        [(d.position.lat, d.position.lon) for d in drivers if d.position],
+        [(PICKUP.lat, PICKUP.lon)],
+    ).seconds
+    reach = rides.city.rides.max_pickup_minutes * 60
+    best = min(
+        ((float(seconds[i, 0]), d.member_id) for i, d in enumerate(drivers)),
+        default=(float("inf"), None),
+    )
+    assert ride.driver_id == (best[1] if best[0] <= reach else None)
+
+
+def test_a_driver_in_the_corner_of_the_first_box_is_not_taken_for_the_nearest(
+    rides: Rides,
+) -> None:
+    # given one driver in a corner of the first ring's box (2.4 km away, outside its circle)
+    # and another due north, 2.1 km away, just outside that box
+    quarter = rides.reach_km / 4
+    assert 1.7 < quarter < 2.1
+    corner, north = member(), member()
+    for who, dlat, dlon in ((corner, 1.7 / 111.19, 1.7 / 69.95), (north, 2.1 / 111.19, 0.0)):
+        rides.register_driver(who, seats=4, wheelchair_accessible=False, vehicle="car")
+        rides.go_on_duty(who, lat=PICKUP.lat + dlat, lon=PICKUP.lon + dlon)
+
+    # when a ride is requested, the nearer one gets it
+    assert rides.ride(request(rides)).driver_id == north
 
 
 def test_a_stale_row_never_gets_a_driver_a_second_offer(rides: Rides) -> None:
