@@ -39,7 +39,7 @@ QUOTE = (
     "{ quoteRide(pickup: {lat: 51.055, lon: 3.718}, dropoff: {lat: 51.03, lon: 3.75}) "
     "{ ... on Quote { distanceKm fare currency split { part amount } } } }"
 )
-MY_RIDES = "{ myRides { ... on RideList { rides { id state fare } } } }"
+MY_RIDES = "{ myRides { ... on RideConnection { nodes { id state fare } } } }"
 BARE_BODY = {
     "data": {
         "quoteRide": {

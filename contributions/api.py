@@ -143,7 +143,7 @@ class ParkedMessageConnection(Connection[ParkedMessageView]):
 
     @classmethod
     def of(cls, page: Connection[ParkedMessageView]) -> ParkedMessageConnection:
-        return cls(edges=page.edges, page_info=page.page_info, as_of=page.as_of)
+        return cls(edges=page.edges, nodes=page.nodes, page_info=page.page_info, as_of=page.as_of)
 
 
 Refusals = NotAuthenticated | NotAuthorized

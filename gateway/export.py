@@ -28,7 +28,7 @@ from kernel.permissions import refusal
 from services.members.application import Members
 from services.members.domain import MemberNotFound
 from services.rides.application import Rides
-from services.rides.domain import DriverNotRegistered, Ride
+from services.rides.domain import DriverNotRegistered
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -36,12 +36,14 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
     from kernel.api import Context
+    from services.rides.projections.reading import Listing
+    from services.rides.projections.rides import RideRecord
 
 FORMAT = "muni.member-export/1"
 OPERATION = "myData"  # the matrix entry the HTTP route shares with the GraphQL query
 
 
-def _ride(ride: Ride) -> dict[str, Any]:
+def _ride(ride: RideRecord) -> dict[str, Any]:
     """One ride as its rider or driver sees it (not who else declined it)."""
     return {
         "id": str(ride.id),
@@ -54,16 +56,28 @@ def _ride(ride: Ride) -> dict[str, Any]:
         "seats": ride.seats,
         "wheelchair": ride.wheelchair,
         "distanceKm": str(ride.distance_km),
-        "quote": str(ride.quote),
-        "fare": None if ride.fare is None else str(ride.fare),
+        "quote": str(ride.quote.amount),
+        "fare": None if ride.fare is None else str(ride.fare.amount),
         "currency": ride.currency,
-        "split": {part: str(amount) for part, amount in ride.split.items()},
+        "split": {part: str(amount.amount) for part, amount in ride.split.items()},
         "requestedAt": ride.requested_at.isoformat(),
         "acceptedAt": ride.accepted_at.isoformat() if ride.accepted_at else None,
         "pickedUpAt": ride.picked_up_at.isoformat() if ride.picked_up_at else None,
         "completedAt": ride.completed_at.isoformat() if ride.completed_at else None,
         "cancelReason": ride.cancel_reason,
     }
+
+
+def _every_page(read: Callable[[str | None], Listing[RideRecord]]) -> list[dict[str, Any]]:
+    """Every row of a paged list, page by page (an export holds all of it)."""
+    out: list[dict[str, Any]] = []
+    after: str | None = None
+    while True:
+        listing = read(after)
+        out += [_ride(r) for r in listing.page.items]
+        if not listing.page.has_next or listing.page.end_cursor is None:
+            return out
+        after = listing.page.end_cursor
 
 
 def rides_export_member(rides: Rides, member_id: str) -> dict[str, Any]:
@@ -79,9 +93,14 @@ def rides_export_member(rides: Rides, member_id: str) -> dict[str, Any]:
             "wheelchairAccessible": driver.wheelchair_accessible,
             "vehicle": driver.vehicle,
             "status": driver.status.value,
-            "rides": [_ride(r) for r in rides.drives_of(member_id)],
+            "rides": _every_page(
+                lambda after: rides.drives_of(member_id, first=MAX_PAGE_SIZE, after=after)
+            ),
         }
-    return {"asRider": [_ride(r) for r in rides.rides_of(member_id)], "asDriver": as_driver}
+    as_rider = _every_page(
+        lambda after: rides.rides_of(member_id, first=MAX_PAGE_SIZE, after=after)
+    )
+    return {"asRider": as_rider, "asDriver": as_driver}
 
 
 def contributions_export_member(contributions: Contributions, member_id: str) -> dict[str, Any]:

@@ -11,16 +11,21 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
+from strawberry.dataloader import DataLoader
 
 from kernel.audit import AuditKind
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Sequence
+
     from kernel.audit import AuditLog
     from kernel.auth import Identity
     from kernel.config import Settings
 
 A = TypeVar("A")
 log = logging.getLogger(__name__)
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @strawberry.interface(description="Why a request was refused. Nothing was changed.")
@@ -76,6 +81,7 @@ class Context:
     extras: dict[str, Any] = field(default_factory=dict)
     refusals: list[tuple[str, Problem]] = field(default_factory=list)
     audit: AuditLog | None = None
+    loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
 
     def app(self, cls: type[A]) -> A:
         try:
@@ -90,6 +96,20 @@ class Context:
         if self.identity is None:
             raise LookupError("no caller: this resolver is not behind a Guard that needs a role")
         return self.identity
+
+    def loader(
+        self, name: str, load: Callable[[list[K]], Awaitable[Sequence[V | BaseException]]]
+    ) -> DataLoader[K, V]:
+        """This request's DataLoader `name`, made from `load` on first use.
+
+        What one response asks for by key while it resolves (a page of rides, each asking for
+        its driver) is fetched in one `load` call; nothing is shared between requests, so a
+        response never shows another request's cached rows.
+        """
+        found: DataLoader[K, V] | None = self.loaders.get(name)
+        if found is None:
+            found = self.loaders[name] = DataLoader(load_fn=load)
+        return found
 
     def refused(self, operation: str, problem: Problem) -> None:
         """Note a refusal and record it in the audit log (the gateway logs it; metrics read it).

@@ -38,12 +38,13 @@ class Edge(Generic[T]):
 )
 class Connection(Generic[T]):
     edges: list[Edge[T]]
+    # Data, not a resolver: strawberry tells a generic type's members of a union apart by
+    # reading its generic fields' values, and a resolver's value is a bound method.
+    nodes: list[T] = strawberry.field(
+        description="The nodes of `edges`, for clients that need no cursors."
+    )
     page_info: PageInfo
     as_of: str
-
-    @strawberry.field(description="The nodes of `edges`, for clients that need no cursors.")
-    def nodes(self) -> list[T]:
-        return [e.node for e in self.edges]
 
 
 def connection(
@@ -54,6 +55,7 @@ def connection(
     ]
     return Connection(
         edges=edges,
+        nodes=[e.node for e in edges],
         page_info=PageInfo(
             has_next_page=page.has_next,
             has_previous_page=after is not None,

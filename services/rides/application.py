@@ -1,4 +1,12 @@
-"""Command side of the rides context. Each public method is one use case."""
+"""Command side of the rides context, and its read-model queries. Each public method is one
+use case.
+
+Lists come from the read models (services.rides.projections), never from loading aggregates.
+A command that decides on a table (dispatch choosing a driver) first catches the table up
+(`catch_up`), so it sees every save before it; the aggregates it then loads have the last
+word (a driver refuses a second offer), and optimistic concurrency settles races between
+replicas (`retry_on_conflict`).
+"""
 
 from __future__ import annotations
 
@@ -10,31 +18,42 @@ from eventsourcing.persistence import Transcoding
 
 from kernel.eventstore import FederationApplication, retry_on_conflict
 from kernel.geo import InvalidPoint, Point, great_circle_km
+from kernel.paging import page_request
+from kernel.readside.freshness import read_after
+from kernel.transcodings import EnumAsValue
 from matching.travel import HaversineProvider
-from services.rides.dispatch import Candidate, nearest_suitable
+from services.rides.dispatch import RINGS, Candidate, ranked, reach_box, reach_km
 from services.rides.domain import (
-    DRIVERS,
-    RIDER_RIDES,
-    WAITING,
     Driver,
     DriverAlreadyRegistered,
+    DriverBusy,
     DriverNotRegistered,
-    FarePolicy,
+    DriverStatus,
     InvalidRideRequest,
     NotYourRide,
     Place,
     Ride,
     RideNotFound,
     RideState,
-    price,
 )
+from services.rides.fares import FarePolicy, price
+from services.rides.projections import Drivers, Listing, RideRecord, RideRecords
 
 if TYPE_CHECKING:
     from uuid import UUID
 
     from eventsourcing.persistence import JSONTranscoder
 
-    from services.rides.domain import Fare
+    from services.rides.dispatch import Choice
+    from services.rides.fares import Fare
+    from services.rides.projections import DriverRecord
+
+# A go-on-duty or a drop-off offers the freed driver's neighbourhood this many waiting rides at
+# most, oldest first: enough for any real queue, and a bound on the work of one command.
+WAITING_BATCH = 50
+# Candidates tried per ring, nearest first, when the nearer ones turn out to hold an offer
+# already (the table had not yet applied it): a few, never the whole box.
+CANDIDATE_TRIES = 5
 
 
 class PlaceAsDict(Transcoding):
@@ -58,6 +77,9 @@ def place(lat: float, lon: float, *, field: str) -> Place:
 
 class Rides(FederationApplication):
     service = "rides"
+    read_models = (Drivers, RideRecords)
+    # A driver gains a few events per ride; a snapshot keeps a cold load short.
+    snapshotting_intervals = {Driver: 100}  # noqa: RUF012 (the library declares it)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -72,10 +94,17 @@ class Rides(FederationApplication):
         self.travel = HaversineProvider(
             detour_factor=float(policy.detour_factor), speed_kmh=float(policy.average_speed_kmh)
         )
+        self.reach_km = reach_km(
+            max_pickup_minutes=policy.max_pickup_minutes,
+            speed_kmh=float(policy.average_speed_kmh),
+            detour_factor=float(policy.detour_factor),
+        )
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(PlaceAsDict())
+        transcoder.register(EnumAsValue(DriverStatus, "rides.DriverStatus"))
+        transcoder.register(EnumAsValue(RideState, "rides.RideState"))
 
     # -- drivers --------------------------------------------------------------------------------
     def register_driver(
@@ -87,29 +116,36 @@ class Rides(FederationApplication):
             raise InvalidRideRequest("vehicle", "describe the vehicle in 1 to 80 characters")
 
         def register() -> UUID:
+            # Two registrations at once both save version 1; the second is refused, retried,
+            # and finds the first here.
             if Driver.create_id(member_id) in self.repository:
                 raise DriverAlreadyRegistered(member_id)
             driver = Driver(member_id, seats, wheelchair_accessible, vehicle.strip())
-            index = self.index(DRIVERS, self.city.id)
-            index.add(driver.id)
-            self.save(driver, index)
+            self.save(driver)
             return driver.id
 
         return retry_on_conflict(register)
 
     def go_on_duty(self, member_id: str, *, lat: float, lon: float) -> Driver:
         at = place(lat, lon, field="position")
-        driver = self.driver(member_id)
-        driver.go_on_duty(at)
-        self.save(driver)
-        self.dispatch_waiting()
+
+        def go() -> None:
+            driver = self.driver(member_id)
+            driver.go_on_duty(at)
+            self.save(driver)
+
+        retry_on_conflict(go)
+        self.dispatch_waiting(near=at)
         return self.driver(member_id)
 
     def go_off_duty(self, member_id: str) -> Driver:
-        driver = self.driver(member_id)
-        driver.go_off_duty()
-        self.save(driver)
-        return driver
+        def go() -> Driver:
+            driver = self.driver(member_id)
+            driver.go_off_duty()
+            self.save(driver)
+            return driver
+
+        return retry_on_conflict(go)
 
     def driver(self, member_id: str) -> Driver:
         try:
@@ -118,8 +154,9 @@ class Rides(FederationApplication):
             raise DriverNotRegistered(member_id) from None
         return driver
 
-    def drivers(self) -> list[Driver]:
-        return [self.repository.get(d) for d in self.index(DRIVERS, self.city.id).items]
+    def drivers_of(self, member_ids: list[str]) -> dict[str, DriverRecord]:
+        """Driver rows by member id, in one read of the drivers table (for a DataLoader)."""
+        return self.read_model(Drivers).of_members(member_ids)
 
     # -- rides ----------------------------------------------------------------------------------
     def quote(self, *, pickup: Place, dropoff: Place) -> tuple[Decimal, Fare]:
@@ -143,30 +180,20 @@ class Rides(FederationApplication):
         booked_by: str | None = None,
     ) -> UUID:
         km, fare = self.quote(pickup=pickup, dropoff=dropoff)
-
-        def request() -> UUID:
-            ride = Ride.request(
-                rider_id=rider_id,
-                pickup=pickup,
-                dropoff=dropoff,
-                seats=seats,
-                wheelchair=wheelchair,
-                distance_km=km,
-                quote=fare.total,
-                currency=fare.currency,
-                now=self.clock.now(),
-                booked_by=booked_by,
-            )
-            history = self.index(RIDER_RIDES, rider_id)
-            history.add(ride.id)
-            waiting = self.index(WAITING, self.city.id)
-            waiting.add(ride.id)
-            self.save(ride, history, waiting)
-            return ride.id
-
-        ride_id = retry_on_conflict(request)
-        self.dispatch(ride_id)
-        return ride_id
+        ride = Ride.request(
+            rider_id=rider_id,
+            pickup=pickup,
+            dropoff=dropoff,
+            seats=seats,
+            wheelchair=wheelchair,
+            distance_km=km,
+            quote=fare.total,
+            now=self.clock.now(),
+            booked_by=booked_by,
+        )
+        self.save(ride)  # a new aggregate: nothing to race with
+        self.dispatch(ride.id)
+        return ride.id
 
     def dispatch(self, ride_id: UUID) -> bool:
         """Offer a waiting ride to the nearest suitable available driver. True if offered.
@@ -180,39 +207,66 @@ class Rides(FederationApplication):
         ride = self.ride(ride_id)
         if ride.state is not RideState.WAITING:
             return False
-        drivers = {d.member_id: d for d in self.drivers() if d.available and d.position}
-        choice = nearest_suitable(
-            pickup=(ride.pickup.lat, ride.pickup.lon),
+        self.catch_up(Drivers)
+        tried = set(ride.declined_by)
+        for share in RINGS:
+            last = share == RINGS[-1]
+            radius = self.reach_km * share
+            for choice in self._choices(ride, radius, exclude=tried, whole_reach=last):
+                tried.add(choice.member_id)
+                driver = self.driver(choice.member_id)
+                try:
+                    driver.receive_offer(ride.id)
+                except DriverBusy:
+                    continue  # offered meanwhile (by another replica, or not yet in the table)
+                ride.offer(choice.member_id, choice.pickup_minutes, choice.reason)
+                self.save(ride, driver)
+                return True
+        return False
+
+    def _choices(
+        self, ride: Ride, radius_km: float, *, exclude: set[str], whole_reach: bool
+    ) -> list[Choice]:
+        """The few nearest suitable drivers within `radius_km` of the pickup, from the table."""
+        at = ride.pickup
+        nearby = self.read_model(Drivers).available_in(
+            reach_box(at.lat, at.lon, radius_km), seats=ride.seats, wheelchair=ride.wheelchair
+        )
+        choices = ranked(
+            pickup=(at.lat, at.lon),
             seats=ride.seats,
             wheelchair=ride.wheelchair,
             candidates=[
-                Candidate(m, d.position.lat, d.position.lon, d.seats, d.wheelchair_accessible)
-                for m, d in drivers.items()
+                Candidate(
+                    d.member_id, d.position.lat, d.position.lon, d.seats, d.wheelchair_accessible
+                )
+                for d in nearby
                 if d.position is not None
             ],
-            exclude=ride.declined_by,
+            exclude=sorted(exclude),
             travel=self.travel,
             max_pickup_minutes=self.city.rides.max_pickup_minutes,
+            # Inside a smaller ring only those within its circle are surely the nearest.
+            within_km=None if whole_reach else radius_km,
         )
-        if choice is None:
-            return False
-        driver = drivers[choice.member_id]
-        ride.offer(choice.member_id, choice.pickup_minutes, choice.reason)
-        driver.receive_offer(ride.id)
-        waiting = self.index(WAITING, self.city.id)
-        waiting.remove(ride.id)
-        self.save(ride, driver, waiting)
-        return True
+        return choices[:CANDIDATE_TRIES]
 
-    def dispatch_waiting(self) -> int:
-        return sum(self.dispatch(r) for r in list(self.index(WAITING, self.city.id).items))
+    def dispatch_waiting(self, *, near: Place | None = None) -> int:
+        """Offer waiting rides, oldest first; only those a driver at `near` could reach."""
+        self.catch_up(RideRecords)
+        within = None if near is None else reach_box(near.lat, near.lon, self.reach_km)
+        waiting = self.read_model(RideRecords).waiting(within=within, limit=WAITING_BATCH)
+        return sum(self.dispatch(r.id) for r in waiting)
 
     def accept_ride(self, member_id: str, ride_id: UUID) -> Ride:
-        ride, driver = self.ride(ride_id), self.driver(member_id)
-        ride.accept(member_id, self.clock.now())
-        driver.start_ride(ride.id)
-        self.save(ride, driver)
-        return ride
+        def accept() -> Ride:
+            ride, driver = self.ride(ride_id), self.driver(member_id)
+            ride.accept(member_id, self.clock.now())
+            driver.start_ride(ride.id)
+            self.save(ride, driver)
+            return ride
+
+        return retry_on_conflict(accept)
 
     def decline_ride(self, member_id: str, ride_id: UUID, reason: str) -> Ride:
         """Decline without penalty: the ride goes back to waiting and to the next driver."""
@@ -221,26 +275,31 @@ class Rides(FederationApplication):
             ride, driver = self.ride(ride_id), self.driver(member_id)
             ride.decline(member_id, reason[:280])
             driver.withdraw_offer(ride.id)
-            waiting = self.index(WAITING, self.city.id)
-            waiting.add(ride.id)
-            self.save(ride, driver, waiting)
+            self.save(ride, driver)
 
         retry_on_conflict(decline)
         self.dispatch(ride_id)
         return self.ride(ride_id)
 
     def mark_picked_up(self, member_id: str, ride_id: UUID) -> Ride:
-        ride = self.ride(ride_id)
-        ride.pick_up(member_id, self.clock.now())
-        self.save(ride)
-        return ride
+        def pick_up() -> Ride:
+            ride = self.ride(ride_id)
+            ride.pick_up(member_id, self.clock.now())
+            self.save(ride)
+            return ride
+
+        return retry_on_conflict(pick_up)
 
     def mark_dropped_off(self, member_id: str, ride_id: UUID) -> Ride:
-        ride, driver = self.ride(ride_id), self.driver(member_id)
-        ride.drop_off(member_id, self.clock.now(), self.fares)
-        driver.finish_ride(ride.id, ride.dropoff.lat, ride.dropoff.lon)
-        self.save(ride, driver)
-        self.dispatch_waiting()
+        def drop_off() -> Ride:
+            ride, driver = self.ride(ride_id), self.driver(member_id)
+            ride.drop_off(member_id, self.clock.now(), self.fares)
+            driver.finish_ride(ride.id, ride.dropoff)
+            self.save(ride, driver)
+            return ride
+
+        ride = retry_on_conflict(drop_off)
+        self.dispatch_waiting(near=ride.dropoff)
         return ride
 
     def cancel_ride(self, member_id: str, ride_id: UUID, reason: str) -> Ride:
@@ -259,10 +318,6 @@ class Rides(FederationApplication):
             driver = self.driver(was_offered_to)
             driver.withdraw_offer(ride.id)
             changed.append(driver)
-        waiting = self.index(WAITING, self.city.id)
-        if ride.id in waiting.items:
-            waiting.remove(ride.id)
-            changed.append(waiting)
         self.save(*changed)
         return ride
 
@@ -275,8 +330,35 @@ class Rides(FederationApplication):
             raise RideNotFound(ride_id)
         return ride
 
-    def rides_of(self, member_id: str) -> list[Ride]:
-        return [self.ride(r) for r in self.index(RIDER_RIDES, member_id).items]
+    # -- lists (read models) --------------------------------------------------------------------
+    def rides_of(
+        self,
+        member_id: str,
+        *,
+        first: int | None = None,
+        after: str | None = None,
+        seen: str | None = None,
+    ) -> Listing[RideRecord]:
+        """A member's rides as a rider, newest first, one page (`first`, `after` a cursor).
 
-    def drives_of(self, member_id: str) -> list[Ride]:
-        return [self.ride(r) for r in self.driver(member_id).rides]
+        `seen` (a mutation's `position`) waits, boundedly, until the list shows that write.
+        Raises `InvalidPage` (naming `first`, `after` or `seen`) or `NotCaughtUp`.
+        """
+        request = page_request(first, after, arity=2)
+        as_of = read_after(self, RideRecords, seen)
+        return Listing(self.read_model(RideRecords).of_rider(member_id, request), as_of)
+
+    def drives_of(
+        self,
+        member_id: str,
+        *,
+        first: int | None = None,
+        after: str | None = None,
+        seen: str | None = None,
+    ) -> Listing[RideRecord]:
+        """A driver's completed rides, newest drop-off first, one page (as `rides_of`)."""
+        if Driver.create_id(member_id) not in self.repository:
+            raise DriverNotRegistered(member_id)
+        request = page_request(first, after, arity=2)
+        as_of = read_after(self, RideRecords, seen)
+        return Listing(self.read_model(RideRecords).driven_by(member_id, request), as_of)

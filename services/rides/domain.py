@@ -1,26 +1,33 @@
-"""The rides domain: drivers, rides, fares. No I/O, no clock: `now` is passed in.
+"""The rides domain: drivers and rides. No I/O, no clock: `now` is passed in.
 
 Aggregates:
     Driver      a member who drives, their vehicle and duty status
     Ride        one requested trip, from request to completion or cancellation
-    and indexes (kernel.indexes.Index) of a city's drivers, its waiting rides, a rider's rides
+
+Their event classes are declared (`Driver.OfferReceived`, `Ride.Completed`, ...), so the read
+models (services.rides.projections) and the published mapping (services.rides.published) name
+them by class. Neither aggregate grows with the city's history: lists of rides and drivers are
+read models, not aggregate state. Fares are in services.rides.fares.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
-from enum import StrEnum
-from typing import TYPE_CHECKING
-from uuid import UUID, uuid4
+from decimal import Decimal
+from enum import Enum
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate, event
 
 from kernel.ids import stable_uuid
+from kernel.money import Money
+from services.rides.fares import price
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-    from datetime import datetime
+    from datetime import datetime, timedelta
+    from uuid import UUID
+
+    from services.rides.fares import FarePolicy
 
 
 class RidesError(Exception):
@@ -36,34 +43,46 @@ class InvalidRideRequest(RidesError):
 class RideNotFound(RidesError):
     def __init__(self, ride_id: UUID | str) -> None:
         super().__init__(f"no ride {ride_id}")
+        self.ride_id = str(ride_id)
 
 
 class DriverNotRegistered(RidesError):
     def __init__(self, member_id: str) -> None:
         super().__init__(f"member {member_id} is not registered as a driver")
+        self.member_id = member_id
 
 
 class DriverAlreadyRegistered(RidesError):
     def __init__(self, member_id: str) -> None:
         super().__init__(f"member {member_id} is already registered as a driver")
+        self.member_id = member_id
 
 
 class NotYourRide(RidesError):
     def __init__(self, ride_id: UUID, who: str) -> None:
         super().__init__(f"ride {ride_id} is not yours ({who})")
+        self.ride_id = ride_id
+        self.who = who
 
 
-class RideStateConflict(RidesError):
+class RideNotInState(RidesError):
     """The ride is not in a state where this action is allowed."""
 
     def __init__(self, ride_id: UUID, state: RideState, action: str) -> None:
         super().__init__(f"cannot {action} ride {ride_id}: it is {state.value}")
+        self.ride_id = ride_id
         self.state = state
+        self.action = action
 
 
 class DriverBusy(RidesError):
-    def __init__(self, member_id: str, action: str) -> None:
-        super().__init__(f"driver {member_id} cannot {action} during a ride")
+    """The driver's status does not allow this (an offer while already offered, say)."""
+
+    def __init__(self, member_id: str, status: DriverStatus, action: str) -> None:
+        super().__init__(f"driver {member_id} cannot {action}: {status.value.replace('_', ' ')}")
+        self.member_id = member_id
+        self.status = status
+        self.action = action
 
 
 @dataclass(frozen=True)
@@ -74,55 +93,68 @@ class Place:
     lon: float
 
 
-@dataclass(frozen=True)
-class FarePolicy:
-    """Base + per km + per minute, split by shares that sum to 100 (co-op policy, never surge)."""
-
-    base: Decimal
-    per_km: Decimal
-    per_minute: Decimal
-    currency: str
-    split: Mapping[str, int]
-
-
-@dataclass(frozen=True)
-class Fare:
-    total: Decimal
-    currency: str
-    split: dict[str, Decimal]
-
-
-def _cents(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
-
-
-def price(policy: FarePolicy, *, distance_km: Decimal, minutes: Decimal) -> Fare:
-    """The fare and its exact split (largest remainder: the parts sum to the total)."""
-    from kernel.money import Money  # value type of the kernel: allowed in the domain
-
-    total = Money.of(
-        _cents(policy.base + policy.per_km * distance_km + policy.per_minute * minutes),
-        policy.currency,
-    )
-    parts = total.allocate({k: Decimal(v) for k, v in policy.split.items()})
-    return Fare(total.amount, policy.currency, {k: m.amount for k, m in parts.items()})
-
-
-class DriverStatus(StrEnum):
+# Plain enums, not StrEnum: a str subclass would be stored as a bare string in a snapshot and
+# come back as one; these are stored by a transcoding (services.rides.application) instead.
+class DriverStatus(Enum):
     OFF_DUTY = "off_duty"
     AVAILABLE = "available"
     OFFERED = "offered"
     ON_RIDE = "on_ride"
 
 
+class RideState(Enum):
+    WAITING = "waiting"  # requested, no driver offered yet
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    PICKED_UP = "picked_up"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
 class Driver(Aggregate):
-    """A driver-member and their vehicle. Invariant: at most one ride offered or in progress."""
+    """A driver-member and their vehicle.
+
+    Invariants: a driver holds at most one ride (`current_ride`), offered or in progress; an
+    offer is received only while AVAILABLE (so never two offers at once); only the ride held is
+    started, finished or withdrawn. State is bounded: completed rides are counted, not listed.
+    """
+
+    class Registered(Aggregate.Created):
+        member_id: str
+        seats: int
+        wheelchair_accessible: bool
+        vehicle: str
+
+    class WentOnDuty(Aggregate.Event):
+        lat: float
+        lon: float
+
+    class Moved(Aggregate.Event):
+        lat: float
+        lon: float
+
+    class WentOffDuty(Aggregate.Event):
+        pass
+
+    class OfferReceived(Aggregate.Event):
+        ride_id: UUID
+
+    class OfferWithdrawn(Aggregate.Event):
+        ride_id: UUID
+
+    class RideStarted(Aggregate.Event):
+        ride_id: UUID
+
+    class RideFinished(Aggregate.Event):
+        ride_id: UUID
+        lat: float
+        lon: float
 
     @staticmethod
     def create_id(member_id: str) -> UUID:
         return stable_uuid("driver", member_id)
 
-    @event("Registered")
+    @event(Registered)
     def __init__(
         self, member_id: str, seats: int, wheelchair_accessible: bool, vehicle: str
     ) -> None:
@@ -133,7 +165,11 @@ class Driver(Aggregate):
         self.status = DriverStatus.OFF_DUTY
         self.position: Place | None = None
         self.current_ride: UUID | None = None
-        self.rides: list[UUID] = []
+        self.completed_rides = 0
+
+    @property
+    def available(self) -> bool:
+        return self.status is DriverStatus.AVAILABLE
 
     def go_on_duty(self, at: Place) -> None:
         if self.status in (DriverStatus.OFFERED, DriverStatus.ON_RIDE):
@@ -141,67 +177,143 @@ class Driver(Aggregate):
             return
         self._went_on_duty(lat=at.lat, lon=at.lon)
 
-    @event("WentOnDuty")
+    @event(WentOnDuty)
     def _went_on_duty(self, lat: float, lon: float) -> None:
         self.status = DriverStatus.AVAILABLE
         self.position = Place(lat, lon)
 
-    @event("Moved")
+    @event(Moved)
     def _moved(self, lat: float, lon: float) -> None:
         self.position = Place(lat, lon)
 
     def go_off_duty(self) -> None:
         if self.status in (DriverStatus.OFFERED, DriverStatus.ON_RIDE):
-            raise DriverBusy(self.member_id, "go off duty")
+            raise DriverBusy(self.member_id, self.status, "go off duty")
         if self.status is DriverStatus.OFF_DUTY:
             return
         self._went_off_duty()
 
-    @event("WentOffDuty")
+    @event(WentOffDuty)
     def _went_off_duty(self) -> None:
         self.status = DriverStatus.OFF_DUTY
 
-    @property
-    def available(self) -> bool:
-        return self.status is DriverStatus.AVAILABLE
-
-    @event("OfferReceived")
     def receive_offer(self, ride_id: UUID) -> None:
+        """Hold `ride_id` as an offer. Refused unless AVAILABLE: a driver never holds two."""
+        if self.status is not DriverStatus.AVAILABLE:
+            raise DriverBusy(self.member_id, self.status, "receive an offer")
+        self._offer_received(ride_id=ride_id)
+
+    @event(OfferReceived)
+    def _offer_received(self, ride_id: UUID) -> None:
         self.status = DriverStatus.OFFERED
         self.current_ride = ride_id
 
-    @event("OfferWithdrawn")
     def withdraw_offer(self, ride_id: UUID) -> None:
+        """Let go of the ride held (declined, or cancelled before pickup)."""
+        self._require_holding(ride_id)
+        self._offer_withdrawn(ride_id=ride_id)
+
+    @event(OfferWithdrawn)
+    def _offer_withdrawn(self, ride_id: UUID) -> None:
         self.status = DriverStatus.AVAILABLE
         self.current_ride = None
 
-    @event("RideStarted")
     def start_ride(self, ride_id: UUID) -> None:
-        self.status = DriverStatus.ON_RIDE
-        self.current_ride = ride_id
+        self._require_holding(ride_id)
+        if self.status is not DriverStatus.OFFERED:
+            raise DriverBusy(self.member_id, self.status, "start a ride")
+        self._ride_started(ride_id=ride_id)
 
-    @event("RideFinished")
-    def finish_ride(self, ride_id: UUID, lat: float, lon: float) -> None:
+    @event(RideStarted)
+    def _ride_started(self, ride_id: UUID) -> None:
+        self.status = DriverStatus.ON_RIDE
+
+    def finish_ride(self, ride_id: UUID, at: Place) -> None:
+        self._require_holding(ride_id)
+        if self.status is not DriverStatus.ON_RIDE:
+            raise DriverBusy(self.member_id, self.status, "finish a ride")
+        self._ride_finished(ride_id=ride_id, lat=at.lat, lon=at.lon)
+
+    @event(RideFinished)
+    def _ride_finished(self, ride_id: UUID, lat: float, lon: float) -> None:
         self.status = DriverStatus.AVAILABLE
         self.current_ride = None
         self.position = Place(lat, lon)
-        self.rides.append(ride_id)
+        self.completed_rides += 1
 
-
-class RideState(StrEnum):
-    WAITING = "waiting"  # requested, no driver offered yet
-    OFFERED = "offered"
-    ACCEPTED = "accepted"
-    PICKED_UP = "picked_up"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
+    def _require_holding(self, ride_id: UUID) -> None:
+        if self.current_ride != ride_id:
+            raise NotYourRide(ride_id, self.member_id)
 
 
 class Ride(Aggregate):
-    """One requested trip. Invariant: a fare and split exist exactly when COMPLETED, and the
-    split sums to the fare."""
+    """One requested trip.
 
-    @event("Requested")
+    Invariants: a fare and split exist exactly when COMPLETED, and the split sums to the fare;
+    a driver is named exactly while OFFERED, ACCEPTED, PICKED_UP or COMPLETED (and kept when a
+    ride offered or accepted is cancelled); only the named driver moves the ride on.
+    """
+
+    class Requested(Aggregate.Created):
+        # v2: the quote is Money (v1 kept a Decimal beside a `currency` string).
+        class_version = 2
+        rider_id: str
+        pickup: Place
+        dropoff: Place
+        seats: int
+        wheelchair: bool
+        distance_km: Decimal
+        quote: Money
+        requested_at: datetime
+        booked_by: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["quote"] = Money.of(state["quote"], state.pop("currency"))
+
+    class Offered(Aggregate.Event):
+        driver_id: str
+        pickup_minutes: Decimal
+        reason: str
+
+    class Accepted(Aggregate.Event):
+        at: datetime
+
+    class Declined(Aggregate.Event):
+        driver_id: str
+        reason: str
+
+    class PickedUp(Aggregate.Event):
+        at: datetime
+
+    class Completed(Aggregate.Event):
+        """Carries what its readers need (rider, driver, distance, fare), so the published
+        RideCompleted is made from this one event."""
+
+        # v2: the fare and its parts are Money (v1: Decimals beside a `currency` string).
+        class_version = 2
+        at: datetime
+        rider_id: str
+        driver_id: str
+        distance_km: Decimal
+        riding_minutes: Decimal
+        driver_minutes: Decimal
+        fare: Money
+        split: dict[str, Money]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            currency = state.pop("currency")
+            state["fare"] = Money.of(state["fare"], currency)
+            state["split"] = {k: Money.of(v, currency) for k, v in state["split"].items()}
+
+    class Cancelled(Aggregate.Event):
+        rider_id: str
+        by: str
+        reason: str
+        at: datetime
+
+    @event(Requested)
     def __init__(
         self,
         rider_id: str,
@@ -210,8 +322,7 @@ class Ride(Aggregate):
         seats: int,
         wheelchair: bool,
         distance_km: Decimal,
-        quote: Decimal,
-        currency: str,
+        quote: Money,
         requested_at: datetime,
         booked_by: str | None = None,
     ) -> None:
@@ -222,18 +333,18 @@ class Ride(Aggregate):
         self.wheelchair = wheelchair
         self.distance_km = distance_km
         self.quote = quote
-        self.currency = currency
         self.requested_at = requested_at
         self.booked_by = booked_by
         self.state = RideState.WAITING
         self.driver_id: str | None = None
         self.offer_reason: str | None = None
-        self.declined_by: list[str] = []
+        self.declined_by: list[str] = []  # bounded by the city's drivers
         self.accepted_at: datetime | None = None
         self.picked_up_at: datetime | None = None
         self.completed_at: datetime | None = None
-        self.fare: Decimal | None = None
-        self.split: dict[str, Decimal] = {}
+        self.fare: Money | None = None
+        self.split: dict[str, Money] = {}
+        self.cancelled_at: datetime | None = None
         self.cancel_reason: str | None = None
 
     @classmethod
@@ -246,8 +357,7 @@ class Ride(Aggregate):
         seats: int,
         wheelchair: bool,
         distance_km: Decimal,
-        quote: Decimal,
-        currency: str,
+        quote: Money,
         now: datetime,
         booked_by: str | None = None,
     ) -> Ride:
@@ -265,14 +375,17 @@ class Ride(Aggregate):
             wheelchair=wheelchair,
             distance_km=distance_km,
             quote=quote,
-            currency=currency,
             requested_at=now,
             booked_by=booked_by,
         )
 
+    @property
+    def currency(self) -> str:
+        return self.quote.currency
+
     def _require(self, action: str, *states: RideState) -> None:
         if self.state not in states:
-            raise RideStateConflict(self.id, self.state, action)
+            raise RideNotInState(self.id, self.state, action)
 
     def _require_driver(self, member_id: str) -> None:
         if self.driver_id != member_id:
@@ -282,7 +395,7 @@ class Ride(Aggregate):
         self._require("offer", RideState.WAITING)
         self._offered(driver_id=driver_id, pickup_minutes=pickup_minutes, reason=reason)
 
-    @event("Offered")
+    @event(Offered)
     def _offered(self, driver_id: str, pickup_minutes: Decimal, reason: str) -> None:
         self.state = RideState.OFFERED
         self.driver_id = driver_id
@@ -293,7 +406,7 @@ class Ride(Aggregate):
         self._require_driver(driver_id)
         self._accepted(at=now)
 
-    @event("Accepted")
+    @event(Accepted)
     def _accepted(self, at: datetime) -> None:
         self.state = RideState.ACCEPTED
         self.accepted_at = at
@@ -304,7 +417,7 @@ class Ride(Aggregate):
         self._require_driver(driver_id)
         self._declined(driver_id=driver_id, reason=reason)
 
-    @event("Declined")
+    @event(Declined)
     def _declined(self, driver_id: str, reason: str) -> None:
         self.state = RideState.WAITING
         self.declined_by.append(driver_id)
@@ -316,7 +429,7 @@ class Ride(Aggregate):
         self._require_driver(driver_id)
         self._picked_up(at=now)
 
-    @event("PickedUp")
+    @event(PickedUp)
     def _picked_up(self, at: datetime) -> None:
         self.state = RideState.PICKED_UP
         self.picked_up_at = at
@@ -326,27 +439,21 @@ class Ride(Aggregate):
         self._require("mark dropped off", RideState.PICKED_UP)
         self._require_driver(driver_id)
         assert self.picked_up_at is not None  # noqa: S101 (guaranteed by PICKED_UP state)
-        minutes = Decimal((now - self.picked_up_at).total_seconds() / 60).quantize(Decimal("0.1"))
-        fare = price(policy, distance_km=self.distance_km, minutes=max(minutes, Decimal(0)))
         assert self.accepted_at is not None  # noqa: S101 (accepted before picked up)
-        driver_minutes = Decimal((now - self.accepted_at).total_seconds() / 60).quantize(
-            Decimal("0.1")
-        )
-        # The event carries what its readers need (rider, driver, distance), so the published
-        # RideCompleted can be made from this one event.
+        minutes = _minutes(now - self.picked_up_at)
+        fare = price(policy, distance_km=self.distance_km, minutes=max(minutes, Decimal(0)))
         self._completed(
             at=now,
             rider_id=self.rider_id,
             driver_id=driver_id,
             distance_km=self.distance_km,
             riding_minutes=minutes,
-            driver_minutes=driver_minutes,
+            driver_minutes=_minutes(now - self.accepted_at),
             fare=fare.total,
-            currency=fare.currency,
             split=fare.split,
         )
 
-    @event("Completed")
+    @event(Completed)
     def _completed(
         self,
         at: datetime,
@@ -355,9 +462,8 @@ class Ride(Aggregate):
         distance_km: Decimal,
         riding_minutes: Decimal,
         driver_minutes: Decimal,
-        fare: Decimal,
-        currency: str,
-        split: dict[str, Decimal],
+        fare: Money,
+        split: dict[str, Money],
     ) -> None:
         self.state = RideState.COMPLETED
         self.completed_at = at
@@ -370,19 +476,14 @@ class Ride(Aggregate):
         self._require("cancel", RideState.WAITING, RideState.OFFERED, RideState.ACCEPTED)
         self._cancelled(rider_id=self.rider_id, by=by, reason=reason, at=now)
 
-    @event("Cancelled")
+    @event(Cancelled)
     def _cancelled(self, rider_id: str, by: str, reason: str, at: datetime) -> None:
         self.state = RideState.CANCELLED
         self.cancel_reason = reason
         self.cancelled_by = by
+        self.cancelled_at = at
 
 
-# Index kinds (kernel.indexes.Index): the drivers of a city, a member's rides as a rider, and a
-# city's rides waiting for a driver (oldest first; dispatch retries them).
-DRIVERS = "rides.drivers"
-RIDER_RIDES = "rides.rider-rides"
-WAITING = "rides.waiting"
-
-
-def new_ride_id() -> UUID:
-    return uuid4()
+def _minutes(elapsed: timedelta) -> Decimal:
+    """A timedelta in minutes, to a tenth."""
+    return Decimal(elapsed.total_seconds() / 60).quantize(Decimal("0.1"))

@@ -1,19 +1,19 @@
 """What leaves the rides context: versioned integration events on `<city>.rides.events.v1`.
 
-Deliberately fewer and flatter than the domain events. Known consumers: contributions.
+Deliberately fewer and flatter than the domain events (money goes out as an amount beside its
+currency, as version 1 always did). Known consumers: contributions.
 """
 
 from __future__ import annotations
 
 from datetime import datetime  # noqa: TC003 (pydantic needs it at runtime)
 from decimal import Decimal  # noqa: TC003
-from typing import TYPE_CHECKING, Any, Literal
+from functools import singledispatch
+from typing import Literal
 from uuid import UUID  # noqa: TC003
 
 from kernel.events import IntegrationEvent
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
+from services.rides.domain import Ride
 
 SERVICE = "rides"
 MAJOR_VERSION = 1
@@ -69,13 +69,14 @@ class RideCancelledV1(IntegrationEvent):
 PUBLISHED: tuple[type[IntegrationEvent], ...] = (RideRequestedV1, RideCompletedV1, RideCancelledV1)
 
 
+@singledispatch
 def to_integration(event: object) -> IntegrationEvent | None:
     """Map a domain event to what is published; most domain events stay private."""
-    mapper = _MAPPERS.get(type(event).__qualname__)
-    return mapper(event) if mapper else None
+    return None
 
 
-def _requested(event: Any) -> IntegrationEvent:
+@to_integration.register
+def _(event: Ride.Requested) -> IntegrationEvent:
     return RideRequestedV1(
         ride_id=event.originator_id,
         rider_id=event.rider_id,
@@ -83,13 +84,14 @@ def _requested(event: Any) -> IntegrationEvent:
         seats=event.seats,
         wheelchair=event.wheelchair,
         distance_km=event.distance_km,
-        quote=event.quote,
-        currency=event.currency,
+        quote=event.quote.amount,
+        currency=event.quote.currency,
         requested_at=event.requested_at,
     )
 
 
-def _completed(event: Any) -> IntegrationEvent:
+@to_integration.register
+def _(event: Ride.Completed) -> IntegrationEvent:
     return RideCompletedV1(
         ride_id=event.originator_id,
         rider_id=event.rider_id,
@@ -97,14 +99,15 @@ def _completed(event: Any) -> IntegrationEvent:
         distance_km=event.distance_km,
         riding_minutes=event.riding_minutes,
         driver_minutes=event.driver_minutes,
-        fare=event.fare,
-        currency=event.currency,
-        split=event.split,
+        fare=event.fare.amount,
+        currency=event.fare.currency,
+        split={part: money.amount for part, money in event.split.items()},
         completed_at=event.at,
     )
 
 
-def _cancelled(event: Any) -> IntegrationEvent:
+@to_integration.register
+def _(event: Ride.Cancelled) -> IntegrationEvent:
     return RideCancelledV1(
         ride_id=event.originator_id,
         rider_id=event.rider_id,
@@ -112,12 +115,3 @@ def _cancelled(event: Any) -> IntegrationEvent:
         reason=event.reason,
         cancelled_at=event.at,
     )
-
-
-# Keyed by the domain event's qualified name ("Ride.Completed"): the event classes are made by
-# eventsourcing's @event decorator, which type checkers cannot see.
-_MAPPERS: dict[str, Callable[[Any], IntegrationEvent]] = {
-    "Ride.Requested": _requested,
-    "Ride.Completed": _completed,
-    "Ride.Cancelled": _cancelled,
-}

@@ -29,18 +29,26 @@ PROBLEM = """
   ... on Problem { message }
   ... on InvalidInput { field }
   ... on NotAuthorized { requiredRole }
+  ... on RideNotFound { rideId }
+  ... on RideNotInState { rideId state action }
+  ... on NotYourRide { rideId }
+  ... on DriverNotRegistered { memberId }
+  ... on DriverAlreadyRegistered { memberId }
+  ... on DriverBusy { memberId status action }
+  ... on NotCaughtUp { seen asOf }
 """
 RIDE_FIELDS = """
   id state riderId bookedBy driverId seats wheelchair distanceKm quote fare currency
   offerReason split { part amount } acceptedAt pickedUpAt completedAt
 """
-RIDE = f"{PROBLEM} ... on Ride {{ {RIDE_FIELDS} }}"
+# A ride command answers the ride and the log position after its write (see `flat`).
+RIDE = f"{PROBLEM} ... on RideChanged {{ position ride {{ {RIDE_FIELDS} }} }}"
 REGISTER = f"""
 mutation Register($input: RegisterDriverInput!) {{
   registerDriver(input: $input) {{
     {PROBLEM}
     ... on DriverRegistered {{
-      roleRequested driver {{ memberId status seats wheelchairAccessible }}
+      roleRequested position driver {{ memberId status seats wheelchairAccessible }}
     }}
   }}
 }}"""
@@ -48,14 +56,26 @@ ON_DUTY = f"""
 mutation OnDuty($lat: Float!, $lon: Float!) {{
   goOnDuty(position: {{lat: $lat, lon: $lon}}) {{
     {PROBLEM}
-    ... on Driver {{ status currentRideId }}
+    ... on DriverChanged {{ position driver {{ status currentRideId }} }}
   }}
 }}"""
+OFF_DUTY = f"""
+mutation {{ goOffDuty {{ {PROBLEM} ... on DriverChanged {{ position driver {{ status }} }} }} }}"""
 REQUEST = f"""
 mutation Request($input: RequestRideInput!) {{ requestRide(input: $input) {{ {RIDE} }} }}"""
 ACCEPT = f"mutation Accept($id: ID!) {{ acceptRide(rideId: $id) {{ {RIDE} }} }}"
 PICK_UP = f"mutation PickUp($id: ID!) {{ markPickedUp(rideId: $id) {{ {RIDE} }} }}"
 DROP_OFF = f"mutation DropOff($id: ID!) {{ markDroppedOff(rideId: $id) {{ {RIDE} }} }}"
+MY_RIDES = f"""
+query MyRides($first: Int, $after: String, $seen: String) {{
+  myRides(first: $first, after: $after, seen: $seen) {{
+    {PROBLEM}
+    ... on RideConnection {{
+      asOf pageInfo {{ hasNextPage endCursor }} edges {{ cursor node {{ {RIDE_FIELDS} }} }}
+    }}
+  }}
+}}"""
+MY_DRIVES = MY_RIDES.replace("MyRides", "MyDrives").replace("myRides", "myDrives")
 
 PICKUP = {"lat": 51.06, "lon": 3.71}
 DROPOFF = {"lat": 51.03, "lon": 3.75}
@@ -147,12 +167,40 @@ def driver(
     grant(client, member_id, "driver")
     driver_token = refreshed(client, signed["refreshToken"])["accessToken"]
     duty = gql(client, ON_DUTY, at, token=driver_token)["goOnDuty"]
-    assert duty["__typename"] == "Driver", duty
+    assert duty["__typename"] == "DriverChanged", duty
     return member_id, driver_token
 
 
+def flat(answer: dict[str, Any]) -> dict[str, Any]:
+    """A ride command's answer as one dict: the ride's fields beside `__typename` and
+    `position` (`RideChanged`), or the problem as it came."""
+    if "ride" not in answer:
+        return answer
+    return {"__typename": answer["__typename"], "position": answer["position"], **answer["ride"]}
+
+
+def ride_command(client: TestClient, query: str, ride_id: str, token: str | None) -> dict[str, Any]:
+    """Run ACCEPT, PICK_UP, DROP_OFF (or another ride command on `$id`); the answer, `flat`."""
+    answer = next(iter(gql(client, query, {"id": ride_id}, token=token).values()))
+    return flat(answer)
+
+
 def request_ride(client: TestClient, token: str, **extra: Any) -> dict[str, Any]:
-    ride: dict[str, Any] = gql(
+    """Request a ride from PICKUP to DROPOFF; the answer, `flat` (`__typename` RideChanged)."""
+    answer = gql(
         client, REQUEST, {"input": {"pickup": PICKUP, "dropoff": DROPOFF, **extra}}, token=token
     )["requestRide"]
-    return ride
+    return flat(answer)
+
+
+def my_rides(
+    client: TestClient, token: str, query: str = MY_RIDES, **variables: Any
+) -> dict[str, Any]:
+    """One page of myRides (or myDrives with `query=MY_DRIVES`): the connection or problem."""
+    found: dict[str, Any] = next(iter(gql(client, query, variables, token=token).values()))
+    return found
+
+
+def nodes(page: dict[str, Any]) -> list[dict[str, Any]]:
+    assert page["__typename"] == "RideConnection", page
+    return [edge["node"] for edge in page["edges"]]

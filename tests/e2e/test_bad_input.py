@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -13,6 +14,9 @@ from tests.e2e.conftest import (
     ACCEPT,
     DROP_OFF,
     DROPOFF,
+    MY_DRIVES,
+    MY_RIDES,
+    OFF_DUTY,
     PICK_UP,
     PICKUP,
     REGISTER,
@@ -20,7 +24,9 @@ from tests.e2e.conftest import (
     driver,
     join,
     request_ride,
+    ride_command,
     store_positions,
+    token_with,
 )
 from tests.support.graphql import gql
 
@@ -34,28 +40,34 @@ pytestmark = pytest.mark.e2e
 
 @dataclass
 class World:
-    """A rider, a driver on a ride (picked up), another driver on duty, a plain member."""
+    """A rider, a driver on a ride (picked up), another driver on duty, a plain member, and a
+    member whose token has the driver role but who never registered a vehicle."""
 
     rider: str
     driver: str
+    driver_id: str
     other_driver: str
     member: str
     ride_id: str
+    unregistered_driver: str  # a token with the driver role, never registered
+    unregistered_id: str
 
 
 @pytest.fixture(scope="module")
 def world(module_client: TestClient, module_clock: FixedClock) -> World:
     client, e2e_clock = module_client, module_clock
     _, rider = join(client, "Ada")
-    _, drv = driver(client, "Bram")
+    driver_id, drv = driver(client, "Bram")
     _, other = driver(client, "Chloe", at={"lat": 51.10, "lon": 3.70})
     _, member = join(client, "Dries")
+    unregistered_id, _ = join(client, "Els")
+    unregistered = token_with(client, unregistered_id, "driver")
     ride = request_ride(client, rider)
-    gql(client, ACCEPT, {"id": ride["id"]}, token=drv)
+    ride_command(client, ACCEPT, ride["id"], drv)
     e2e_clock.advance(timedelta(minutes=3))
-    picked = gql(client, PICK_UP, {"id": ride["id"]}, token=drv)["markPickedUp"]
-    assert picked["state"] == "picked_up"
-    return World(rider, drv, other, member, ride["id"])
+    picked = ride_command(client, PICK_UP, ride["id"], drv)
+    assert picked["state"] == "PICKED_UP"
+    return World(rider, drv, driver_id, other, member, ride["id"], unregistered, unregistered_id)
 
 
 def _request(**changes: Any) -> dict[str, Any]:
@@ -66,8 +78,11 @@ def _request(**changes: Any) -> dict[str, Any]:
 CASES: dict[str, Any] = {
     "unknown ride id": (
         lambda w: (ACCEPT, {"id": "00000000-0000-4000-8000-000000000000"}, w.driver),
-        "NotFound",
-        {"message": "no ride 00000000-0000-4000-8000-000000000000"},
+        "RideNotFound",
+        {
+            "message": "no ride 00000000-0000-4000-8000-000000000000",
+            "rideId": "00000000-0000-4000-8000-000000000000",
+        },
     ),
     "malformed ride id": (
         lambda w: (ACCEPT, {"id": "ride-42"}, w.driver),
@@ -101,8 +116,8 @@ CASES: dict[str, Any] = {
     ),
     "completing another driver's ride": (
         lambda w: (DROP_OFF, {"id": w.ride_id}, w.other_driver),
-        "Conflict",
-        {"contains": "is not yours"},
+        "NotYourRide",
+        {"contains": "is not yours", "rideId": attrgetter("ride_id")},
     ),
     "no token": (
         lambda w: (REQUEST, _request(), None),
@@ -121,13 +136,43 @@ CASES: dict[str, Any] = {
     ),
     "registering twice": (
         lambda w: (REGISTER, {"input": {"seats": 4}}, w.driver),
-        "Conflict",
-        {"contains": "is already registered as a driver"},
+        "DriverAlreadyRegistered",
+        {"contains": "is already registered as a driver", "memberId": attrgetter("driver_id")},
     ),
     "accepting a ride already picked up": (
         lambda w: (ACCEPT, {"id": w.ride_id}, w.driver),
-        "Conflict",
-        {"contains": "cannot accept ride"},
+        "RideNotInState",
+        {
+            "contains": "cannot accept ride",
+            "rideId": attrgetter("ride_id"),
+            "state": "PICKED_UP",
+            "action": "accept",
+        },
+    ),
+    "going off duty on a ride": (
+        lambda w: (OFF_DUTY, {}, w.driver),
+        "DriverBusy",
+        {"memberId": attrgetter("driver_id"), "status": "ON_RIDE", "action": "go off duty"},
+    ),
+    "the drives of a member who never registered": (
+        lambda w: (MY_DRIVES, {}, w.unregistered_driver),
+        "DriverNotRegistered",
+        {"memberId": attrgetter("unregistered_id")},
+    ),
+    "a page of 500 rides": (
+        lambda w: (MY_RIDES, {"first": 500}, w.rider),
+        "InvalidInput",
+        {"field": "first", "contains": "ask for 1 to 100 rows, got 500"},
+    ),
+    "a page after a cursor from nowhere": (
+        lambda w: (MY_RIDES, {"after": "bm90LWEtY3Vyc29y"}, w.rider),
+        "InvalidInput",
+        {"field": "after"},
+    ),
+    "a position of another service": (
+        lambda w: (MY_RIDES, {"seen": "members@3"}, w.rider),
+        "InvalidInput",
+        {"field": "seen"},
     ),
 }
 
@@ -144,7 +189,8 @@ def test_bad_input_gets_a_typed_problem_and_changes_nothing(
     result = next(iter(gql(client, query, variables, token=token).values()))
 
     assert result["__typename"] == typename, result
-    for key, value in expect.items():
+    for key, wanted in expect.items():
+        value = wanted(world) if callable(wanted) else wanted
         if key == "contains":
             assert value in result["message"], result
         else:
@@ -164,4 +210,8 @@ def test_an_unknown_ride_is_not_found_even_for_its_id_shape(client: TestClient) 
     _, drv = driver(client, "Bram")
     missing = str(uuid.uuid4())
     result = gql(client, DROP_OFF, {"id": missing}, token=drv)["markDroppedOff"]
-    assert (result["__typename"], result["message"]) == ("NotFound", f"no ride {missing}")
+    assert (result["__typename"], result["message"], result["rideId"]) == (
+        "RideNotFound",
+        f"no ride {missing}",
+        missing,
+    )

@@ -112,4 +112,4 @@ def driver_earnings(contributions: Contributions, driver: str = DRIVER) -> Decim
 
 
 def driver_earnings_expected(rides: Rides, ride_ids: list[UUID]) -> Decimal:
-    return sum((rides.ride(r).split["driver"] for r in ride_ids), Decimal(0))
+    return sum((rides.ride(r).split["driver"].amount for r in ride_ids), Decimal(0))

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING
 import pytest
 
 from kernel.config import PostgresDsn, Settings
+from kernel.readside.freshness import written
 from kernel.time import FixedClock
 from services.rides.application import Rides
 from services.rides.domain import DriverStatus, Place, RideState
+from services.rides.projections import Drivers
 from tests.integration.conftest import DRIVER, complete_rides, start_driver
 
 if TYPE_CHECKING:
@@ -40,8 +42,13 @@ def test_a_second_process_sees_what_the_first_stored(pg_settings: Settings) -> N
     again = Rides(pg_settings, clock=clock)  # a new process would do exactly this
     ride = again.ride(ride_id)
     assert ride.state is RideState.COMPLETED
-    assert sum(ride.split.values()) == ride.fare
-    assert again.driver(DRIVER).rides == [ride_id]
+    assert ride.fare is not None
+    assert sum(m.amount for m in ride.split.values()) == ride.fare.amount
+    assert again.driver(DRIVER).completed_rides == 1
+    drives = again.drives_of(DRIVER, seen=written(again)).page.items
+    assert [(r.id, r.fare) for r in drives] == [(ride_id, ride.fare)]
+    again.catch_up(Drivers)
+    assert again.drivers_of([DRIVER])[DRIVER].completed_rides == 1
     again.close()
 
 

@@ -105,27 +105,30 @@ def test_one_ride_end_to_end_across_processes(
         t=member["refreshToken"],
     )["refreshToken"]["accessToken"]
     on_duty = api.gql(
-        "mutation { goOnDuty(position: {lat: 51.05, lon: 3.72}) { ... on Driver { status } } }",
+        "mutation { goOnDuty(position: {lat: 51.05, lon: 3.72}) { "
+        "... on DriverChanged { driver { status } } } }",
         driver,
     )
-    assert on_duty["goOnDuty"]["status"] == "available"
+    assert on_duty["goOnDuty"]["driver"]["status"] == "AVAILABLE"
 
     # the rider requests; the ride is offered to the driver, who takes it to the end
     ride = api.gql(
         "mutation { requestRide(input: {pickup: {lat: 51.06, lon: 3.71}, "
-        "dropoff: {lat: 51.03, lon: 3.75}}) { __typename ... on Ride { id state driverId } } }",
+        "dropoff: {lat: 51.03, lon: 3.75}}) { __typename "
+        "... on RideChanged { ride { id state driverId } } } }",
         rider,
-    )["requestRide"]
-    assert (ride["state"], ride["driverId"]) == ("offered", member["memberId"])
+    )["requestRide"]["ride"]
+    assert (ride["state"], ride["driverId"]) == ("OFFERED", member["member"]["id"])
     for step in ("acceptRide", "markPickedUp", "markDroppedOff"):
-        done = api.gql(
-            f"mutation($id: ID!) {{ {step}(rideId: $id) {{ __typename ... on Ride "
-            "{ state fare split { part amount } } } }",
+        answer = api.gql(
+            f"mutation($id: ID!) {{ {step}(rideId: $id) {{ __typename ... on RideChanged "
+            "{ position ride { state fare split { part amount } } } } }",
             driver,
             id=ride["id"],
         )[step]
-        assert done["__typename"] == "Ride", done
-    assert done["state"] == "completed"
+        assert answer["__typename"] == "RideChanged", answer
+        done = answer["ride"]
+    assert done["state"] == "COMPLETED"
     split = {s["part"]: Decimal(s["amount"]) for s in done["split"]}
     assert sum(split.values()) == Decimal(done["fare"])
     assert set(split) == set(load_city("demo").rides.split)
@@ -141,8 +144,13 @@ def test_one_ride_end_to_end_across_processes(
     assert Decimal(credits["earnings"]) == split["driver"]
     assert sorted(line["unit"] for line in credits["lines"]["nodes"]) == ["EUR", "HOUR"]
 
-    # and the rider sees the ride in their history
-    history = api.gql("{ myRides { ... on RideList { rides { id state fare } } } }", rider)
-    assert history["myRides"]["rides"] == [
-        {"id": ride["id"], "state": "completed", "fare": done["fare"]}
+    # and the rider sees the ride in their history, as of the drop-off's own write
+    history = api.gql(
+        "query($seen: String) { myRides(seen: $seen) { __typename "
+        "... on RideConnection { nodes { id state fare } } } }",
+        rider,
+        seen=answer["position"],
+    )
+    assert history["myRides"]["nodes"] == [
+        {"id": ride["id"], "state": "COMPLETED", "fare": done["fare"]}
     ]

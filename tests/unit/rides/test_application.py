@@ -11,6 +11,8 @@ import pytest
 from kernel.config import Settings
 from kernel.geo import Point, great_circle_km
 from kernel.ids import new_member_id
+from kernel.money import Money
+from kernel.readside.freshness import written
 from services.rides.application import Rides
 from services.rides.domain import (
     DriverAlreadyRegistered,
@@ -158,7 +160,7 @@ def test_a_completed_ride_frees_the_driver_for_the_next_waiting_ride(
 
     assert done.state is RideState.COMPLETED
     assert rides.ride(second).driver_id == driver
-    assert [r.id for r in rides.drives_of(driver)] == [first]
+    assert [r.id for r in rides.drives_of(driver, seen=written(rides)).page.items] == [first]
 
 
 def test_the_quote_and_the_ride_use_the_city_formula(rides: Rides) -> None:
@@ -170,8 +172,8 @@ def test_the_quote_and_the_ride_use_the_city_formula(rides: Rides) -> None:
     assert km == (straight * policy.detour_factor).quantize(Decimal("0.01"))
     minutes = (km / policy.average_speed_kmh * 60).quantize(Decimal("0.1"))
     expected = policy.fare_base + policy.fare_per_km * km + policy.fare_per_minute * minutes
-    assert fare.total == expected.quantize(Decimal("0.01"))
-    assert sum(fare.split.values()) == fare.total
+    assert fare.total == Money.of(expected.quantize(Decimal("0.01")), rides.city.currency)
+    assert sum(m.amount for m in fare.split.values()) == fare.total.amount
 
     ride = rides.ride(request(rides))
     assert (ride.distance_km, ride.quote) == (km, fare.total)
@@ -255,4 +257,4 @@ def test_cancelling_an_offered_ride_frees_the_driver_and_strangers_cannot(rides:
     ride = rides.cancel_ride(rider, ride_id, "plans changed")
     assert ride.state is RideState.CANCELLED
     assert rides.driver(driver).status is DriverStatus.AVAILABLE
-    assert [r.id for r in rides.rides_of(rider)] == [ride_id]
+    assert [r.id for r in rides.rides_of(rider, seen=written(rides)).page.items] == [ride_id]

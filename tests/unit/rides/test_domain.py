@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
@@ -9,24 +10,27 @@ from typing import TYPE_CHECKING
 from uuid import uuid4
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 from hypothesis import given
 from hypothesis import strategies as st
 
 from kernel.cities import load_city
+from kernel.config import Settings
 from kernel.ids import new_member_id
+from kernel.money import Money
+from services.rides.application import Rides
 from services.rides.domain import (
     Driver,
     DriverBusy,
     DriverStatus,
-    FarePolicy,
     InvalidRideRequest,
     NotYourRide,
     Place,
     Ride,
+    RideNotInState,
     RideState,
-    RideStateConflict,
-    price,
 )
+from services.rides.fares import FarePolicy, price
 from tests.support.gwt import names_and_attrs, replay, state_of
 
 if TYPE_CHECKING:
@@ -54,12 +58,13 @@ def expected_total(km: Decimal, minutes: Decimal) -> Decimal:
     return raw.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
 
 
-def assert_exact_split(total: Decimal, split: dict[str, Decimal]) -> None:
+def assert_exact_split(total: Money, split: dict[str, Money]) -> None:
     assert set(split) == set(CITY.rides.split)
-    assert sum(split.values()) == total
+    assert {m.currency for m in split.values()} == {total.currency}
+    assert sum(m.amount for m in split.values()) == total.amount
     for part, share in CITY.rides.split.items():
-        exact = Fraction(total) * share / 100
-        assert abs(Fraction(split[part]) - exact) < Fraction(1, 100)
+        exact = Fraction(total.amount) * share / 100
+        assert abs(Fraction(split[part].amount) - exact) < Fraction(1, 100)
 
 
 def requested(clock: FixedClock, **changes: object) -> Ride:
@@ -70,8 +75,7 @@ def requested(clock: FixedClock, **changes: object) -> Ride:
         "seats": 1,
         "wheelchair": False,
         "distance_km": KM,
-        "quote": Decimal("9.99"),
-        "currency": "EUR",
+        "quote": Money.of("9.99", "EUR"),
         "now": clock.now(),
     }
     return Ride.request(**{**fields, **changes})  # type: ignore[arg-type]
@@ -152,7 +156,7 @@ def test_offering_a_waiting_ride(clock: FixedClock) -> None:
 def test_only_a_waiting_ride_can_be_offered(clock: FixedClock, state: RideState) -> None:
     ride = given_ride(clock, state)
     ride.collect_events()
-    with pytest.raises(RideStateConflict, match=f"cannot offer ride .*: it is {state.value}"):
+    with pytest.raises(RideNotInState, match=f"cannot offer ride .*: it is {state.value}"):
         ride.offer(OTHER, Decimal(1), "again")
     assert ride.collect_events() == []
 
@@ -183,9 +187,9 @@ def test_only_an_offered_ride_can_be_accepted_or_declined(
     clock: FixedClock, state: RideState
 ) -> None:
     ride = given_ride(clock, state)
-    with pytest.raises(RideStateConflict, match="cannot accept"):
+    with pytest.raises(RideNotInState, match="cannot accept"):
         ride.accept(DRIVER, clock.now())
-    with pytest.raises(RideStateConflict, match="cannot decline"):
+    with pytest.raises(RideNotInState, match="cannot decline"):
         ride.decline(DRIVER, "no")
 
 
@@ -210,7 +214,7 @@ def test_another_driver_cannot_decline(clock: FixedClock) -> None:
 # -- pick up, drop off, fare ---------------------------------------------------------------------
 def test_picking_up_needs_acceptance_and_the_right_driver(clock: FixedClock) -> None:
     offered = given_ride(clock, RideState.OFFERED)
-    with pytest.raises(RideStateConflict, match=r"cannot mark picked up .*: it is offered"):
+    with pytest.raises(RideNotInState, match=r"cannot mark picked up .*: it is offered"):
         offered.pick_up(DRIVER, clock.now())
 
     accepted = given_ride(clock, RideState.ACCEPTED)
@@ -226,7 +230,7 @@ def test_picking_up_needs_acceptance_and_the_right_driver(clock: FixedClock) -> 
 
 def test_dropping_off_needs_a_pickup_and_the_right_driver(clock: FixedClock) -> None:
     accepted = given_ride(clock, RideState.ACCEPTED)
-    with pytest.raises(RideStateConflict, match=r"cannot mark dropped off .*: it is accepted"):
+    with pytest.raises(RideNotInState, match=r"cannot mark dropped off .*: it is accepted"):
         accepted.drop_off(DRIVER, clock.now(), POLICY)
 
     riding = given_ride(clock, RideState.PICKED_UP)
@@ -246,7 +250,7 @@ def test_drop_off_completes_with_base_plus_per_km_plus_per_minute(clock: FixedCl
     ride.drop_off(DRIVER, clock.now(), POLICY)
     new = ride.collect_events()
 
-    fare = expected_total(KM, Decimal("13.5"))
+    fare = Money.of(expected_total(KM, Decimal("13.5")), CITY.currency)
     [(name, attrs)] = names_and_attrs(new)
     assert name == "Completed"
     assert attrs["fare"] == fare == ride.fare
@@ -262,8 +266,8 @@ def test_drop_off_completes_with_base_plus_per_km_plus_per_minute(clock: FixedCl
 def test_a_whole_fare_splits_by_the_city_shares_exactly() -> None:
     # 2.50 + 1.10 * 5 + 0.30 * 6.7 = 10.01; 85/10/4/1 % of it, cents by largest remainder.
     fare = price(POLICY, distance_km=Decimal(5), minutes=Decimal("6.7"))
-    assert fare.total == expected_total(Decimal(5), Decimal("6.7")) == Decimal("10.01")
-    assert fare.split == {
+    assert fare.total.amount == expected_total(Decimal(5), Decimal("6.7")) == Decimal("10.01")
+    assert {part: m.amount for part, m in fare.split.items()} == {
         "driver": Decimal("8.51"),  # 8.5085
         "coop": Decimal("1.00"),  # 1.001
         "common_fund": Decimal("0.40"),  # 0.4004
@@ -277,7 +281,7 @@ def test_a_whole_fare_splits_by_the_city_shares_exactly() -> None:
 )
 def test_every_fare_follows_the_formula_and_splits_exactly(km: Decimal, minutes: Decimal) -> None:
     fare = price(POLICY, distance_km=km, minutes=minutes)
-    assert fare.total == expected_total(km, minutes)
+    assert fare.total == Money.of(expected_total(km, minutes), CITY.currency)
     assert fare.currency == CITY.currency
     assert_exact_split(fare.total, fare.split)
 
@@ -305,7 +309,7 @@ def test_a_ride_not_yet_picked_up_can_be_cancelled(clock: FixedClock, state: Rid
 def test_a_ride_under_way_or_over_cannot_be_cancelled(clock: FixedClock, state: RideState) -> None:
     ride = given_ride(clock, state)
     ride.collect_events()
-    with pytest.raises(RideStateConflict, match=f"cannot cancel .*: it is {state.value}"):
+    with pytest.raises(RideNotInState, match=f"cannot cancel .*: it is {state.value}"):
         ride.cancel(RIDER, "too late", clock.now())
     assert ride.collect_events() == []
 
@@ -353,7 +357,7 @@ def test_a_driver_cannot_go_off_duty_during_a_ride(busy: str) -> None:
         driver.start_ride(ride)
     driver.collect_events()
 
-    with pytest.raises(DriverBusy, match="cannot go off duty during a ride"):
+    with pytest.raises(DriverBusy, match=f"cannot go off duty: {busy.replace('_', ' ')}"):
         driver.go_off_duty()
     assert driver.collect_events() == []
     assert driver.status.value == busy
@@ -380,15 +384,115 @@ def test_finishing_a_ride_frees_the_driver_where_they_dropped_off() -> None:
     driver.start_ride(ride)
     history = driver.collect_events()
 
-    driver.finish_ride(ride, DROPOFF.lat, DROPOFF.lon)
+    driver.finish_ride(ride, DROPOFF)
     new = driver.collect_events()
 
     assert names_and_attrs(new) == [
         ("RideFinished", {"ride_id": ride, "lat": DROPOFF.lat, "lon": DROPOFF.lon})
     ]
-    assert (driver.status, driver.position, driver.rides) == (
+    assert (driver.status, driver.position, driver.current_ride, driver.completed_rides) == (
         DriverStatus.AVAILABLE,
         DROPOFF,
-        [ride],
+        None,
+        1,
     )
     assert state_of(replay([*history, *new])) == state_of(driver)
+
+
+@pytest.mark.parametrize("status", ["offered", "on_ride", "off_duty"])
+def test_a_driver_not_available_refuses_an_offer(status: str) -> None:
+    driver = given_driver()
+    held = uuid4()
+    if status != "off_duty":
+        driver.go_on_duty(Place(51.05, 3.72))
+        driver.receive_offer(held)
+    if status == "on_ride":
+        driver.start_ride(held)
+    driver.collect_events()
+
+    with pytest.raises(DriverBusy, match="cannot receive an offer") as caught:
+        driver.receive_offer(uuid4())
+
+    assert (caught.value.member_id, caught.value.status.value) == (DRIVER, status)
+    assert driver.collect_events() == []
+    assert driver.current_ride == (None if status == "off_duty" else held)
+
+
+def test_receiving_an_offer_holds_the_ride_and_replays() -> None:
+    driver = given_driver()
+    driver.go_on_duty(Place(51.05, 3.72))
+    history = driver.collect_events()
+    ride = uuid4()
+
+    driver.receive_offer(ride)
+    new = driver.collect_events()
+
+    assert names_and_attrs(new) == [("OfferReceived", {"ride_id": ride})]
+    assert (driver.status, driver.current_ride) == (DriverStatus.OFFERED, ride)
+    assert state_of(replay([*history, *new])) == state_of(driver)
+
+
+def test_a_driver_acts_only_on_the_ride_they_hold() -> None:
+    driver = given_driver()
+    driver.go_on_duty(Place(51.05, 3.72))
+    held, other = uuid4(), uuid4()
+    driver.receive_offer(held)
+    driver.collect_events()
+
+    with pytest.raises(NotYourRide):
+        driver.withdraw_offer(other)
+    with pytest.raises(NotYourRide):
+        driver.start_ride(other)
+    with pytest.raises(NotYourRide):
+        driver.finish_ride(other, DROPOFF)
+    with pytest.raises(DriverBusy, match="cannot finish a ride: offered"):
+        driver.finish_ride(held, DROPOFF)
+    assert driver.collect_events() == []
+    assert (driver.status, driver.current_ride) == (DriverStatus.OFFERED, held)
+
+
+# -- stored events of version 1 (before fares were Money) ---------------------------------------
+def test_a_version_1_request_is_read_with_its_quote_as_money(clock: FixedClock) -> None:
+    rides = Rides(Settings(persistence="popo"), clock=clock)
+    ride_id = uuid4()
+    state = {
+        "timestamp": clock.now().isoformat(),
+        "originator_topic": "services.rides.domain:Ride",
+        "rider_id": RIDER,
+        "pickup": {"_type_": "rides.Place", "_data_": {"lat": 51.06, "lon": 3.71}},
+        "dropoff": {"_type_": "rides.Place", "_data_": {"lat": 51.03, "lon": 3.75}},
+        "seats": 1,
+        "wheelchair": False,
+        "distance_km": {"_type_": "decimal_str", "_data_": "4.73"},
+        "quote": {"_type_": "decimal_str", "_data_": "9.99"},
+        "currency": "EUR",
+        "requested_at": {"_type_": "datetime_iso", "_data_": clock.now().isoformat()},
+        "booked_by": None,
+    }
+    stored = StoredEvent(
+        originator_id=ride_id,
+        originator_version=1,
+        topic="services.rides.domain:Ride.Requested",
+        state=json.dumps(state).encode(),
+    )
+
+    event = rides.mapper.to_domain_event(stored)
+
+    assert isinstance(event, Ride.Requested)
+    assert event.quote == Money.of("9.99", "EUR")
+    assert "currency" not in vars(event)
+
+
+def test_a_version_1_completion_is_read_with_its_fare_and_split_as_money() -> None:
+    state: dict[str, object] = {
+        "fare": Decimal("10.01"),
+        "currency": "EUR",
+        "split": {"driver": Decimal("9.01"), "coop": Decimal("1.00")},
+    }
+
+    Ride.Completed.upcast_v1_v2(state)
+
+    assert state == {
+        "fare": Money.of("10.01", "EUR"),
+        "split": {"driver": Money.of("9.01", "EUR"), "coop": Money.of("1.00", "EUR")},
+    }

@@ -1,0 +1,16 @@
+"""GraphQL for rides: `RidesQuery` and `RidesMutation`, which the gateway merges.
+
+    types.py      the views (Ride, Driver, Quote), inputs, enums and command answers
+    problems.py   one type per refusal, with its data, and the one mapping from exceptions
+    loaders.py    per-request DataLoaders (a page of rides reads its drivers in one go)
+    queries.py    quoteRide, ride, myRides, myDrives (Relay connections), myDriver
+    mutations.py  the commands; each answers the log position after its write
+
+Resolvers call the application in a thread (it is synchronous) and do nothing else; roles are
+checked once, by the kernel's guard, from the permission matrix (kernel.permissions).
+"""
+
+from services.rides.api.mutations import RidesMutation
+from services.rides.api.queries import RidesQuery
+
+__all__ = ["RidesMutation", "RidesQuery"]

@@ -1,0 +1,132 @@
+"""Why a rides request was refused: one GraphQL type per refusal, carrying its data, and the one
+mapping from the context's exceptions to them (`problem`).
+
+Every refusal implements the kernel's `Problem` (so `... on Problem { message }` reads any of
+them) and changes nothing. Who may call at all is the kernel's guard (kernel.permissions);
+`NotAuthenticated`, `NotAuthorized` and `InvalidInput` are the kernel's shared types.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar
+
+import strawberry
+from eventsourcing.persistence import IntegrityError
+from starlette.concurrency import run_in_threadpool
+
+from kernel import readside
+from kernel.api import InvalidInput, NotAuthenticated, NotAuthorized, NotCaughtUp, Problem
+from kernel.ids import InvalidId
+from kernel.paging import InvalidPage
+from kernel.readside.freshness import position_token
+from services.rides import domain
+from services.rides.api.enums import DriverStatus, RideState  # noqa: TC001 (strawberry reads them)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+T = TypeVar("T")
+
+
+@strawberry.type(description="No ride with this id that the caller may see.")
+class RideNotFound(Problem):
+    ride_id: strawberry.ID
+
+
+@strawberry.type(
+    description="The ride's state does not allow `action` (accepting a ride not offered)."
+)
+class RideNotInState(Problem):
+    ride_id: strawberry.ID
+    state: RideState
+    action: str
+
+
+@strawberry.type(description="The ride is not the caller's to act on (offered to another driver).")
+class NotYourRide(Problem):
+    ride_id: strawberry.ID
+
+
+@strawberry.type(description="The member is not registered as a driver (registerDriver first).")
+class DriverNotRegistered(Problem):
+    member_id: str
+
+
+@strawberry.type(description="The member is registered as a driver already.")
+class DriverAlreadyRegistered(Problem):
+    member_id: str
+
+
+@strawberry.type(description="The driver's status does not allow `action` (off duty mid-ride).")
+class DriverBusy(Problem):
+    member_id: str
+    status: DriverStatus
+    action: str
+
+
+@strawberry.type(
+    description="The ride or driver changed at the same moment, again and again; nothing was "
+    "saved: try again."
+)
+class TryAgain(Problem):
+    pass
+
+
+# What any rides field may answer instead of its result.
+RidesProblem = (
+    NotAuthenticated
+    | NotAuthorized
+    | InvalidInput
+    | NotCaughtUp
+    | RideNotFound
+    | RideNotInState
+    | NotYourRide
+    | DriverNotRegistered
+    | DriverAlreadyRegistered
+    | DriverBusy
+    | TryAgain
+)
+EXPECTED = (domain.RidesError, InvalidId, InvalidPage, readside.NotCaughtUp, IntegrityError)
+
+
+def problem(exc: Exception) -> RidesProblem:
+    """The one mapping of the context's expected errors to GraphQL problems."""
+    message = str(exc)
+    match exc:
+        case domain.InvalidRideRequest(field=field) | InvalidPage(field=field):
+            return InvalidInput(message=message, field=field)
+        case InvalidId():
+            return InvalidInput(message=message, field="id")
+        case readside.NotCaughtUp(read_model=read_model, position=position, reached=reached):
+            return NotCaughtUp(
+                message=message,
+                read_model=read_model,
+                seen=position_token("rides", position),
+                as_of=position_token("rides", reached),
+            )
+        case domain.RideNotFound(ride_id=ride_id):
+            return RideNotFound(message=message, ride_id=strawberry.ID(ride_id))
+        case domain.RideNotInState(ride_id=ride_id, state=state, action=action):
+            return RideNotInState(
+                message=message, ride_id=strawberry.ID(str(ride_id)), state=state, action=action
+            )
+        case domain.NotYourRide(ride_id=ride_id):
+            return NotYourRide(message=message, ride_id=strawberry.ID(str(ride_id)))
+        case domain.DriverNotRegistered(member_id=member_id):
+            return DriverNotRegistered(message=message, member_id=member_id)
+        case domain.DriverAlreadyRegistered(member_id=member_id):
+            return DriverAlreadyRegistered(message=message, member_id=member_id)
+        case domain.DriverBusy(member_id=member_id, status=status, action=action):
+            return DriverBusy(message=message, member_id=member_id, status=status, action=action)
+        case IntegrityError():
+            # Lost an optimistic-concurrency race that retrying could not settle.
+            return TryAgain(message="the ride or driver changed at the same moment; try again")
+    raise exc
+
+
+async def call(fn: Callable[[], T]) -> T | RidesProblem:
+    """Run a synchronous application call in a thread; expected errors become problems."""
+    try:
+        return await run_in_threadpool(fn)
+    except EXPECTED as exc:
+        return problem(exc)

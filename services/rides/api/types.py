@@ -1,0 +1,205 @@
+"""GraphQL types of rides: rides, drivers, quotes, their inputs, enums and command answers.
+
+Each view is built by one classmethod (`of`) from the aggregate a command returns or from the
+read model's record a list returns: both carry the same attribute names, so a ride looks the
+same whether it came from a mutation or a list.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime  # noqa: TC003 (strawberry resolves annotations at runtime)
+from decimal import Decimal  # noqa: TC003
+from typing import TYPE_CHECKING
+
+import strawberry
+from strawberry.types import Info  # noqa: TC002 (strawberry reads resolver hints at runtime)
+
+from kernel.api import Context  # noqa: TC001
+from services.rides.api.enums import DriverStatus, RideState  # noqa: TC001
+from services.rides.api.loaders import driver_records
+
+if TYPE_CHECKING:
+    from kernel.money import Money
+    from services.rides.domain import Driver, Ride
+    from services.rides.projections import DriverRecord, RideRecord
+
+
+@strawberry.type
+class Location:
+    lat: float
+    lon: float
+
+
+@strawberry.input
+class LocationInput:
+    lat: float
+    lon: float
+
+
+@strawberry.type
+class FareShare:
+    part: str
+    amount: Decimal
+
+
+def _shares(split: dict[str, Money]) -> list[FareShare]:
+    return [FareShare(part=part, amount=money.amount) for part, money in split.items()]
+
+
+@strawberry.type(description="The driver of a ride as its rider sees them: what to look for.")
+class RideDriver:
+    member_id: str
+    vehicle: str
+    seats: int
+    wheelchair_accessible: bool
+
+    @classmethod
+    def of(cls, record: DriverRecord) -> RideDriver:
+        return cls(
+            member_id=record.member_id,
+            vehicle=record.vehicle,
+            seats=record.seats,
+            wheelchair_accessible=record.wheelchair_accessible,
+        )
+
+
+@strawberry.type(name="Ride")
+class RideView:
+    id: strawberry.ID
+    state: RideState
+    rider_id: str
+    booked_by: str | None
+    driver_id: str | None
+    pickup: Location
+    dropoff: Location
+    seats: int
+    wheelchair: bool
+    distance_km: Decimal
+    quote: Decimal
+    currency: str
+    fare: Decimal | None
+    split: list[FareShare]
+    offer_reason: str | None = strawberry.field(
+        description="Why the ride was offered to this driver, in words the driver can check."
+    )
+    requested_at: datetime
+    accepted_at: datetime | None
+    picked_up_at: datetime | None
+    completed_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+
+    @strawberry.field(description="The driver's vehicle and seats, once the ride is offered.")
+    async def driver(self, info: Info[Context, None]) -> RideDriver | None:
+        if self.driver_id is None:
+            return None
+        # One read of the drivers table for every ride of the response (a DataLoader).
+        found = await driver_records(info.context).load(self.driver_id)
+        return None if found is None else RideDriver.of(found)
+
+    @classmethod
+    def of(cls, ride: Ride | RideRecord) -> RideView:
+        return cls(
+            id=strawberry.ID(str(ride.id)),
+            state=ride.state,
+            rider_id=ride.rider_id,
+            booked_by=ride.booked_by,
+            driver_id=ride.driver_id,
+            pickup=Location(lat=ride.pickup.lat, lon=ride.pickup.lon),
+            dropoff=Location(lat=ride.dropoff.lat, lon=ride.dropoff.lon),
+            seats=ride.seats,
+            wheelchair=ride.wheelchair,
+            distance_km=ride.distance_km,
+            quote=ride.quote.amount,
+            currency=ride.currency,
+            fare=None if ride.fare is None else ride.fare.amount,
+            split=_shares(ride.split),
+            offer_reason=ride.offer_reason,
+            requested_at=ride.requested_at,
+            accepted_at=ride.accepted_at,
+            picked_up_at=ride.picked_up_at,
+            completed_at=ride.completed_at,
+            cancelled_at=ride.cancelled_at,
+            cancel_reason=ride.cancel_reason,
+        )
+
+
+@strawberry.type(name="Driver")
+class DriverView:
+    member_id: str
+    status: DriverStatus
+    seats: int
+    wheelchair_accessible: bool
+    vehicle: str
+    position: Location | None
+    current_ride_id: strawberry.ID | None
+    completed_rides: int
+
+    @classmethod
+    def of(cls, driver: Driver | DriverRecord) -> DriverView:
+        at, ride = driver.position, driver.current_ride
+        return cls(
+            member_id=driver.member_id,
+            status=driver.status,
+            seats=driver.seats,
+            wheelchair_accessible=driver.wheelchair_accessible,
+            vehicle=driver.vehicle,
+            position=None if at is None else Location(lat=at.lat, lon=at.lon),
+            current_ride_id=None if ride is None else strawberry.ID(str(ride)),
+            completed_rides=driver.completed_rides,
+        )
+
+
+POSITION = (
+    "The position of the service's log after this write: pass it as `seen` to a list to read "
+    "your own write."
+)
+
+
+@strawberry.type(description="A ride command's answer: the ride as it now is.")
+class RideChanged:
+    ride: RideView
+    position: str = strawberry.field(description=POSITION)
+
+
+@strawberry.type(description="A duty change's answer: the driver as they now are.")
+class DriverChanged:
+    driver: DriverView
+    position: str = strawberry.field(description=POSITION)
+
+
+@strawberry.type
+class DriverRegistered:
+    driver: DriverView
+    role_requested: bool = strawberry.field(
+        description="True: the driver role is asked of the board; once a board member grants "
+        "it, the next token (signIn or refreshToken) carries it. False: it is held already."
+    )
+    position: str = strawberry.field(description=POSITION)
+
+
+@strawberry.type
+class Quote:
+    distance_km: Decimal
+    fare: Decimal
+    currency: str
+    split: list[FareShare]
+
+
+@strawberry.input
+class RequestRideInput:
+    pickup: LocationInput
+    dropoff: LocationInput
+    seats: int = 1
+    wheelchair: bool = False
+    on_behalf_of: str | None = strawberry.field(
+        default=None,
+        description="A dispatcher books for this member (who has no smartphone, say).",
+    )
+
+
+@strawberry.input
+class RegisterDriverInput:
+    seats: int
+    wheelchair_accessible: bool = False
+    vehicle: str = "car"
