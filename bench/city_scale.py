@@ -91,6 +91,7 @@ class City:
     drivers: list[str]
     probe_rider: str
     riders: list[str]
+    rides: int = 0
 
 
 def load(settings: Settings, *, drivers: int, members: int, rides: int) -> City:
@@ -121,6 +122,7 @@ def load(settings: Settings, *, drivers: int, members: int, rides: int) -> City:
             for i in range(rides)
         ]
         _bulk_rides(app, clock, city.drivers, riders)
+        city.rides = rides
     finally:
         app.close()
         people.close()
@@ -238,6 +240,13 @@ def measure_gateway(settings: Settings, city: City, *, samples: int) -> dict[str
         if not runtime.wait_until_idle(timeout_s=3600):
             raise TimeoutError("the runtime did not catch up with the loaded season")
         contributions: Contributions = runtime.apps["contributions"]
+        # The consumer posts the season's history too: two entries per completed ride.
+        expected = 2 * (PROBE_RIDES + city.rides)
+        deadline = time.monotonic() + 3600
+        while contributions.ledger()[0].entries() < expected:
+            if time.monotonic() > deadline:
+                raise TimeoutError("the ledger did not catch up with the loaded season")
+            time.sleep(0.2)
         figures["catch_up_s"] = watch.seconds
         client = Client(base, with_keys(settings).jwt_secret)
         riders = city.riders or [new_member_id(DEMO) for _ in range(samples)]

@@ -3,6 +3,7 @@ and PostgreSQL (at scale). Only what differs between them lives here."""
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,13 +25,19 @@ class Dialect:
     types: dict[str, str]
 
     def quote(self, identifier: str) -> str:
-        if not identifier.replace("_", "").isalnum():
-            raise ValueError(f"not a safe SQL identifier: {identifier!r}")
-        return f'"{identifier}"'
+        return _quote(identifier)
 
     def column_type(self, column: Column) -> str:
         null = "" if column.nullable else " NOT NULL"
         return f"{self.types[column.kind]}{null}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _quote(identifier: str) -> str:
+    """A declared name, checked and quoted (names come from code, never from input)."""
+    if not identifier.replace("_", "").isalnum():
+        raise ValueError(f"not a safe SQL identifier: {identifier!r}")
+    return f'"{identifier}"'
 
 
 SQLITE = Dialect(

@@ -84,6 +84,7 @@ def rebuild(
             progress(position, max(head, position))
     if progress is not None:
         progress(max(head, position), max(head, position))
+    seconds = time.perf_counter() - started
     with view.transaction() as c:
         view.switch_generation(c, generation)
     view.refresh_generation()
@@ -92,4 +93,4 @@ def rebuild(
         # move over before the old tables go.
         time.sleep(2 * view.generation_ttl_s)
         view.drop_tables(previous)
-    return Rebuilt(model.name, generation, previous, done, time.perf_counter() - started)
+    return Rebuilt(model.name, generation, previous, done, seconds)

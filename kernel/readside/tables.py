@@ -57,12 +57,15 @@ class Table:
             missing = set(cols) - set(names)
             if missing:
                 raise ValueError(f"table {self.name}: unknown columns {sorted(missing)}")
+        # Looked up for every value written and read: a dict, not a scan.
+        object.__setattr__(self, "_by_name", {c.name: c for c in self.columns})
 
     def column(self, name: str) -> Column:
-        for c in self.columns:
-            if c.name == name:
-                return c
-        raise KeyError(f"table {self.name} has no column {name!r}")
+        try:
+            found: Column = self._by_name[name]  # type: ignore[attr-defined]
+        except KeyError:
+            raise KeyError(f"table {self.name} has no column {name!r}") from None
+        return found
 
     @property
     def column_names(self) -> tuple[str, ...]:

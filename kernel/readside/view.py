@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import IntegrityError, OperationalError, TrackingRecorder
 
+from kernel.readside.compaction import compact
 from kernel.readside.dialect import POSTGRES, SQLITE, Dialect, from_db, to_db
 from kernel.readside.tables import Add, Delete, Table, Update, Upsert
 
@@ -232,7 +233,7 @@ class TableView(TrackingRecorder):
             if generation is None:
                 self._set_generation(gen)
             self._advance(c, tracking, expected, in_order=in_order, generation=gen)
-            for op in ops:
+            for op in compact(ops, self.tables):
                 self._write(c, op, gen)
             if self._die_before_commit and ops:
                 log.error("fault injection: %s exits before committing its rows", self.projection)
