@@ -109,6 +109,10 @@ class TableView(TrackingRecorder):
         """Create the generations table and the current generation's tables if missing."""
         p = self.dialect.param
         with self._transaction() as c:
+            if self.dialect is POSTGRES:
+                # Processes starting together would race on CREATE TABLE IF NOT EXISTS (a
+                # unique violation on pg_type): one at a time per schema.
+                c.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"rm:{self.schema}",))
             c.execute(
                 f"CREATE TABLE IF NOT EXISTS {self._q(GENERATIONS)} "
                 "(projection TEXT PRIMARY KEY, generation INTEGER NOT NULL)"
