@@ -33,7 +33,7 @@ PROBLEM = """
 """
 # PROBLEM plus the rides' own problems: only the rides' unions hold these (GraphQL refuses a
 # fragment on a type its union can never be), so spread it on ride and driver results alone.
-RIDE_PROBLEM = PROBLEM + """
+_RIDE_ONLY = """
   ... on RideNotFound { rideId }
   ... on RideNotInState { rideId state action }
   ... on NotYourRide { rideId }
@@ -42,6 +42,7 @@ RIDE_PROBLEM = PROBLEM + """
   ... on DriverBusy { memberId status action }
   ... on NotCaughtUp { seen asOf }
 """
+RIDE_PROBLEM = PROBLEM + _RIDE_ONLY
 RIDE_FIELDS = """
   id state riderId bookedBy driverId seats wheelchair distanceKm quote fare currency
   offerReason split { part amount } acceptedAt pickedUpAt completedAt
@@ -65,7 +66,9 @@ mutation OnDuty($lat: Float!, $lon: Float!) {{
   }}
 }}"""
 OFF_DUTY = f"""
-mutation {{ goOffDuty {{ {RIDE_PROBLEM} ... on DriverChanged {{ position driver {{ status }} }} }} }}"""
+mutation {{
+  goOffDuty {{ {RIDE_PROBLEM} ... on DriverChanged {{ position driver {{ status }} }} }}
+}}"""
 REQUEST = f"""
 mutation Request($input: RequestRideInput!) {{ requestRide(input: $input) {{ {RIDE} }} }}"""
 ACCEPT = f"mutation Accept($id: ID!) {{ acceptRide(rideId: $id) {{ {RIDE} }} }}"
