@@ -88,7 +88,10 @@ def _persistence_env(settings: Settings, service: str) -> dict[str, str]:
 def ensure_postgres_schema(conninfo: str, schema: str) -> None:
     import psycopg  # only needed at scale; keep embedded start-up free of it
 
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    # IF NOT EXISTS is not safe when processes starting together create the schema at once
+    # (one fails on pg_namespace's unique index): a lock per schema, held to commit, orders them.
+    with psycopg.connect(conninfo) as conn:  # one transaction, committed when the block ends
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (schema,))
         conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
 
 

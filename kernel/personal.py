@@ -69,7 +69,7 @@ class PersonalData:
         self.vault = Vault(db)
         self._rows = db.table("personal_data")
         meta = db.table("vault_meta")
-        with db.transaction() as cursor:
+        with db.creating_tables() as cursor:
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {self._rows} (member_id TEXT NOT NULL, "
                 "field TEXT NOT NULL, sealed TEXT NOT NULL, digest TEXT, "

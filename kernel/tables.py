@@ -44,6 +44,10 @@ class Database(ABC):
     def transaction(self) -> contextlib.AbstractContextManager[Cursor]:
         """A cursor in a transaction, committed when the block ends without an exception."""
 
+    def creating_tables(self) -> contextlib.AbstractContextManager[Cursor]:
+        """A transaction for `CREATE ... IF NOT EXISTS`, serialised with other processes' ones."""
+        return self.transaction()
+
     @abstractmethod
     def table(self, name: str) -> str: ...
 
@@ -164,6 +168,15 @@ class PostgresDatabase(Database):
     def transaction(self) -> Iterator[Cursor]:
         with self._datastore.transaction(commit=True) as cursor:
             yield _TupleCursor(cursor)
+
+    @contextlib.contextmanager
+    def creating_tables(self) -> Iterator[Cursor]:
+        # PostgreSQL's IF NOT EXISTS is not safe when two processes (a gateway and a worker
+        # starting together) create the same table at once: both miss it in the catalog and
+        # one fails on pg_type's unique index. A lock per schema, held to commit, orders them.
+        with self.transaction() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.schema,))
+            yield cursor
 
     def table(self, name: str) -> str:
         return f'"{self.schema}"."{name}"'

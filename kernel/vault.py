@@ -69,7 +69,7 @@ class Vault:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._keys = db.table("vault_keys")
-        with db.transaction() as cursor:
+        with db.creating_tables() as cursor:
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {self._keys} "
                 "(member_id TEXT PRIMARY KEY, data_key TEXT NOT NULL)"

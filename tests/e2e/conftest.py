@@ -24,11 +24,16 @@ T = TypeVar("T")
 # In-memory stores get a random pair of keys per app (kernel/keys.py), and a cheap password hash.
 SETTINGS = Settings(persistence="popo", cheap_password_hashing=True)
 
+# The problems every service's unions share; spread it on any result union that holds them.
 PROBLEM = """
   __typename
   ... on Problem { message }
   ... on InvalidInput { field }
   ... on NotAuthorized { requiredRole }
+"""
+# PROBLEM plus the rides' own problems: only the rides' unions hold these (GraphQL refuses a
+# fragment on a type its union can never be), so spread it on ride and driver results alone.
+_RIDE_ONLY = """
   ... on RideNotFound { rideId }
   ... on RideNotInState { rideId state action }
   ... on NotYourRide { rideId }
@@ -37,16 +42,17 @@ PROBLEM = """
   ... on DriverBusy { memberId status action }
   ... on NotCaughtUp { seen asOf }
 """
+RIDE_PROBLEM = PROBLEM + _RIDE_ONLY
 RIDE_FIELDS = """
   id state riderId bookedBy driverId seats wheelchair distanceKm quote fare currency
   offerReason split { part amount } acceptedAt pickedUpAt completedAt
 """
 # A ride command answers the ride and the log position after its write (see `flat`).
-RIDE = f"{PROBLEM} ... on RideChanged {{ position ride {{ {RIDE_FIELDS} }} }}"
+RIDE = f"{RIDE_PROBLEM} ... on RideChanged {{ position ride {{ {RIDE_FIELDS} }} }}"
 REGISTER = f"""
 mutation Register($input: RegisterDriverInput!) {{
   registerDriver(input: $input) {{
-    {PROBLEM}
+    {RIDE_PROBLEM}
     ... on DriverRegistered {{
       roleRequested position driver {{ memberId status seats wheelchairAccessible }}
     }}
@@ -55,12 +61,14 @@ mutation Register($input: RegisterDriverInput!) {{
 ON_DUTY = f"""
 mutation OnDuty($lat: Float!, $lon: Float!) {{
   goOnDuty(position: {{lat: $lat, lon: $lon}}) {{
-    {PROBLEM}
+    {RIDE_PROBLEM}
     ... on DriverChanged {{ position driver {{ status currentRideId }} }}
   }}
 }}"""
 OFF_DUTY = f"""
-mutation {{ goOffDuty {{ {PROBLEM} ... on DriverChanged {{ position driver {{ status }} }} }} }}"""
+mutation {{
+  goOffDuty {{ {RIDE_PROBLEM} ... on DriverChanged {{ position driver {{ status }} }} }}
+}}"""
 REQUEST = f"""
 mutation Request($input: RequestRideInput!) {{ requestRide(input: $input) {{ {RIDE} }} }}"""
 ACCEPT = f"mutation Accept($id: ID!) {{ acceptRide(rideId: $id) {{ {RIDE} }} }}"
@@ -69,7 +77,7 @@ DROP_OFF = f"mutation DropOff($id: ID!) {{ markDroppedOff(rideId: $id) {{ {RIDE}
 MY_RIDES = f"""
 query MyRides($first: Int, $after: String, $seen: String) {{
   myRides(first: $first, after: $after, seen: $seen) {{
-    {PROBLEM}
+    {RIDE_PROBLEM}
     ... on RideConnection {{
       asOf pageInfo {{ hasNextPage endCursor }} edges {{ cursor node {{ {RIDE_FIELDS} }} }}
     }}

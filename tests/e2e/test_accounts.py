@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.e2e
 
-MY_RIDES = "{ myRides { __typename ... on RideList { rides { id riderId bookedBy } } } }"
+MY_RIDES = "{ myRides { __typename ... on RideConnection { nodes { id riderId bookedBy } } } }"
 BOOK_FOR = """
 mutation Book($input: RequestRideInput!) {
   requestRide(input: $input) {
@@ -64,7 +64,7 @@ mutation Book($input: RequestRideInput!) {
     ... on Problem { message }
     ... on NoConsent { memberId }
     ... on UnknownMember { memberId }
-    ... on Ride { id riderId bookedBy }
+    ... on RideChanged { ride { id riderId bookedBy } }
   }
 }"""
 
@@ -148,9 +148,9 @@ def test_a_dispatcher_helps_a_member_who_phoned_sign_in_and_books_with_her_conse
     ride = request_ride(client, dispatcher, onBehalfOf=grandma_id)
 
     # the ride is hers, and it says who booked it
-    assert ride["__typename"] == "Ride", ride
+    assert ride["__typename"] == "RideChanged", ride
     assert (ride["riderId"], ride["bookedBy"]) == (grandma_id, dispatcher_id)
-    mine = _one(client, MY_RIDES, {}, signed["accessToken"])["rides"]
+    mine = _one(client, MY_RIDES, {}, signed["accessToken"])["nodes"]
     assert mine == [{"id": ride["id"], "riderId": grandma_id, "bookedBy": dispatcher_id}]
 
 
@@ -185,7 +185,7 @@ def test_the_board_grants_the_driver_role_and_the_next_token_carries_it(
     token = refreshed(client, bram["refreshToken"])
     assert token["roles"] == ["driver", "member"]
     duty = _one(client, ON_DUTY, {"lat": 51.05, "lon": 3.72}, token["accessToken"])
-    assert duty["__typename"] == "Driver", duty
+    assert (duty["__typename"], duty["driver"]["status"]) == ("DriverChanged", "AVAILABLE"), duty
 
 
 # -- bad input: a typed answer, and nothing changed ---------------------------------------------

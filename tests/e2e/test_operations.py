@@ -29,8 +29,8 @@ from tests.e2e.conftest import (
     join,
     past_clock,
     request_ride,
+    ride_command,
 )
-from tests.support.graphql import gql
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -154,9 +154,9 @@ def test_one_correlation_id_travels_from_the_request_to_the_consumers_log(
     _, rider = join(client, "Ada")
     _, drv = driver(client, "Bram")
     ride = request_ride(client, rider)
-    gql(client, ACCEPT, {"id": ride["id"]}, token=drv)
+    assert ride_command(client, ACCEPT, ride["id"], drv)["state"] == "ACCEPTED"
     e2e_clock.advance(timedelta(minutes=5))
-    gql(client, PICK_UP, {"id": ride["id"]}, token=drv)
+    assert ride_command(client, PICK_UP, ride["id"], drv)["state"] == "PICKED_UP"
     e2e_clock.advance(timedelta(minutes=10))
 
     cid = uuid.uuid4()
@@ -165,7 +165,7 @@ def test_one_correlation_id_travels_from_the_request_to_the_consumers_log(
         json={"query": DROP_OFF, "variables": {"id": ride["id"]}},
         headers={"Authorization": f"Bearer {drv}", "X-Correlation-Id": str(cid)},
     )
-    assert response.json()["data"]["markDroppedOff"]["state"] == "completed"
+    assert response.json()["data"]["markDroppedOff"]["ride"]["state"] == "COMPLETED"
     assert response.headers["x-correlation-id"] == str(cid)
 
     def applied() -> dict[str, Any] | None:

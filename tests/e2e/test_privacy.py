@@ -96,7 +96,7 @@ def test_a_member_exports_everything_then_erases_their_data(
     assert after["members"]["membership"]["personalDataErasedBy"] == rider_id
     assert "Zora" not in json.dumps(after)
     assert [r["id"] for r in after["rides"]["asRider"]] == [ride_id]
-    rides = gql(client, MY_RIDES, token=rider)["myRides"]["rides"]
+    rides = gql(client, MY_RIDES, token=rider)["myRides"]["nodes"]
     assert [(r["id"], r["riderId"], r["driverId"]) for r in rides] == [
         (ride_id, rider_id, driver_id)
     ]

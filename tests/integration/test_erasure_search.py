@@ -33,6 +33,7 @@ from tests.support.privacy import (
     ERASE_MEMBER,
     ME,
     MY_CREDITS,
+    MY_DRIVES,
     MY_RIDES,
     TRIAL_BALANCE,
     ride_to_the_end,
@@ -59,7 +60,6 @@ DRIVER_NAME = "Philippa Vandersloot"
 RIDER_EMAIL = "zebulon.q@example.org"
 RIDER_PHONE = "+32470123456"
 ERASED = [*RIDER_NAME.split(), *DRIVER_NAME.split(), RIDER_EMAIL, RIDER_PHONE]
-MY_DRIVES = "{ myDrives { ... on RideList { rides { id state fare riderId driverId } } } }"
 
 
 @dataclass
@@ -145,7 +145,7 @@ def test_after_erasure_no_store_topic_or_log_holds_the_erased_strings(
         members.personal.put(rider_id, PHONE, RIDER_PHONE, findable=True)
         ride_id = ride_to_the_end(client, clock, rider, drv)
         before = history(client, rider, drv, board)
-        assert [r["id"] for r in before["rides"]["rides"]] == [ride_id]
+        assert [r["id"] for r in before["rides"]["nodes"]] == [ride_id]
         assert before["ledger"]["balanced"] is True
         keys = [vault_key(members, rider_id), vault_key(members, driver_id)]
         assert runtime.wait_until_idle(30)

@@ -118,7 +118,7 @@ def test_one_ride_end_to_end_across_processes(
         "... on RideChanged { ride { id state driverId } } } }",
         rider,
     )["requestRide"]["ride"]
-    assert (ride["state"], ride["driverId"]) == ("OFFERED", member["member"]["id"])
+    assert (ride["state"], ride["driverId"]) == ("OFFERED", member["memberId"])
     for step in ("acceptRide", "markPickedUp", "markDroppedOff"):
         answer = api.gql(
             f"mutation($id: ID!) {{ {step}(rideId: $id) {{ __typename ... on RideChanged "

@@ -6,7 +6,15 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from tests.e2e.conftest import ACCEPT, DROP_OFF, PICK_UP, PROBLEM, eventually, request_ride
+from tests.e2e.conftest import (
+    ACCEPT,
+    DROP_OFF,
+    PICK_UP,
+    PROBLEM,
+    eventually,
+    request_ride,
+    ride_command,
+)
 from tests.support.graphql import gql
 
 if TYPE_CHECKING:
@@ -31,20 +39,24 @@ query Audit($first: Int! = 50, $after: String) {{ auditLog(first: $first, after:
 }} }}"""
 MY_CREDITS = "{ myCredits { ... on Credits { earnings hoursDriving currency } } }"
 TRIAL_BALANCE = "{ trialBalance { ... on TrialBalance { balanced entries } } }"
-MY_RIDES = "{ myRides { ... on RideList { rides { id state fare riderId driverId } } } }"
+RIDE_NODES = "... on RideConnection { nodes { id state fare riderId driverId } }"
+MY_RIDES = f"{{ myRides {{ {RIDE_NODES} }} }}"
+MY_DRIVES = f"{{ myDrives {{ {RIDE_NODES} }} }}"
 
 
 def ride_to_the_end(client: TestClient, clock: FixedClock, rider: str, driver: str) -> str:
     """The rider requests, the driver (on duty) takes the ride to drop-off; wait until the
     driver is credited. Returns the ride id."""
     ride = request_ride(client, rider)
-    assert ride["__typename"] == "Ride", ride
-    assert gql(client, ACCEPT, {"id": ride["id"]}, token=driver)["acceptRide"]["state"]
+    assert ride["__typename"] == "RideChanged", ride
+    accepted = ride_command(client, ACCEPT, ride["id"], driver)
+    assert accepted["state"] == "ACCEPTED", accepted
     clock.advance(timedelta(minutes=6))
-    gql(client, PICK_UP, {"id": ride["id"]}, token=driver)
+    picked_up = ride_command(client, PICK_UP, ride["id"], driver)
+    assert picked_up["state"] == "PICKED_UP", picked_up
     clock.advance(timedelta(minutes=12))
-    done = gql(client, DROP_OFF, {"id": ride["id"]}, token=driver)["markDroppedOff"]
-    assert done["state"] == "completed", done
+    done = ride_command(client, DROP_OFF, ride["id"], driver)
+    assert done["state"] == "COMPLETED", done
     eventually(
         lambda: Decimal(gql(client, MY_CREDITS, token=driver)["myCredits"]["earnings"]) > 0,
         timeout_s=60,
