@@ -4,8 +4,11 @@ The semantics are the port's (`kernel.bus.port`); the choices that give them:
 
 - Producer: `acks="all"` and idempotence on (no duplicates from the client's own retries),
   at most 5 requests in flight per connection (idempotence keeps order per partition with up
-  to 5), retries bounded by `publish_timeout_s`. Topics are never auto-created: `ensure_topics`
-  creates them, and publishing to a topic that does not exist fails with `BusError`. After any
+  to 5), retries bounded by `publish_timeout_s`. Topics are not meant to be auto-created:
+  `ensure_topics` creates them, and on a broker with auto-creation off publishing to a topic
+  that does not exist fails with `BusError` (kafka-python 3.0.12 ignores its
+  `allow_auto_create_topics=False` and asks for auto-creation in every metadata request, so the
+  broker's `auto.create.topics.enable=false` is what keeps it off). After any
   failure the producer is dropped and the next `publish` starts a fresh one (a new producer id),
   which is how the publisher survives a broker that restarted empty.
 - Consumer: a member of a consumer group, auto-commit off (the caller commits what it applied),
@@ -16,7 +19,10 @@ The semantics are the port's (`kernel.bus.port`); the choices that give them:
   there are none), and what that poll returned is dropped: kafka-python 3 keeps its in-memory
   position for a partition it owned before and after a rebalance, and after a broker restarted
   empty (or a topic re-created with another partition count) that position points into a
-  different log, so reading on from it would skip messages.
+  different log, so reading on from it would skip messages. A rebalance stays requested from
+  the moment it begins until its join completes: kafka-python 3.0.12 otherwise loses the
+  leader's assignment when a poll times out mid-join after a partition-count change, and the
+  member reads nothing again (see `_Rebalances`).
 - `end_offsets` reads fresh metadata (a missing topic is `{}` and is not created), then takes the
   high watermark from a fetch response. On Apache Kafka that equals ListOffsets(latest); some
   Kafka-protocol brokers (Tansu 0.6) answer ListOffsets with the base offset of the last record
@@ -404,6 +410,8 @@ class _Rebalances(ConsumerRebalanceListener):  # type: ignore[misc]
 
     def attach(self, consumer: Any) -> None:
         """Bind to the group coordinator of `consumer` (a fresh consumer gets it again)."""
+        # A private attribute: kafka-python has no public way to request a rejoin. The pinned
+        # release has it; a release without it is reported rather than failing the bus.
         coordinator = getattr(consumer, "_coordinator", None)
         if not callable(getattr(coordinator, "request_rejoin", None)):
             log.warning(
@@ -425,7 +433,8 @@ class _Rebalances(ConsumerRebalanceListener):  # type: ignore[misc]
         # join again, its assignment is never applied, the partitions stay revoked and the
         # heartbeats off: the member reads nothing, for ever. Requesting the rejoin here keeps
         # it wanted until the join completes (the coordinator clears the flag only then), as
-        # the Java client does since KAFKA-9815.
+        # the Java client does since KAFKA-9815. A join that completes between two polls is
+        # then sent again: one more round of the rebalance, not a lost member.
         if self._coordinator is not None:
             self._coordinator.request_rejoin()
 
