@@ -4,8 +4,11 @@ The semantics are the port's (`kernel.bus.port`); the choices that give them:
 
 - Producer: `acks="all"` and idempotence on (no duplicates from the client's own retries),
   at most 5 requests in flight per connection (idempotence keeps order per partition with up
-  to 5), retries bounded by `publish_timeout_s`. Topics are never auto-created: `ensure_topics`
-  creates them, and publishing to a topic that does not exist fails with `BusError`. After any
+  to 5), retries bounded by `publish_timeout_s`. Topics are not meant to be auto-created:
+  `ensure_topics` creates them, and on a broker with auto-creation off publishing to a topic
+  that does not exist fails with `BusError` (kafka-python 3.0.12 ignores its
+  `allow_auto_create_topics=False` and asks for auto-creation in every metadata request, so the
+  broker's `auto.create.topics.enable=false` is what keeps it off). After any
   failure the producer is dropped and the next `publish` starts a fresh one (a new producer id),
   which is how the publisher survives a broker that restarted empty.
 - Consumer: a member of a consumer group, auto-commit off (the caller commits what it applied),
@@ -16,7 +19,10 @@ The semantics are the port's (`kernel.bus.port`); the choices that give them:
   there are none), and what that poll returned is dropped: kafka-python 3 keeps its in-memory
   position for a partition it owned before and after a rebalance, and after a broker restarted
   empty (or a topic re-created with another partition count) that position points into a
-  different log, so reading on from it would skip messages.
+  different log, so reading on from it would skip messages. A rebalance stays requested from
+  the moment it begins until its join completes: kafka-python 3.0.12 otherwise loses the
+  leader's assignment when a poll times out mid-join after a partition-count change, and the
+  member reads nothing again (see `_Rebalances`).
 - `end_offsets` reads fresh metadata (a missing topic is `{}` and is not created), then takes the
   high watermark from a fetch response. On Apache Kafka that equals ListOffsets(latest); some
   Kafka-protocol brokers (Tansu 0.6) answer ListOffsets with the base offset of the last record
@@ -36,6 +42,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka import TopicPartition as KafkaTopicPartition
+from kafka import __version__ as kafka_version
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
@@ -259,7 +266,14 @@ class KafkaPublisher:
                 consumer.poll(timeout_ms=50, max_records=1)
                 highs = {tp: consumer.highwater(tp) for tp in tps}
                 if all(h is not None for h in highs.values()):
-                    return {tp.partition: max(listed[tp], highs[tp]) for tp in tps}
+                    ends = {tp.partition: max(listed[tp], highs[tp]) for tp in tps}
+                    log.debug(
+                        "Kafka end offsets of %r: listed %s, high watermarks %s",
+                        topic,
+                        {tp.partition: listed[tp] for tp in tps},
+                        {tp.partition: highs[tp] for tp in tps},
+                    )
+                    return ends
                 if time.monotonic() > deadline:
                     raise BusError(f"Kafka end offsets of {topic!r}: no fetch response in time")
 
@@ -286,18 +300,19 @@ class KafkaSubscriber:
         self.group = group
         self._consumer = _Lazy(self._new_consumer, close=_close_consumer)
         self._topics: list[str] = []
-        self._assignment = _AssignmentChanged()
+        self._rebalances = _Rebalances()
 
     def _new_consumer(self) -> Any:
         consumer = self._bus._new_consumer(self.group)
+        self._rebalances.attach(consumer)
         if self._topics:  # a consumer made again (or late, after a failed subscribe) rejoins
-            consumer.subscribe(topics=self._topics, listener=self._assignment)
+            consumer.subscribe(topics=self._topics, listener=self._rebalances)
         return consumer
 
     def subscribe(self, topics: Sequence[str]) -> None:
         self._topics = list(topics)
         self._consumer.call(
-            lambda c: c.subscribe(topics=self._topics, listener=self._assignment),
+            lambda c: c.subscribe(topics=self._topics, listener=self._rebalances),
             f"subscribe to {topics}",
         )
 
@@ -309,9 +324,11 @@ class KafkaSubscriber:
             batches = consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
             # Checked after the poll: records fetched under a new assignment can only be in
             # this batch if the listener has already raised the flag.
-            if self._assignment.changed.is_set():
+            if self._rebalances.assigned.is_set():
+                # Cleared first: an assignment that lands while the positions are being set
+                # raises it again, and the next poll sets them again.
+                self._rebalances.assigned.clear()
                 _position_from_committed(consumer, self.group, self._bus._request_timeout_ms)
-                self._assignment.changed.clear()
                 return []  # maybe read from stale positions: read again from the new ones
             if not batches:
                 _rewind_past_the_end(consumer, self.group)
@@ -379,33 +396,71 @@ class _Lazy:
                 self._close(client)
 
 
-class _AssignmentChanged(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Raises a flag when the group assigns partitions.
+class _Rebalances(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Raises a flag when the group assigns partitions, and keeps a rebalance that has begun
+    wanted until it completes.
 
     kafka-python calls it on its I/O thread, where a blocking call to the broker would
-    deadlock, so it only records the fact; the polling thread acts on it.
+    deadlock, so it only records facts; the polling thread acts on them.
     """
 
     def __init__(self) -> None:
-        self.changed = threading.Event()
+        self.assigned = threading.Event()
+        self._coordinator: Any = None
+
+    def attach(self, consumer: Any) -> None:
+        """Bind to the group coordinator of `consumer` (a fresh consumer gets it again)."""
+        # A private attribute: kafka-python has no public way to request a rejoin. The pinned
+        # release has it; a release without it is reported rather than failing the bus.
+        coordinator = getattr(consumer, "_coordinator", None)
+        if not callable(getattr(coordinator, "request_rejoin", None)):
+            log.warning(
+                "kafka-python %s has no ConsumerCoordinator.request_rejoin: a rebalance that a"
+                " partition-count change starts may stall (see kernel/bus/kafka.py)",
+                kafka_version,
+            )
+            coordinator = None
+        self._coordinator = coordinator
 
     def on_partitions_revoked(self, revoked: Any) -> None:
-        pass
+        # The revocation opens every rebalance (the consumer uses the eager range and
+        # round-robin assignors), before the JoinGroup is sent. kafka-python 3.0.12 keeps
+        # joining only while `need_rejoin()` holds, and a rebalance that the group's leader
+        # starts because a subscribed topic's partition count changed (a topic re-created or
+        # grown) holds only while its assignment snapshot differs from the metadata: the
+        # leader's own assignment, computed mid-join, makes them equal. If a poll's timer runs
+        # out between that assignment and the SyncGroup answer, no later poll looks at the
+        # join again, its assignment is never applied, the partitions stay revoked and the
+        # heartbeats off: the member reads nothing, for ever. Requesting the rejoin here keeps
+        # it wanted until the join completes (the coordinator clears the flag only then), as
+        # the Java client does since KAFKA-9815. A join that completes between two polls is
+        # then sent again: one more round of the rebalance, not a lost member.
+        if self._coordinator is not None:
+            self._coordinator.request_rejoin()
 
     def on_partitions_assigned(self, assigned: Any) -> None:
-        self.changed.set()
+        self.assigned.set()
 
 
 def _position_from_committed(consumer: Any, group: str, timeout_ms: int) -> None:
     """Set every assigned partition's position to the group's committed offset, or to the
     earliest offset where the group has none (a new group, or a broker that lost its data)."""
-    for tp in consumer.assignment():
-        committed = consumer.committed(tp, timeout_ms=timeout_ms)
-        if committed is None:
+    assignment = sorted(consumer.assignment())
+    committed: dict[str, int | None] = {}
+    for tp in assignment:
+        offset = consumer.committed(tp, timeout_ms=timeout_ms)
+        committed[f"{tp.topic}-{tp.partition}"] = offset
+        if offset is None:
             consumer.seek_to_beginning(tp)
         else:
-            consumer.seek(tp, committed)
-    log.info("Kafka group %r: positions set from committed offsets after an assignment", group)
+            consumer.seek(tp, offset)
+    log.info(
+        "Kafka group %r: assigned %d partitions; positions set from committed offsets %s"
+        " (None: from the earliest)",
+        group,
+        len(assignment),
+        committed,
+    )
 
 
 def _rewind_past_the_end(consumer: Any, group: str) -> None:

@@ -120,14 +120,16 @@ def poll_until(
     *,
     timeout_s: float = WAIT_S,
     what: str = "messages",
+    poll_s: float = 0.2,
 ) -> list[Message]:
-    """Poll until `done(everything so far)`; fail after `timeout_s` with what did arrive."""
+    """Poll (`poll_s` at a time) until `done(everything so far)`; fail after `timeout_s`
+    with what did arrive."""
     seen: list[Message] = []
     deadline = time.monotonic() + timeout_s
     while not done(seen):
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout_s:.0f}s waiting for {what}; got {seen}")
-        seen.extend(subscriber.poll(0.2))
+        seen.extend(subscriber.poll(poll_s))
     return seen
 
 
@@ -460,6 +462,20 @@ def test_a_member_that_polls_only_after_the_broker_refilled_still_reads_everythi
     """The broker restarts empty, the topic comes back with another partition count (as a
     broker that auto-creates topics makes it) and fills past where the member had read, all
     before the member polls again: its old positions mean nothing in the new log."""
+    read_everything_after_a_refill(restartable, poll_s=0.2)
+
+
+def test_a_member_polling_in_short_slices_through_a_partition_count_change_reads_everything(
+    restartable: BusUnderTest,
+) -> None:
+    """The same, polled a few milliseconds at a time: a poll may time out at any moment of the
+    rebalance that the new partition count starts, and slices this short meet them all (one
+    of them, between the leader's assignment and the coordinator's answer, once lost the
+    assignment for good on Kafka)."""
+    read_everything_after_a_refill(restartable, poll_s=0.005)
+
+
+def read_everything_after_a_refill(restartable: BusUnderTest, *, poll_s: float) -> None:
     topic, group = unique("topic"), unique("group")
     restartable.bus.ensure_topics([topic], PARTITIONS)
     publisher = restartable.bus.publisher()
@@ -483,7 +499,11 @@ def test_a_member_that_polls_only_after_the_broker_refilled_still_reads_everythi
         # positions until it learns the group is gone; consumers skip what they applied).
         expected = {f"after-{i}".encode() for i in range(80)}
         after = poll_until(
-            subscriber, lambda seen: set(values(seen)) >= expected, timeout_s=60, what="all 80"
+            subscriber,
+            lambda seen: set(values(seen)) >= expected,
+            timeout_s=60,
+            what="all 80",
+            poll_s=poll_s,
         )
         assert set(values(after)) == expected
     finally:
