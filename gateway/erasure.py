@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from kernel.audit import AuditKind
 from services.members.application import Members
+from services.rides.application import Rides
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -24,7 +25,13 @@ if TYPE_CHECKING:
     from kernel.api import Context
     from services.members.application import Erasure
 
-STEPS: dict[type[Any], Callable[[Any, str], None]] = {}
+
+def _erase_rides(rides: Rides, member_id: str) -> None:
+    """What the member wrote about rides (reasons for declining or cancelling)."""
+    rides.personal.erase(member_id)
+
+
+STEPS: dict[type[Any], Callable[[Any, str], None]] = {Rides: _erase_rides}
 
 
 def erase_member(context: Context, member_id: str, *, requested_by: str, operation: str) -> Erasure:

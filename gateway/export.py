@@ -100,7 +100,9 @@ def rides_export_member(rides: Rides, member_id: str) -> dict[str, Any]:
     as_rider = _every_page(
         lambda after: rides.rides_of(member_id, first=MAX_PAGE_SIZE, after=after)
     )
-    return {"asRider": as_rider, "asDriver": as_driver}
+    # What they wrote about rides (reasons for declining or cancelling), from the rides vault.
+    written = rides.personal.all_of(member_id)
+    return {"asRider": as_rider, "asDriver": as_driver, "written": written}
 
 
 def contributions_export_member(contributions: Contributions, member_id: str) -> dict[str, Any]:

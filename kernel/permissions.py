@@ -78,6 +78,8 @@ MATRIX: dict[str, frozenset[str]] = {
     "cancelRide": MEMBER,  # the rider, the booker or the driver of that ride (resolver)
     # contributions
     "myCredits": MEMBER,
+    # Board only: its accounts include each member's (by pseudonymous id); the regulator's
+    # aggregates-only view comes with the board reports (contributions issue).
     "trialBalance": BOARD,
     "accountBalance": MEMBER | BOARD,  # a member's own accounts; the board's any (resolver)
     "parkedMessages": BOARD,

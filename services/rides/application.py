@@ -19,6 +19,7 @@ from eventsourcing.persistence import Transcoding
 from kernel.eventstore import FederationApplication, retry_on_conflict
 from kernel.geo import InvalidPoint, Point, great_circle_km
 from kernel.paging import page_request
+from kernel.personal import open_personal_data
 from kernel.readside.freshness import read_after
 from kernel.transcodings import EnumAsValue
 from matching.travel import HaversineProvider
@@ -40,6 +41,7 @@ from services.rides.fares import FarePolicy, price
 from services.rides.projections import Drivers, Listing, RideRecord, RideRecords
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from uuid import UUID
 
     from eventsourcing.persistence import JSONTranscoder
@@ -75,6 +77,15 @@ def place(lat: float, lon: float, *, field: str) -> Place:
     return Place(lat, lon)
 
 
+DECLINED = "decline"
+CANCELLED = "cancel"
+
+
+def _reason_field(kind: str, ride_id: UUID) -> str:
+    """The vault field of a reason: the kind and 80 bits of the ride id (fields are short)."""
+    return f"{kind}_{ride_id.hex[:20]}"
+
+
 class Rides(FederationApplication):
     service = "rides"
     read_models = (Drivers, RideRecords)
@@ -83,6 +94,8 @@ class Rides(FederationApplication):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # After the store is open (a vault beside its file or schema): what members write.
+        self.personal = open_personal_data(self.settings, self.service)
         policy = self.city.rides
         self.fares = FarePolicy(
             base=policy.fare_base,
@@ -273,13 +286,36 @@ class Rides(FederationApplication):
 
         def decline() -> None:
             ride, driver = self.ride(ride_id), self.driver(member_id)
-            ride.decline(member_id, reason[:280])
+            ride.decline(member_id, "")  # the words go to the vault (_keep_reason)
             driver.withdraw_offer(ride.id)
             self.save(ride, driver)
 
         retry_on_conflict(decline)
+        self._keep_reason(member_id, DECLINED, ride_id, reason)
         self.dispatch(ride_id)
         return self.ride(ride_id)
+
+    # -- what members write about a ride ---------------------------------------------------------
+    # A reason for declining or cancelling is free text about a trip, and may be about a person:
+    # it is kept in the writer's vault (kernel/personal.py), never in an event, so erasing the
+    # writer erases it; the events record that the ride was declined or cancelled, and by whom.
+    def _keep_reason(self, member_id: str, kind: str, ride_id: UUID, reason: str) -> None:
+        text = reason.strip()[:280]
+        if text:
+            self.personal.put(member_id, _reason_field(kind, ride_id), text)
+
+    def reason(self, kind: str, ride_id: UUID, *, by: Iterable[str | None]) -> str | None:
+        """What one of `by` wrote when they declined or cancelled the ride (None if nothing)."""
+        for member_id in by:
+            if member_id is not None:
+                found = self.personal.get(member_id, _reason_field(kind, ride_id))
+                if found is not None:
+                    return found
+        return None
+
+    def close(self) -> None:
+        super().close()
+        self.personal.close()
 
     def mark_picked_up(self, member_id: str, ride_id: UUID) -> Ride:
         def pick_up() -> Ride:
@@ -303,16 +339,18 @@ class Rides(FederationApplication):
         return ride
 
     def cancel_ride(self, member_id: str, ride_id: UUID, reason: str) -> Ride:
-        return retry_on_conflict(lambda: self._cancel_ride(member_id, ride_id, reason))
+        ride = retry_on_conflict(lambda: self._cancel_ride(member_id, ride_id))
+        self._keep_reason(member_id, CANCELLED, ride_id, reason)
+        return ride
 
-    def _cancel_ride(self, member_id: str, ride_id: UUID, reason: str) -> Ride:
+    def _cancel_ride(self, member_id: str, ride_id: UUID) -> Ride:
         ride = self.ride(ride_id)
         if member_id not in (ride.rider_id, ride.booked_by, ride.driver_id):
             raise NotYourRide(ride.id, member_id)
         was_offered_to = (
             ride.driver_id if ride.state in (RideState.OFFERED, RideState.ACCEPTED) else None
         )
-        ride.cancel(member_id, reason[:280], self.clock.now())
+        ride.cancel(member_id, "", self.clock.now())  # the words go to the vault
         changed: list[Any] = [ride]
         if was_offered_to:
             driver = self.driver(was_offered_to)

@@ -57,6 +57,9 @@ class RideCompletedV1(IntegrationEvent):
 
 
 class RideCancelledV1(IntegrationEvent):
+    """A ride cancelled, and by whom. `reason` stays in v1 for its readers but is always empty:
+    what the member wrote is personal data, kept in their vault, never published."""
+
     type: Literal["rides.RideCancelled"] = "rides.RideCancelled"
     version: Literal[1] = 1
     ride_id: UUID
@@ -112,6 +115,6 @@ def _(event: Ride.Cancelled) -> IntegrationEvent:
         ride_id=event.originator_id,
         rider_id=event.rider_id,
         cancelled_by=event.by,
-        reason=event.reason,
+        reason="",  # stored events written before the vault may still hold words: not sent
         cancelled_at=event.at,
     )

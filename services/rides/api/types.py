@@ -10,13 +10,16 @@ from __future__ import annotations
 from datetime import datetime  # noqa: TC003 (strawberry resolves annotations at runtime)
 from decimal import Decimal  # noqa: TC003
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 import strawberry
+from starlette.concurrency import run_in_threadpool
 from strawberry.types import Info  # noqa: TC002 (strawberry reads resolver hints at runtime)
 
 from kernel.api import Context  # noqa: TC001
 from services.rides.api.enums import DriverStatus, RideState  # noqa: TC001
 from services.rides.api.loaders import driver_records
+from services.rides.application import CANCELLED, Rides
 
 if TYPE_CHECKING:
     from kernel.money import Money
@@ -87,7 +90,20 @@ class RideView:
     picked_up_at: datetime | None
     completed_at: datetime | None
     cancelled_at: datetime | None
-    cancel_reason: str | None
+
+    @strawberry.field(
+        description="What the member who cancelled wrote (kept in their vault, not in events; "
+        "null once they are erased)."
+    )
+    async def cancel_reason(self, info: Info[Context, None]) -> str | None:
+        if self.cancelled_at is None:
+            return None
+        rides = info.context.app(Rides)
+        by = (self.rider_id, self.booked_by, self.driver_id)
+        found: str | None = await run_in_threadpool(
+            rides.reason, CANCELLED, UUID(str(self.id)), by=by
+        )
+        return found
 
     @strawberry.field(description="The driver's vehicle and seats, once the ride is offered.")
     async def driver(self, info: Info[Context, None]) -> RideDriver | None:
@@ -120,7 +136,6 @@ class RideView:
             picked_up_at=ride.picked_up_at,
             completed_at=ride.completed_at,
             cancelled_at=ride.cancelled_at,
-            cancel_reason=ride.cancel_reason,
         )
 
 
