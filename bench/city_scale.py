@@ -324,7 +324,8 @@ def completion_to_ledger(runtime: Any, n: int) -> list[float]:
     rides.register_driver(driver, seats=4, wheelchair_accessible=True, vehicle="probe")
     rides.go_on_duty(driver, lat=CENTRE[0] + 0.3, lon=CENTRE[1] + 0.3)  # far from the others
     out = []
-    for i in range(n):
+    # The first ride is not counted: on Kafka it waits for the consumer group to form.
+    for i in range(n + 1):
         ride = rides.request_ride(
             new_member_id(DEMO),
             pickup=Place(CENTRE[0] + 0.3, CENTRE[1] + 0.3 + 1e-4 * i),
@@ -343,7 +344,8 @@ def completion_to_ledger(runtime: Any, n: int) -> list[float]:
             if time.perf_counter() > deadline:
                 raise TimeoutError("the fare never reached the ledger")
             time.sleep(0.0005)
-        out.append((time.perf_counter() - start) * 1000)
+        if i:
+            out.append((time.perf_counter() - start) * 1000)
     return out
 
 

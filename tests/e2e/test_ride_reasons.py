@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tests.e2e.conftest import driver, gql, join, request_ride
+from tests.e2e.conftest import driver, join, request_ride
+from tests.support.graphql import gql
 from tests.support.privacy import ERASE_ME, MY_DATA
 
 if TYPE_CHECKING:
