@@ -9,6 +9,7 @@ personal data (names, contact details, what a member said when consenting) is ke
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,13 @@ from kernel.ids import InvalidId, member_id, new_member_id
 from kernel.personal import DISPLAY_NAME, EMAIL, PHONE, PersonalData, open_personal_data
 from services.members.accounts import Accounts
 from services.members.delegation import Consents
-from services.members.domain import Member, MemberNotFound, aggregate_id, display_name
+from services.members.domain import (
+    Member,
+    MemberNotFound,
+    MembersError,
+    aggregate_id,
+    display_name,
+)
 from services.members.roles import Roles
 
 if TYPE_CHECKING:
@@ -74,6 +81,36 @@ class Members(FederationApplication):
         self.accounts = Accounts(self)
         self.roles = Roles(self)
         self.consents = Consents(self)
+        self.export_sections["account"] = self._export_account
+
+    def _export_account(self, member_id: str) -> dict[str, Any] | None:
+        """The account as the member may see it: logins by kind (their values are in
+        `personalData`), roles, role requests, consent; never the password's hash."""
+        try:
+            account = self.accounts.account(member_id)
+        except MembersError:
+            return None
+        consent = self.consents.consent(member_id)
+        return {
+            "openedAt": account.opened_at.isoformat(),
+            "logins": sorted(account.logins),
+            "roles": sorted(account.roles),
+            "rolesRequested": sorted(account.requested),
+            "consentToBeActedFor": None
+            if consent is None
+            else {
+                "given": consent.given,
+                "recordedBy": consent.recorded_by,
+                "channel": consent.channel,
+                "changedAt": consent.changed_at.isoformat(),
+            },
+        }
+
+    def _end_sessions(self, member_id: str) -> None:
+        """An erased member is signed out everywhere (their refresh tokens stop working)."""
+        # A member without an account (joined at a desk, or by the demo) has none to end.
+        with contextlib.suppress(MembersError):
+            self.accounts.sign_out_everywhere(member_id)
 
     def join(self, name: str) -> Member:
         """A member without an account (the demo, tests of membership alone)."""
@@ -122,6 +159,7 @@ class Members(FederationApplication):
         recorded = member.erase_personal_data(requested_by=requested_by, now=self.clock.now())
         if recorded:
             self.save(member)
+            self._end_sessions(member.member_id)  # once: asking again changes nothing
         for step in self.erasure_steps:
             step(member.member_id)
         fields = self.personal.erase(member.member_id)

@@ -65,6 +65,9 @@ def test_a_member_exports_everything_then_erases_their_data(
     personal = data["members"]["personalData"]
     assert personal[DISPLAY_NAME] == "Zora Export"
     assert personal["email"].startswith("zoraexport.")  # the sign-up's login, from the vault
+    account = data["members"]["account"]
+    assert (account["roles"], account["logins"]) == (["member"], ["email"])
+    assert "argon2" not in json.dumps(data)  # never the password's hash
     assert [r["id"] for r in data["rides"]["asRider"]] == [ride_id]
     assert data["rides"]["asRider"][0]["state"] == "completed"
     assert data["rides"]["asDriver"] is None
