@@ -132,6 +132,24 @@ class Context:
             # The refusal stands whatever happens to its record; say so without the details.
             log.exception("could not record the refusal of %s in the audit log", operation)
 
+    def audited(
+        self, kind: AuditKind, operation: str, outcome: str, *, subject: str | None = None
+    ) -> None:
+        """Record an act in the audit log (the caller as actor), if this process keeps one:
+        a sign-in that failed, an act on someone's behalf, a role granted or withdrawn."""
+        if self.audit is None:
+            return
+        try:
+            self.audit.record(
+                kind,
+                operation=operation,
+                outcome=outcome,
+                actor=None if self.identity is None else self.identity.member_id,
+                subject=subject,
+            )
+        except Exception:
+            log.exception("could not record %s of %s in the audit log", kind, operation)
+
     def require(self, role: str) -> Identity | NotAuthenticated | NotAuthorized:
         """The caller if they hold `role`, else the problem to return."""
         if self.identity is None:

@@ -26,6 +26,7 @@ from kernel.api import (
     Problem,
     UnknownMember,
 )
+from kernel.audit import AuditKind
 from kernel.permissions import DESK
 from services.members import account, accounts, roles, session, signin_code
 from services.members.application import Members
@@ -314,6 +315,12 @@ class AccountsQuery:
         return NotFound(message="no member with that email or phone")
 
 
+def _audit_sign_in(info: Info[Context, None], operation: str, result: object) -> None:
+    """A failed sign-in goes to the audit log, without the login that was typed."""
+    if not isinstance(result, accounts.Tokens):
+        info.context.audited(AuditKind.SIGN_IN_FAILED, operation, type(result).__name__)
+
+
 @strawberry.type
 class AccountsMutation:
     @strawberry.mutation(description="Join this city's co-op with an email or a phone (or both).")
@@ -332,11 +339,13 @@ class AccountsMutation:
     @strawberry.mutation(description="Sign in with an email or phone and the password.")
     async def sign_in(self, info: Info[Context, None], login: str, password: str) -> SignInResult:
         result = await _call(lambda: _members(info).accounts.sign_in(login, password))
+        _audit_sign_in(info, "signIn", result)
         return _answer(result, accounts.Tokens, SignedIn.of)
 
     @strawberry.mutation(description="Sign in with a one-time code from a dispatcher or librarian.")
     async def sign_in_with_code(self, info: Info[Context, None], code: str) -> SignInWithCodeResult:
         result = await _call(lambda: _members(info).accounts.sign_in_with_code(code))
+        _audit_sign_in(info, "signInWithCode", result)
         return _answer(result, accounts.Tokens, SignedIn.of)
 
     @strawberry.mutation(description="A new access token and refresh token for a refresh token.")
@@ -400,6 +409,10 @@ class AccountsMutation:
                 by=who.member_id, member=member_id, role=role.value, reason=reason
             )
         )
+        if isinstance(result, account.Account):
+            info.context.audited(
+                AuditKind.ROLE_GRANTED, "grantRole", role.value.lower(), subject=result.member_id
+            )
         return _answer(result, account.Account, AccountView.of)
 
     @strawberry.mutation(description="A board member (by the record) withdraws a member's role.")
@@ -416,6 +429,13 @@ class AccountsMutation:
                 by=who.member_id, member=member_id, role=role.value, reason=reason
             )
         )
+        if isinstance(result, account.Account):
+            info.context.audited(
+                AuditKind.ROLE_WITHDRAWN,
+                "withdrawRole",
+                role.value.lower(),
+                subject=result.member_id,
+            )
         return _answer(result, account.Account, AccountView.of)
 
     @strawberry.mutation(
@@ -469,4 +489,7 @@ async def _consent(
     result = await _call(
         lambda: record(member, recorded_by=who.member_id, channel=how.value, statement=statement)
     )
+    if member != who.member_id and isinstance(result, Consent):
+        operation = "giveConsent" if give else "withdrawConsent"
+        info.context.audited(AuditKind.ACTED_ON_BEHALF, operation, how.value, subject=member)
     return _answer(result, Consent, ConsentView.of)

@@ -48,6 +48,7 @@ from tests.support.accounts import (
     unique_email,
 )
 from tests.support.graphql import gql
+from tests.support.privacy import audit_entries
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -153,6 +154,18 @@ def test_a_dispatcher_helps_a_member_who_phoned_sign_in_and_books_with_her_conse
     mine = _one(client, MY_RIDES, {}, signed["accessToken"])["nodes"]
     assert mine == [{"id": ride["id"], "riderId": grandma_id, "bookedBy": dispatcher_id}]
 
+    # and the board's audit log shows each act on her behalf, with ids and codes only
+    board_id, _ = join(client, "Emre")
+    acts = [
+        (e["operation"], e["actor"], e["subject"])
+        for e in audit_entries(client, token_with(client, board_id, "board"))
+        if e["kind"] == "ACTED_ON_BEHALF"
+    ]
+    assert sorted(acts) == [
+        ("giveConsent", dispatcher_id, grandma_id),
+        ("requestRide", dispatcher_id, grandma_id),
+    ]
+
 
 def test_withdrawn_consent_stops_bookings_on_her_behalf(client: TestClient) -> None:
     grandma = sign_up(client, "Grandma")
@@ -186,6 +199,17 @@ def test_the_board_grants_the_driver_role_and_the_next_token_carries_it(
     assert token["roles"] == ["driver", "member"]
     duty = _one(client, ON_DUTY, {"lat": 51.05, "lon": 3.72}, token["accessToken"])
     assert (duty["__typename"], duty["driver"]["status"]) == ("DriverChanged", "AVAILABLE"), duty
+    # the grant, and a wrong password, are in the board's audit log (ids and codes only)
+    wrong = _one(client, SIGN_IN, {"login": "nobody@example.org", "password": "not it at all"})
+    assert wrong["__typename"] == "InvalidCredentials"
+    board_id, board = board_of(client)
+    entries = audit_entries(client, board)
+    granted_entries = [e for e in entries if e["kind"] == "ROLE_GRANTED"]
+    assert [(e["actor"], e["subject"], e["outcome"]) for e in granted_entries] == [
+        (board_id, bram["memberId"], "driver")
+    ]
+    assert any(e["kind"] == "SIGN_IN_FAILED" and e["operation"] == "signIn" for e in entries)
+    assert "nobody@example.org" not in str(entries)
 
 
 # -- bad input: a typed answer, and nothing changed ---------------------------------------------

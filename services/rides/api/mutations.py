@@ -11,6 +11,7 @@ from strawberry.types import Info  # noqa: TC002 (strawberry reads resolver hint
 
 from kernel import delegation
 from kernel.api import Context, InvalidInput, NoConsent, NotAuthorized, UnknownMember
+from kernel.audit import AuditKind
 from kernel.delegation import delegations
 from kernel.ids import InvalidId, member_id, parse_uuid
 from kernel.readside.freshness import written
@@ -153,7 +154,10 @@ class RidesMutation:
             )
             return rides.ride(ride_id)
 
-        return await _ride_command(info, request)
+        answer = await _ride_command(info, request)
+        if booked_by is not None and isinstance(answer, RideChanged):
+            info.context.audited(AuditKind.ACTED_ON_BEHALF, "requestRide", "booked", subject=rider)
+        return answer
 
     @strawberry.mutation(description="The driver accepts the ride offered to them.")
     async def accept_ride(
