@@ -37,8 +37,9 @@ class Roles:
         """Ask the board for a role (the `RoleRequests` port); False if it is held already."""
         _check(role, reason)
         account = self._app.accounts.account(member_id)
-        asked = account.request_role(role, reason=reason, now=self._app.clock.now())
+        asked = account.request_role(role, reason="", now=self._app.clock.now())
         self._app.save(account)
+        self._keep(member_id, role, "requested", reason)
         return asked or role in account.requested
 
     def grant(self, *, by: str, member: str, role: str, reason: str) -> Account:
@@ -46,8 +47,9 @@ class Roles:
         account = self._app.accounts.account(member)
         if by != account.member_id:
             self._on_board(by)
-        account.grant_role(role, by=by, reason=reason, now=self._app.clock.now())
+        account.grant_role(role, by=by, reason="", now=self._app.clock.now())
         self._app.save(account)
+        self._keep(account.member_id, role, "granted", reason)
         return account
 
     def withdraw(self, *, by: str, member: str, role: str, reason: str) -> Account:
@@ -55,8 +57,9 @@ class Roles:
         account = self._app.accounts.account(member)
         if by != account.member_id:
             self._on_board(by)
-        account.withdraw_role(role, by=by, reason=reason, now=self._app.clock.now())
+        account.withdraw_role(role, by=by, reason="", now=self._app.clock.now())
         self._app.save(account)
+        self._keep(account.member_id, role, "withdrawn", reason)
         return account
 
     def grant_as_operator(self, *, operator: str, member: str, role: str, reason: str) -> Account:
@@ -65,10 +68,18 @@ class Roles:
         account = self._app.accounts.account(member)
         if not account.holds(role):
             account.grant_role(
-                role, by=f"{OPERATOR}{operator}", reason=reason, now=self._app.clock.now()
+                role, by=f"{OPERATOR}{operator}", reason="", now=self._app.clock.now()
             )
             self._app.save(account)
+            self._keep(account.member_id, role, "granted", reason)
         return account
+
+    def _keep(self, member_id: str, role: str, act: str, reason: str) -> None:
+        """Why a role was asked for, granted or withdrawn is free text about the member: it is
+        kept in their vault (erased with them), never in the event, which records the act,
+        the role, who and when."""
+        if reason.strip():
+            self._app.personal.put(member_id, f"role_{role}_{act}", reason.strip())
 
     def _on_board(self, member_id: str) -> None:
         try:

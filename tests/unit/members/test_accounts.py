@@ -328,10 +328,12 @@ def test_the_grant_is_a_recorded_act_naming_who_when_and_why(
         for n in members.recorder.select_notifications(start=1, limit=100)
     ]
     granted = [e for e in stored if type(e).__name__ == "RoleGranted"]
+    # The event records the act; why is free text about the member, kept in their vault.
     assert [(e.role, e.by, e.reason, e.at) for e in granted] == [
-        ("board", "operator:founders", "founding board", clock.now()),
-        ("driver", board, "licence checked", clock.now()),
+        ("board", "operator:founders", "", clock.now()),
+        ("driver", board, "", clock.now()),
     ]
+    assert members.personal.get(bram.member_id, "role_driver_granted") == "licence checked"
 
 
 def test_a_member_not_on_the_board_cannot_grant(members: Members) -> None:
