@@ -19,7 +19,7 @@ from strawberry.types import Info  # noqa: TC002 (strawberry reads resolver hint
 
 from contributions.application import Contributions
 from contributions.domain import member_of
-from contributions.projections import ACCOUNT_ORDER, LINE_ORDER
+from contributions.projections import ACCOUNT_ORDER, LINE_ORDER, Ledger
 from kernel.api import (
     Context,
     InvalidInput,
@@ -110,6 +110,17 @@ class TrialBalanceView:
     )
 
 
+@strawberry.type(
+    description="The city's ledger in aggregate: totals per unit, never an account (regulator)."
+)
+class LedgerTotals:
+    city: str
+    entries: int
+    balanced: bool
+    units: list[UnitTotal]
+    as_of: str
+
+
 @strawberry.type(name="ParkedMessage")
 class ParkedMessageView:
     id: str
@@ -156,6 +167,9 @@ AccountBalanceResult = Annotated[
     AccountBalanceView | NotFound | ReadProblems | Refusals,
     strawberry.union("AccountBalanceResult"),
 ]
+LedgerTotalsResult = Annotated[
+    LedgerTotals | ReadProblems | Refusals, strawberry.union("LedgerTotalsResult")
+]
 ParkedMessagesResult = Annotated[
     ParkedMessageConnection | ReadProblems | Refusals,
     strawberry.union("ParkedMessagesResult"),
@@ -175,6 +189,15 @@ async def _read(app: Contributions, read: Callable[[], T]) -> T | InvalidInput |
             seen=position_token(app.service, exc.position),
             as_of=position_token(app.service, exc.reached),
         )
+
+
+def _unit_totals(ledger: Ledger) -> list[UnitTotal]:
+    return [
+        UnitTotal(
+            unit=u.unit, debits=u.debits, credits=u.credits, entries=u.entries, balanced=u.balanced
+        )
+        for u in ledger.units()
+    ]
 
 
 @strawberry.type
@@ -220,23 +243,35 @@ class ContributionsQuery:
         def read() -> TrialBalanceView:
             request = page_request(first, after, arity=len(ACCOUNT_ORDER))
             ledger, as_of = app.ledger(seen)
-            units = ledger.units()
+            units = _unit_totals(ledger)
             page = ledger.accounts(request)
             return TrialBalanceView(
                 city=app.city.id,
                 entries=ledger.entries(),
                 balanced=all(u.balanced for u in units),
-                units=[
-                    UnitTotal(
-                        unit=u.unit,
-                        debits=u.debits,
-                        credits=u.credits,
-                        entries=u.entries,
-                        balanced=u.balanced,
-                    )
-                    for u in units
-                ],
+                units=units,
                 accounts=connection(page, AccountBalanceView.from_row, as_of=as_of, after=after),
+            )
+
+        return await _read(app, read)
+
+    @strawberry.field(
+        description="The city's ledger in aggregate (totals per unit): what a regulator sees."
+    )
+    async def ledger_totals(
+        self, info: Info[Context, None], seen: str | None = None
+    ) -> LedgerTotalsResult:
+        app = info.context.app(Contributions)
+
+        def read() -> LedgerTotals:
+            ledger, as_of = app.ledger(seen)
+            units = _unit_totals(ledger)
+            return LedgerTotals(
+                city=app.city.id,
+                entries=ledger.entries(),
+                balanced=all(u.balanced for u in units),
+                units=units,
+                as_of=as_of,
             )
 
         return await _read(app, read)

@@ -81,6 +81,7 @@ MATRIX: dict[str, frozenset[str]] = {
     # Board only: its accounts include each member's (by pseudonymous id); the regulator's
     # aggregates-only view comes with the board reports (contributions issue).
     "trialBalance": BOARD,
+    "ledgerTotals": BOARD | roles("regulator"),  # aggregates only: no account, no member
     "accountBalance": MEMBER | BOARD,  # a member's own accounts; the board's any (resolver)
     "parkedMessages": BOARD,
     # personal data and the audit log (gateway/privacy.py)

@@ -207,6 +207,26 @@ async def test_the_board_sees_the_trial_balance_with_its_accounts_paged(
     assert sum(Decimal(a["balance"]) for a in accounts) == 0
 
 
+LEDGER_TOTALS = """{ ledgerTotals { __typename ... on LedgerTotals {
+  entries balanced units { unit debits credits } } } }"""
+
+
+async def test_a_regulator_sees_the_ledger_in_aggregate_and_no_account(
+    app: Contributions,
+) -> None:
+    regulator = frozenset({"regulator"})
+    totals = (await run(app, LEDGER_TOTALS, roles=regulator))["ledgerTotals"]
+    assert (totals["__typename"], totals["entries"], totals["balanced"]) == (
+        "LedgerTotals",
+        10,
+        True,
+    )
+    assert [u["unit"] for u in totals["units"]] == ["EUR", "HOUR"]
+    assert "member:" not in str(totals)
+    refused = (await run(app, TRIAL_BALANCE, roles=regulator))["trialBalance"]
+    assert refused == {"__typename": "NotAuthorized"}
+
+
 async def test_the_trial_balance_needs_the_board_role(app: Contributions) -> None:
     answer = (await run(app, TRIAL_BALANCE))["trialBalance"]
     assert answer == {"__typename": "NotAuthorized"}
