@@ -51,6 +51,7 @@ MATRIX: dict[str, frozenset[str]] = {
     "refreshToken": ANYONE,
     "signOutEverywhere": MEMBER,
     "me": MEMBER,
+    "roleRequests": BOARD,
     "myAccount": MEMBER,
     "issueSignInCode": DESK,  # not for members holding a role that sees others' data (resolver)
     "findMember": DESK,

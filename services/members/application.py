@@ -28,6 +28,7 @@ from services.members.domain import (
     aggregate_id,
     display_name,
 )
+from services.members.projections import RoleRequests
 from services.members.roles import Roles
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ class VaultPort:
 
 class Members(FederationApplication):
     service = "members"
+    read_models = (RoleRequests,)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

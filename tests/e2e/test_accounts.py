@@ -50,6 +50,9 @@ from tests.support.accounts import (
 from tests.support.graphql import gql
 from tests.support.privacy import audit_entries
 
+ROLE_REQUESTS = """{ roleRequests { __typename
+  ... on RoleRequestConnection { nodes { memberId role requestedAt } } } }"""
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -192,8 +195,16 @@ def test_the_board_grants_the_driver_role_and_the_next_token_carries_it(
     asked = _one(client, MY_ACCOUNT, {}, bram["accessToken"])
     assert asked["requestedRoles"] == ["driver"]
 
+    # the board sees the request waiting, then gone once granted
+    _, board = board_of(client)
+    waiting = gql(client, ROLE_REQUESTS, token=board)["roleRequests"]["nodes"]
+    assert [(r["memberId"], r["role"]) for r in waiting] == [(bram["memberId"], "driver")]
+
     granted = grant(client, bram["memberId"], "driver")
     assert (granted["roles"], granted["requestedRoles"]) == (["driver", "member"], [])
+    assert gql(client, ROLE_REQUESTS, token=board)["roleRequests"]["nodes"] == []
+    refused = gql(client, ROLE_REQUESTS, token=bram["accessToken"])["roleRequests"]
+    assert refused["__typename"] == "NotAuthorized"
 
     token = refreshed(client, bram["refreshToken"])
     assert token["roles"] == ["driver", "member"]
