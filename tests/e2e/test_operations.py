@@ -18,6 +18,7 @@ from gateway import cli
 from gateway.app import create_app
 from gateway.readings import Reading
 from kernel import correlation, logs
+from services.members.application import Members
 from services.rides.application import Rides
 from tests.e2e.conftest import (
     ACCEPT,
@@ -92,6 +93,7 @@ def test_ready_reads_every_relay_and_consumer(client: TestClient) -> None:
         "consumer contributions <- demo.rides.events.v1",
         # every read model of every service, with its own position
         "members/parked_messages",
+        *(f"members/{m.name}" for m in Members.read_models),
         "rides/parked_messages",
         "contributions/parked_messages",
         "contributions/contributions_ledger",
