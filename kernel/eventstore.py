@@ -16,13 +16,11 @@ import time
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.projection import EventSourcedProjection
 
 from kernel.cities import CityConfig, load_city
 from kernel.correlation import MAPPER_TOPIC
-from kernel.indexes import Index
 from kernel.parking import Parked, ParkedMessage, ParkedMessages, ParkedRow
 from kernel.readside import ProjectionRunner, ReadModel, TableView
 from kernel.time import Clock, SystemClock
@@ -31,6 +29,7 @@ from kernel.transcodings import KERNEL_TRANSCODINGS
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from eventsourcing.application import ProcessingEvent
     from eventsourcing.persistence import JSONTranscoder, Recording, Tracking
 
     from kernel.config import Settings
@@ -111,9 +110,6 @@ class FederationApplication(EventSourcedProjection[UUID]):
     inbound_read_models: ClassVar[tuple[type[ReadModel], ...]] = ()
     # The relay reads the notification log in sections of this size.
     log_section_size = 500
-    # Aggregates that gain an event with every command (indexes) are snapshotted, so loading
-    # them stays cheap however long the history grows.
-    snapshotting_intervals = {Index: 100}  # noqa: RUF012 (the library declares it)
 
     def __init__(
         self,
@@ -211,14 +207,6 @@ class FederationApplication(EventSourcedProjection[UUID]):
         """Parked messages, oldest first, from the read model (caught up first)."""
         self.catch_up(ParkedMessages)
         return self.read_model(ParkedMessages).page(first=first, after=after)
-
-    def index(self, kind: str, key: str) -> Index:
-        """The index (kind, key) from the store, or a new empty one (saved with its first id)."""
-        try:
-            found: Index = self.repository.get(Index.create_id(kind, key))
-        except AggregateNotFoundError:
-            return Index(kind, key)
-        return found
 
     def already_applied(self, tracking: Tracking) -> bool:
         return self.recorder.has_tracking_id(tracking.application_name, tracking.notification_id)
