@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from contributions.decisions.spec import SPEC as DECISIONS
 from contributions.spec import SPEC as CONTRIBUTIONS
 from services.members.spec import SPEC as MEMBERS
 from services.rides.spec import SPEC as RIDES
 
-SPECS = (MEMBERS, RIDES, CONTRIBUTIONS)
+SPECS = (MEMBERS, RIDES, CONTRIBUTIONS, DECISIONS)
 SERVICES = {spec.name: spec for spec in SPECS}

@@ -13,7 +13,8 @@ Who writes what (the services and the gateway): the gateway's `Context.refused` 
 refusal of the permission guard (and a presented token that did not verify as a sign-in
 failure); sign-in records a failed attempt with the member's id when the account is known;
 acting on behalf records the actor and the member; role grants and erasures record the board
-member or member who acted and whom it concerned.
+member or member who acted and whom it concerned; decisions records each vote (that it was
+cast, by whom for whom, never the choice), each proxy and each board decision about a driver.
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ class AuditKind(StrEnum):
     ROLE_WITHDRAWN = "role_withdrawn"
     ERASED = "erased"
     EXPORTED = "exported"
+    # decisions: that a member voted (never how), proxies given and withdrawn, and a board
+    # member's decision about a driver; a vote or proxy for someone else is ACTED_ON_BEHALF.
+    VOTED = "voted"
+    PROXY_GIVEN = "proxy_given"
+    PROXY_WITHDRAWN = "proxy_withdrawn"
+    BOARD_DECISION = "board_decision"
 
 
 class InvalidAuditEntry(ValueError):

@@ -49,6 +49,47 @@ class AccountsPolicy(_Frozen):
     sign_in_code_hours: int = Field(default=24, ge=1, le=24 * 7)
 
 
+class GovernancePolicy(_Frozen):
+    """How the co-op decides (contributions/decisions): one member, one vote.
+
+    Percentages are of the members of the city when the vote opens (or, for backing, when the
+    proposal is made). A proposal passes when the quorum voted (abstentions count towards it)
+    and more than `threshold_percent` of the votes for or against are for it.
+    """
+
+    # A member's proposal goes to a vote once this share of members backs it (the proposer
+    # counts as its first backer); a board member's goes to a vote directly.
+    backing_percent: Decimal = Field(default=Decimal(1), gt=0, le=100)
+    quorum_percent: Decimal = Field(default=Decimal(10), ge=0, le=100)
+    threshold_percent: Decimal = Field(default=Decimal(50), ge=0, lt=100)
+    voting_days: int = Field(default=7, ge=1, le=90)
+
+
+class ValueEquationPolicy(_Frozen):
+    """A value equation as data (never code): weights per contribution type, caps, decay.
+
+    Held here so a ratified equation is a policy change like any other; the contributions
+    service reads it (and validates what it means) through `kernel.policies.Policies`.
+    """
+
+    version: str = Field(min_length=1, max_length=40)
+    weights: dict[str, Decimal]
+    caps: dict[str, Decimal] = {}
+    decay_per_month: Decimal = Field(default=Decimal(0), ge=0, lt=1)
+
+    @field_validator("weights", "caps")
+    @classmethod
+    def _non_negative(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        negative = sorted(k for k, v in value.items() if v < 0)
+        if negative:
+            raise ValueError(f"weights and caps must not be negative: {negative}")
+        return value
+
+
+class ContributionsPolicy(_Frozen):
+    value_equation: ValueEquationPolicy | None = None
+
+
 class CityCentre(_Frozen):
     lat: float
     lon: float
@@ -67,6 +108,8 @@ class CityConfig(_Frozen):
     centre: CityCentre
     rides: RidesPolicy
     accounts: AccountsPolicy = AccountsPolicy()
+    governance: GovernancePolicy = GovernancePolicy()
+    contributions: ContributionsPolicy = ContributionsPolicy()
 
     @field_validator("timezone")
     @classmethod

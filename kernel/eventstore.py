@@ -22,12 +22,14 @@ from eventsourcing.projection import EventSourcedProjection
 from kernel.cities import CityConfig, load_city
 from kernel.correlation import MAPPER_TOPIC
 from kernel.parking import Parked, ParkedMessage, ParkedMessages, ParkedRow
+from kernel.policies import Policies, PolicyVersionsBase
 from kernel.readside import ProjectionRunner, ReadModel, TableView
 from kernel.time import Clock, SystemClock
 from kernel.transcodings import KERNEL_TRANSCODINGS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+    from datetime import datetime
 
     from eventsourcing.application import ProcessingEvent
     from eventsourcing.persistence import JSONTranscoder, Recording, Tracking
@@ -174,6 +176,20 @@ class FederationApplication(EventSourcedProjection[UUID]):
         Commands call it before they read a table they decide on, so they see every save that
         came before them; runners do the same in the background. Safe beside other runners."""
         return sum(self.runners[cls].catch_up() for cls in classes or tuple(self.runners))
+
+    def policies(self) -> Policies:
+        """The city's policies: its config file (version 1) plus the versions adopted by
+        decisions that this service has applied (a `PolicyVersionsBase` read model among its
+        read models or inbound read models); the file alone if it keeps none. Name
+        `policies().at(when).version` in whatever you compute from a policy."""
+        for model in self.models.values():
+            if isinstance(model, PolicyVersionsBase):
+                return Policies(self.city, model.versions())
+        return Policies(self.city)
+
+    def policy_version(self, when: datetime) -> int:
+        """The policy version in force at `when` (see `policies`)."""
+        return self.policies().at(when).version
 
     def head(self) -> int:
         """The position of the newest event in this service's log (0 when empty)."""

@@ -85,6 +85,21 @@ MATRIX: dict[str, frozenset[str]] = {
     "ledgerTotals": BOARD | roles("regulator"),  # aggregates only: no account, no member
     "accountBalance": MEMBER | BOARD,  # a member's own accounts; the board's any (resolver)
     "parkedMessages": BOARD,
+    # decisions (contributions/decisions): one member, one vote
+    "proposePolicyChange": MEMBER | BOARD,  # a board member's goes to a vote directly
+    "backProposal": MEMBER,
+    "vote": MEMBER,  # forMember: only as the holder of that member's proxy (resolver)
+    "closeDecision": MEMBER | BOARD,  # anyone may, once the vote's time is up
+    "giveProxy": MEMBER,  # one's own; onBehalfOf: the desk, with the member's consent (resolver)
+    "withdrawProxy": MEMBER,  # likewise
+    "suspendDriver": BOARD,  # a board member's recorded decision, never an algorithm
+    "appealSuspension": MEMBER,  # the suspended driver's own (resolver)
+    "reviewAppeal": BOARD,  # not by the board member who suspended (domain)
+    "liftSuspension": BOARD,
+    "decisions": MEMBER | BOARD,
+    "decision": MEMBER | BOARD,
+    "decisionTally": MEMBER | BOARD,
+    "policyHistory": MEMBER | BOARD | roles("regulator"),
     # personal data and the audit log (gateway/privacy.py)
     "myData": MEMBER,  # also GET /me/export
     "eraseMyData": MEMBER,
