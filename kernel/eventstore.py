@@ -182,8 +182,10 @@ class FederationApplication(EventSourcedProjection[UUID]):
         decisions that this service has applied (a `PolicyVersionsBase` read model among its
         read models or inbound read models); the file alone if it keeps none. Name
         `policies().at(when).version` in whatever you compute from a policy."""
-        for model in self.models.values():
+        for cls, model in self.models.items():
             if isinstance(model, PolicyVersionsBase):
+                if cls in self.runners:  # its own events: as fresh as the store
+                    self.catch_up(cls)
                 return Policies(self.city, model.versions())
         return Policies(self.city)
 

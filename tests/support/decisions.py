@@ -12,10 +12,12 @@ from eventsourcing.persistence import Tracking
 from contributions.decisions.application import Decisions
 from contributions.decisions.inbound import MemberJoined
 from contributions.decisions.projections import Electorate
+from contributions.decisions.published import to_integration
 from kernel.config import Settings
 
 if TYPE_CHECKING:
     from kernel.cities import CityConfig
+    from kernel.events import IntegrationEvent
     from kernel.time import FixedClock
 
 
@@ -45,4 +47,14 @@ def learn_members(app: Decisions, count: int) -> list[str]:
         app.process_event(model, tracking)  # type: ignore[arg-type]
         electorate.view.apply(electorate.rows(model), tracking)
         found.append(member)
+    return found
+
+
+def published(app: Decisions) -> list[IntegrationEvent]:
+    """What the relay would publish from the app's store, in order."""
+    found = []
+    for notification in app.notification_log.select(1, 500):
+        event = to_integration(app.mapper.to_domain_event(notification))
+        if event is not None:
+            found.append(event)
     return found
