@@ -86,7 +86,9 @@ def test_the_config_at_a_time_is_the_file_plus_the_versions_in_force() -> None:
     policies = Policies(
         CITY,
         [
-            PolicyVersion(3, T0 + timedelta(days=10), "d2", (PolicyChange("rides.fare_base", "3"),)),
+            PolicyVersion(
+                3, T0 + timedelta(days=10), "d2", (PolicyChange("rides.fare_base", "3"),)
+            ),
             PolicyVersion(2, T0, "d1", (PolicyChange("rides.split", SPLIT),)),
         ],
     )
