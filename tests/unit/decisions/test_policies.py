@@ -73,7 +73,7 @@ def test_one_decision_changes_a_path_once() -> None:
     with pytest.raises(InvalidPolicyChange, match="once"):
         canonical(CITY, twice)
     nested = [PolicyChange("rides.split", SPLIT), PolicyChange("rides.split.driver", 87)]
-    with pytest.raises(InvalidPolicyChange, match="inside rides.split"):
+    with pytest.raises(InvalidPolicyChange, match=r"inside rides\.split"):
         canonical(CITY, nested)
 
 
