@@ -309,11 +309,11 @@ class VoteCast:
     position: str
 
 
-@strawberry.type(description="A proxy given, moved or withdrawn (`holderId` null).")
+@strawberry.type(description="A proxy given, moved or withdrawn (`heldBy` null).")
 class ProxyChanged:
     member_id: str
-    holder_id: str | None
-    decision_id: strawberry.ID | None = strawberry.field(description="Null: a standing proxy.")
+    held_by: str | None = strawberry.field(description="Who votes for the member; null: nobody.")
+    for_decision: strawberry.ID | None = strawberry.field(description="Null: a standing proxy.")
     position: str
 
 
@@ -542,8 +542,8 @@ class DecisionsMutation:
             app.give_proxy(member, holder, decision_id=found, recorded_by=who.member_id)
             return ProxyChanged(
                 member_id=member,
-                holder_id=holder,
-                decision_id=decision_id,
+                held_by=holder,
+                for_decision=decision_id,
                 position=written(app),
             )
 
@@ -569,7 +569,7 @@ class DecisionsMutation:
             found = None if decision_id is None else _decision_id(decision_id)
             app.withdraw_proxy(member, decision_id=found, recorded_by=who.member_id)
             return ProxyChanged(
-                member_id=member, holder_id=None, decision_id=decision_id, position=written(app)
+                member_id=member, held_by=None, for_decision=decision_id, position=written(app)
             )
 
         answer = await call(withdraw)
