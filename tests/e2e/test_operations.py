@@ -14,6 +14,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
+from contributions.decisions.application import Decisions
 from gateway import cli
 from gateway.app import create_app
 from gateway.readings import Reading
@@ -98,6 +99,10 @@ def test_ready_reads_every_relay_and_consumer(client: TestClient) -> None:
         "contributions/parked_messages",
         "contributions/contributions_ledger",
         *(f"rides/{m.name}" for m in Rides.read_models),
+        "relay decisions -> demo.decisions.events.v1",
+        "consumer decisions <- demo.members.events.v1",
+        "decisions/parked_messages",
+        *(f"decisions/{m.name}" for m in Decisions.read_models),
     }
     members = names["relay members -> demo.members.events.v1"]
     assert members["head"] == client.app.state.runtime.apps["members"].head()  # type: ignore[attr-defined]

@@ -94,7 +94,7 @@ def test_health_says_ok(client: TestClient) -> None:
     body = health.json()
     assert body["status"] == "ok"
     assert (body["city"], body["persistence"], body["bus"]) == ("demo", "popo", "embedded")
-    assert set(body["workers"]) == {"members", "rides", "contributions"}
+    assert set(body["workers"]) == {"members", "rides", "contributions", "decisions"}
 
 
 def test_query_mistakes_are_explained_not_masked(client: TestClient) -> None:
