@@ -20,6 +20,7 @@ from kernel.eventstore import FederationApplication, retry_on_conflict
 from kernel.geo import InvalidPoint, Point, great_circle_km
 from kernel.paging import page_request
 from kernel.personal import open_personal_data
+from kernel.policies import PolicyLog
 from kernel.readside.freshness import read_after
 from kernel.transcodings import EnumAsValue
 from matching.travel import HaversineProvider
@@ -89,6 +90,9 @@ def _reason_field(kind: str, ride_id: UUID) -> str:
 class Rides(FederationApplication):
     service = "rides"
     read_models = (Drivers, RideRecords)
+    # The policy versions decisions adopted (decisions.PolicyChanged), so `policies()` and
+    # `policy_version(at)` answer with them (kernel.policies).
+    inbound_read_models = (PolicyLog,)
     # A driver gains a few events per ride; a snapshot keeps a cold load short.
     snapshotting_intervals = {Driver: 100}  # noqa: RUF012 (the library declares it)
 

@@ -1,5 +1,7 @@
 """The rides service, as the rest of Muni sees it (kernel.service.ServiceSpec)."""
 
+from kernel.bus.consumer import Inbound
+from kernel.policies import PolicyChanged
 from kernel.service import ServiceSpec
 from services.rides.api import RidesMutation, RidesQuery
 from services.rides.application import Rides
@@ -10,6 +12,17 @@ SPEC = ServiceSpec(
     Rides,
     publishes=PUBLISHED,
     to_integration=to_integration,
+    # Policy versions, kept by the PolicyLog read model; the drivers' standing is published too,
+    # and ignored here until rides acts on it (a suspended driver not going on duty).
+    inbound=Inbound.of(
+        [PolicyChanged],
+        ignores=[
+            "decisions.DecisionClosed",
+            "decisions.DriverSuspended",
+            "decisions.SuspensionLifted",
+        ],
+    ),
+    consumes=("decisions",),
     query=RidesQuery,
     mutation=RidesMutation,
 )

@@ -214,6 +214,14 @@ def test_a_board_proposes_and_the_members_ratify_a_value_equation(
     # ... and on the bus, where any service reads it with the kernel's model
     changes = eventually(lambda: published_policy_changes(client))
     assert [(p.policy_version, p.decision_id) for p in changes] == [(2, decision)]
+    # rides consumed it: its policies name version 2 from the close on (what a fare split
+    # computed now would name), and version 1 before
+    rides = client.app.state.runtime.apps["rides"]  # type: ignore[attr-defined]
+    eventually(lambda: rides.policy_version(e2e_clock.now()) == 2)
+    assert rides.policy_version(e2e_clock.now() - WEEK) == 1
+    in_force = rides.policies().at(e2e_clock.now()).config.contributions.value_equation
+    assert in_force is not None
+    assert in_force.version == "2027-1"
 
 
 def test_a_members_proposal_reaches_a_vote_through_backing(

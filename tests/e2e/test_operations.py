@@ -101,6 +101,7 @@ def test_ready_reads_every_relay_and_consumer(client: TestClient) -> None:
         *(f"rides/{m.name}" for m in Rides.read_models),
         "relay decisions -> demo.decisions.events.v1",
         "consumer decisions <- demo.members.events.v1",
+        "consumer rides <- demo.decisions.events.v1",
         "decisions/parked_messages",
         *(f"decisions/{m.name}" for m in Decisions.read_models),
     }
