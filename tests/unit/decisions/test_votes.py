@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -376,3 +376,35 @@ def test_the_city_config_file_is_version_one(clock: FixedClock) -> None:
     app = decisions_app(clock)
     assert app.policies().at(clock.now()).config == load_city("demo")
     assert app.policy_version(clock.now()) == 1
+
+
+# -- the equation port (contributions' adopt_equation, once it exists) -------------------------
+class RecordingAdoption:
+    """Stands in for contributions' `adopt_equation`, which is being written on another branch."""
+
+    def __init__(self) -> None:
+        self.adopted: list[tuple[dict[str, object], str, object]] = []
+
+    def adopt_equation(self, equation: Any, decision_id: str, effective_from: Any) -> None:
+        self.adopted.append((dict(equation), decision_id, effective_from))
+
+
+def test_a_ratified_equation_is_adopted_through_the_port(clock: FixedClock) -> None:
+    app = decisions_app(clock)
+    adoption = RecordingAdoption()
+    app.equations = adoption
+    board, a, *_ = learn_members(app, 3)
+    equation = {"version": "2027-1", "weights": {"driving": "1", "care": "1.5"}}
+    ratify = board_proposal(app, board, [PolicyChange("contributions.value_equation", equation)])
+    other = board_proposal(app, board)
+    for d in (ratify, other):
+        app.vote(d, a, Choice.FOR)
+    clock.advance(WEEK)
+    app.close_vote(ratify)
+    app.close_vote(other)
+    [(adopted, decision_id, effective_from)] = adoption.adopted
+    assert (adopted["version"], adopted["weights"]) == ("2027-1", {"driving": "1", "care": "1.5"})
+    assert (decision_id, effective_from) == (str(ratify), clock.now())
+    in_force = app.policies().at(clock.now()).config.contributions.value_equation
+    assert in_force is not None
+    assert in_force.weights == {"driving": Decimal(1), "care": Decimal("1.5")}

@@ -1,0 +1,78 @@
+"""Producer events against consumer models for decisions: what decisions publishes, the
+kernel's `PolicyChanged` (every service's policy log) reads, and rides reads or ignores all of
+it; what members publishes, decisions reads. Tests sit outside the service boundary, so they
+may import both sides (STYLE.md B3)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import uuid4
+
+from contributions.decisions.domain import Choice
+from contributions.decisions.inbound import INBOUND as DECISIONS_INBOUND
+from contributions.decisions.inbound import MemberJoined
+from contributions.decisions.published import PUBLISHED
+from kernel.policies import PolicyChange, PolicyChanged, PolicyLog
+from kernel.readside import Upsert
+from kernel.time import FixedClock
+from services.members.published import MemberJoinedV1
+from services.rides.spec import SPEC as RIDES
+from tests.support.decisions import decisions_app, learn_members, published
+
+if TYPE_CHECKING:
+    from kernel.events import IntegrationEvent, TolerantModel
+
+SPLIT = {"driver": 87, "coop": 8, "common_fund": 4, "protocol": 1}
+
+
+def read(model: type[TolerantModel], event: IntegrationEvent) -> Any:
+    """The consumer's model of the event, as the consumer builds it from an envelope."""
+    return model.model_validate(
+        {
+            **event.payload(),
+            "event_id": uuid4(),
+            "city": "demo",
+            "occurred_at": datetime.now(UTC),
+            "aggregate_id": uuid4(),
+        }
+    )
+
+
+def test_policy_changed_is_read_by_the_kernels_policy_log() -> None:
+    clock = FixedClock()
+    app = decisions_app(clock)
+    board, voter, *_ = learn_members(app, 3)
+    decision = app.propose(
+        board, by_board=True, title="t", changes=[PolicyChange("rides.split", SPLIT)]
+    )
+    app.vote(decision, voter, Choice.FOR)
+    clock.advance(timedelta(days=8))
+    app.close_vote(decision)
+    [event] = [e for e in published(app) if e.type == "decisions.PolicyChanged"]
+    found = read(PolicyChanged, event)
+    assert isinstance(found, PolicyChanged)
+    assert (found.policy_version, found.decision_id) == (2, str(decision))
+    assert found.changes == [{"path": "rides.split", "value": SPLIT}]
+    [row] = PolicyLog(view=None).rows(found)  # type: ignore[arg-type]
+    assert isinstance(row, Upsert)
+    assert row.row["version"] == 2
+
+
+def test_every_decisions_event_is_read_or_ignored_by_rides() -> None:
+    # rides consumes the decisions topic: an event it neither reads nor ignores would be parked
+    assert RIDES.inbound is not None
+    for event in PUBLISHED:
+        kind = event.model_fields["type"].default
+        assert kind in RIDES.inbound.ignores or (kind, 1) in RIDES.inbound.models, kind
+
+
+def test_member_joined_is_read_by_decisions() -> None:
+    joined = MemberJoinedV1(
+        member_id="demo:11111111-1111-4111-8111-111111111111",
+        city="demo",
+        joined_at=datetime.now(UTC),
+    )
+    found = read(DECISIONS_INBOUND.models[("members.MemberJoined", 1)], joined)
+    assert isinstance(found, MemberJoined)
+    assert found.member_id == joined.member_id
