@@ -22,7 +22,7 @@ from strawberry.types import Info  # noqa: TC002 (strawberry reads resolver hint
 from contributions.decisions import domain, suspensions
 from contributions.decisions.application import Decisions
 from contributions.decisions.domain import Choice, DecisionState
-from contributions.decisions.projections import DECISION_ORDER, DecisionList, DecisionRow
+from contributions.decisions.projections import DECISION_ORDER, Ballots, DecisionList, DecisionRow
 from contributions.decisions.suspensions import AppealOutcome, SuspensionReason
 from kernel import delegation, readside
 from kernel.api import (
@@ -692,7 +692,7 @@ class DecisionsQuery:
                 quorum_reached=reached,
                 passing=passing,
                 closes_at=decision.closes_at,
-                as_of=read_after(app, type(app).read_models[1], None),
+                as_of=read_after(app, Ballots, None),
             )
 
         return await call(read)

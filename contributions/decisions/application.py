@@ -34,7 +34,6 @@ from contributions.decisions.domain import (
     UnknownVoter,
     share_of,
 )
-from contributions.decisions.inbound import MemberJoined
 from contributions.decisions.ports import EQUATION_PATH
 from contributions.decisions.projections import (
     Ballots,
@@ -73,9 +72,8 @@ class Decisions(FederationApplication):
         self.equations: EquationAdoption | None = None
 
     def react(self, event: Any, processing: ProcessingEvent[UUID]) -> None:
-        """Members joining only change the electorate (an inbound read model); nothing to do."""
-        if not isinstance(event, MemberJoined):
-            return
+        """`members.MemberJoined` changes only the electorate, an inbound read model the
+        consumer applies; there is nothing to decide."""
 
     # -- proposals --------------------------------------------------------------------------------
     def propose(
@@ -244,7 +242,13 @@ class Decisions(FederationApplication):
 
     def close_vote(self, decision_id: UUID) -> Decision:
         """Close a vote whose time is up: count, record the result and, if it passed, publish
-        the next policy version (and adopt an equation through the port)."""
+        the next policy version (and adopt an equation through the port).
+
+        The count is the ballots read model, caught up first. No ballot is accepted at or after
+        `closes_at` and no close happens before it, so the count is complete; the one window
+        left is a ballot whose command read the clock just before `closes_at` and saved after
+        the close counted (milliseconds, and only when a close is asked at that very moment).
+        """
 
         def close() -> Decision:
             now = self.clock.now()

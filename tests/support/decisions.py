@@ -25,8 +25,10 @@ def new_member() -> str:
     return f"demo:{uuid.uuid4()}"
 
 
-def decisions_app(clock: FixedClock, city: CityConfig | None = None) -> Decisions:
-    return Decisions(Settings(persistence="popo"), clock=clock, city=city)
+def decisions_app(
+    clock: FixedClock, city: CityConfig | None = None, settings: Settings | None = None
+) -> Decisions:
+    return Decisions(settings or Settings(persistence="popo"), clock=clock, city=city)
 
 
 def learn_members(app: Decisions, count: int) -> list[str]:
