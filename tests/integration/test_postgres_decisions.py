@@ -4,6 +4,7 @@ version; the tally, the list and the policy versions read from tables in the ser
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -52,7 +53,7 @@ def test_a_vote_on_postgres(postgres_dsn: str, pg_schema_prefix: str) -> None:
             "closed",
             True,
             2,
-            50,
+            Decimal(50),
         )
     finally:
         app.close()
