@@ -48,6 +48,7 @@ class InvalidPolicyChange(ValueError):
     def __init__(self, path: str, message: str) -> None:
         super().__init__(f"{path}: {message}")
         self.path = path
+        self.reason = message
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,10 @@ def apply_changes(config: CityConfig, changes: Iterable[PolicyChange]) -> CityCo
         error = exc.errors()[0]
         where = ".".join(str(p) for p in error["loc"])
         path = next((c.path for c in changes if where.startswith(c.path)), where)
-        raise InvalidPolicyChange(path, f"{where}: {error['msg']}") from None
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise InvalidPolicyChange(
+            path, message if where == path else f"{where}: {message}"
+        ) from None
 
 
 def canonical(config: CityConfig, changes: Sequence[PolicyChange]) -> tuple[PolicyChange, ...]:

@@ -93,7 +93,7 @@ class Decisions(FederationApplication):
         try:
             checked = canonical(current, list(changes))
         except InvalidPolicyChange as exc:
-            raise InvalidProposal(f"changes.{exc.path}", str(exc)) from None
+            raise InvalidProposal(f"changes.{exc.path}", exc.reason) from None
         members = self._electorate_size()
         governance = current.governance
         decision = Decision.propose(
