@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from contributions.application import Contributions
+from contributions.decisions.application import Decisions
 from contributions.domain import HOUR
 from contributions.projections import LINE_ORDER
 from kernel.audit import AuditKind
@@ -139,6 +140,7 @@ def contributions_export_member(contributions: Contributions, member_id: str) ->
 SECTIONS: dict[str, tuple[type[Any], Callable[[Any, str], dict[str, Any]]]] = {
     "rides": (Rides, rides_export_member),
     "contributions": (Contributions, contributions_export_member),
+    "decisions": (Decisions, lambda app, member_id: app.export_member(member_id)),
 }
 
 

@@ -356,6 +356,44 @@ class Decisions(FederationApplication):
         return Suspension(driver_id=driver)
 
     # -- queries ----------------------------------------------------------------------------------
+    def export_member(self, member_id: str) -> dict[str, Any]:
+        """What this service holds about a member, for their export (ids, codes and times only:
+        nothing here is erased, as nothing here is personal data beyond the member id)."""
+        self.catch_up(DecisionList, Ballots)
+        ballots, decisions = self.read_model(Ballots), self.read_model(DecisionList)
+        return {
+            "decisions": [
+                {
+                    "id": d.decision_id,
+                    "kind": d.kind,
+                    "state": d.state,
+                    "proposedAt": d.proposed_at.isoformat(),
+                }
+                for d in decisions.concerning(member_id)
+            ],
+            "ballots": [
+                {
+                    "decisionId": b["decision_id"],
+                    "memberId": b["member_id"],
+                    "choice": b["choice"],
+                    "castBy": b["cast_by"],
+                    "at": b["at"].isoformat(),
+                }
+                for b in ballots.ballots_of(member_id)
+            ],
+            "proxies": [
+                {
+                    "memberId": p["member_id"],
+                    "scope": p["scope"],
+                    "holderId": p["holder_id"],
+                    "recordedBy": p["recorded_by"],
+                    "at": p["at"].isoformat(),
+                }
+                for p in ballots.proxies_of(member_id)
+            ],
+            "suspended": self.is_suspended(member_id),
+        }
+
     def decision(self, decision_id: UUID) -> Decision:
         return self._decision(decision_id)
 

@@ -18,7 +18,7 @@ from decimal import Decimal  # noqa: TC003
 from functools import singledispatchmethod
 from typing import TYPE_CHECKING, Any
 
-from contributions.decisions.domain import Ballot, Decision, PolicyHistory
+from contributions.decisions.domain import Ballot, Decision, PolicyHistory, Proxy
 from contributions.decisions.inbound import MemberJoined
 from contributions.decisions.suspensions import Suspension
 from kernel.paging import fetch_page
@@ -63,7 +63,7 @@ DECISIONS = Table(
         Column("effective_from", "timestamp"),
     ),
     key=("decision_id",),
-    indexes=(DECISION_ORDER,),
+    indexes=(DECISION_ORDER, ("proposer_id",), ("subject_id",)),
 )
 
 BALLOTS = Table(
@@ -76,6 +76,7 @@ BALLOTS = Table(
         Column("at", "timestamp", nullable=False),
     ),
     key=("decision_id", "member_id"),
+    indexes=(("member_id",), ("cast_by",)),
 )
 TALLIES = Table(
     "tallies",
@@ -87,6 +88,18 @@ TALLIES = Table(
         Column("by_proxy", "int", nullable=False),
     ),
     key=("decision_id",),
+)
+PROXIES = Table(
+    "proxies",
+    (
+        Column("member_id", nullable=False),
+        Column("scope", nullable=False),  # a decision id, or "standing"
+        Column("holder_id"),  # NULL once withdrawn
+        Column("recorded_by", nullable=False),
+        Column("at", "timestamp", nullable=False),
+    ),
+    key=("member_id", "scope"),
+    indexes=(("holder_id",),),
 )
 MEMBERS = Table(
     "members",
@@ -296,6 +309,13 @@ class DecisionList(ReadModel):
             descending=True,
         )
 
+    def concerning(self, member_id: str) -> list[DecisionRow]:
+        """The decisions the member proposed, and those about them (a suspension, an appeal)."""
+        proposed = self.view.select("decisions", where={"proposer_id": member_id})
+        about = self.view.select("decisions", where={"subject_id": member_id})
+        seen = {r["decision_id"] for r in proposed}
+        return [_decision(r) for r in proposed + [r for r in about if r["decision_id"] not in seen]]
+
     def get(self, decision_id: str) -> DecisionRow | None:
         row = self.view.get("decisions", {"decision_id": decision_id})
         return None if row is None else _decision(row)
@@ -309,7 +329,7 @@ class Ballots(ReadModel):
     """Each member's ballot per decision, and each decision's tally."""
 
     name = "decisions_ballots"
-    tables = (BALLOTS, TALLIES)
+    tables = (BALLOTS, TALLIES, PROXIES)
 
     @singledispatchmethod
     def rows(self, event: Any) -> list[Op]:
@@ -346,6 +366,18 @@ class Ballots(ReadModel):
             _tally_add(event.decision_id, moved),
         ]
 
+    @rows.register
+    def _(self, event: Proxy.Given) -> list[Op]:
+        return [_proxy_row(event, event.holder_id)]
+
+    @rows.register
+    def _(self, event: Proxy.Moved) -> list[Op]:
+        return [_proxy_row(event, event.holder_id)]
+
+    @rows.register
+    def _(self, event: Proxy.Withdrawn) -> list[Op]:
+        return [_proxy_row(event, None)]
+
     # -- queries --------------------------------------------------------------------------------
     def tally(self, decision_id: str) -> Tally:
         row = self.view.get("tallies", {"decision_id": decision_id})
@@ -355,6 +387,30 @@ class Ballots(ReadModel):
 
     def ballot(self, decision_id: str, member_id: str) -> Row | None:
         return self.view.get("ballots", {"decision_id": decision_id, "member_id": member_id})
+
+    def ballots_of(self, member_id: str) -> list[Row]:
+        """The ballots counted for the member, and those they cast for others."""
+        own = self.view.select("ballots", where={"member_id": member_id})
+        cast = self.view.select("ballots", where={"cast_by": member_id})
+        return own + [r for r in cast if r["member_id"] != member_id]
+
+    def proxies_of(self, member_id: str) -> list[Row]:
+        """The proxies the member gave, and those they hold."""
+        given = self.view.select("proxies", where={"member_id": member_id})
+        return given + self.view.select("proxies", where={"holder_id": member_id})
+
+
+def _proxy_row(event: Any, holder_id: str | None) -> Op:
+    return Upsert(
+        "proxies",
+        {
+            "member_id": event.member_id,
+            "scope": event.scope,
+            "holder_id": holder_id,
+            "recorded_by": event.recorded_by,
+            "at": event.at,
+        },
+    )
 
 
 def _tally_add(decision_id: str, moved: dict[str, int]) -> Add:

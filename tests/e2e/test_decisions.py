@@ -393,3 +393,26 @@ def test_bad_input_is_typed_and_changes_nothing(client: TestClient) -> None:
     assert ("vote", b_id, a_id) in acted
     assert ("giveProxy", desk_id, a_id) in acted
     assert board_id not in [e["subject"] for e in entries if e["operation"] == "vote"]
+
+
+def test_a_members_export_holds_their_votes_proxies_and_proposals(client: TestClient) -> None:
+    (_, board), members = people(client, 2)
+    (a_id, a), (b_id, b) = members
+    decision = decision_of(
+        one(
+            client,
+            PROPOSE,
+            {"input": {"title": "t", "changes": [{"path": "rides.fare_base", "value": "3"}]}},
+            a,
+        )
+    )["id"]
+    one(client, GIVE_PROXY, {"to": b_id}, a)
+    vote(client, decision, b, "FOR", a_id)
+    exported = gql(client, "{ myData { ... on MemberExport { data } } }", token=a)["myData"]
+    section = exported["data"]["decisions"]
+    assert [d["id"] for d in section["decisions"]] == [decision]
+    assert [(x["memberId"], x["castBy"], x["choice"]) for x in section["ballots"]] == [
+        (a_id, b_id, "for")
+    ]
+    assert [(p["scope"], p["holderId"]) for p in section["proxies"]] == [("standing", b_id)]
+    assert section["suspended"] is False

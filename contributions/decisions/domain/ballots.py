@@ -98,11 +98,15 @@ class Proxy(Aggregate):
         at: datetime
 
     class Moved(Aggregate.Event):
+        member_id: str
+        scope: str
         holder_id: str
         recorded_by: str
         at: datetime
 
     class Withdrawn(Aggregate.Event):
+        member_id: str
+        scope: str
         recorded_by: str
         at: datetime
 
@@ -131,19 +135,27 @@ class Proxy(Aggregate):
         _check_holder(self.member_id, holder_id)
         if holder_id == self.holder_id:
             raise InvalidProxy("to", f"{holder_id} already holds this proxy")
-        self._moved(holder_id=holder_id, recorded_by=recorded_by, at=now)
+        self._moved(
+            member_id=self.member_id,
+            scope=self.scope,
+            holder_id=holder_id,
+            recorded_by=recorded_by,
+            at=now,
+        )
 
     @event(Moved)
-    def _moved(self, holder_id: str, recorded_by: str, at: datetime) -> None:
+    def _moved(
+        self, member_id: str, scope: str, holder_id: str, recorded_by: str, at: datetime
+    ) -> None:
         self.holder_id = holder_id
 
     def withdraw(self, *, recorded_by: str, now: datetime) -> None:
         if self.holder_id is None:
             raise InvalidProxy("proxy", "this proxy was already withdrawn")
-        self._withdrawn(recorded_by=recorded_by, at=now)
+        self._withdrawn(member_id=self.member_id, scope=self.scope, recorded_by=recorded_by, at=now)
 
     @event(Withdrawn)
-    def _withdrawn(self, recorded_by: str, at: datetime) -> None:
+    def _withdrawn(self, member_id: str, scope: str, recorded_by: str, at: datetime) -> None:
         self.holder_id = None
 
 
