@@ -396,7 +396,7 @@ def test_bad_input_is_typed_and_changes_nothing(client: TestClient) -> None:
 
 
 def test_a_members_export_holds_their_votes_proxies_and_proposals(client: TestClient) -> None:
-    (_, board), members = people(client, 2)
+    _, members = people(client, 2)
     (a_id, a), (b_id, b) = members
     decision = decision_of(
         one(
