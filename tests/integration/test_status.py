@@ -44,7 +44,12 @@ def test_status_and_readings_agree_and_the_correlation_id_crosses_kafka(
         eventually(lambda: fare_entries(contributions) == 2, what="two rides in the ledger")
 
         def caught_up() -> bool:
-            consumer = next(r for r in runtime.readings() if r.kind == "consumer")
+            # rides consumes too (policy versions from decisions): read contributions' group
+            consumer = next(
+                r
+                for r in runtime.readings()
+                if r.kind == "consumer" and r.name.startswith("consumer contributions")
+            )
             # Requested and completed are published for each ride: four messages.
             return consumer.head == 4 and consumer.lag == 0
 
