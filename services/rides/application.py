@@ -39,6 +39,7 @@ from services.rides.domain import (
 )
 from services.rides.fares import FarePolicy, price
 from services.rides.projections import Drivers, Listing, RideRecord, RideRecords
+from services.rides.scheduling.application import ScheduledRides
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -86,9 +87,9 @@ def _reason_field(kind: str, ride_id: UUID) -> str:
     return f"{kind}_{ride_id.hex[:20]}"
 
 
-class Rides(FederationApplication):
+class Rides(ScheduledRides, FederationApplication):
     service = "rides"
-    read_models = (Drivers, RideRecords)
+    read_models = (Drivers, RideRecords, *ScheduledRides.scheduled_read_models)
     # A driver gains a few events per ride; a snapshot keeps a cold load short.
     snapshotting_intervals = {Driver: 100}  # noqa: RUF012 (the library declares it)
 
