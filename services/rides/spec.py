@@ -1,7 +1,10 @@
 """The rides service, as the rest of Muni sees it (kernel.service.ServiceSpec)."""
 
+from strawberry.tools import merge_types
+
 from kernel.service import ServiceSpec
 from services.rides.api import RidesMutation, RidesQuery
+from services.rides.api.scheduling import ScheduledRidesMutation, ScheduledRidesQuery
 from services.rides.application import Rides
 from services.rides.published import PUBLISHED, to_integration
 
@@ -10,6 +13,7 @@ SPEC = ServiceSpec(
     Rides,
     publishes=PUBLISHED,
     to_integration=to_integration,
-    query=RidesQuery,
-    mutation=RidesMutation,
+    # Scheduled rides (services/rides/scheduling) add their own root fields.
+    query=merge_types("RidesQuery", (RidesQuery, ScheduledRidesQuery)),
+    mutation=merge_types("RidesMutation", (RidesMutation, ScheduledRidesMutation)),
 )
