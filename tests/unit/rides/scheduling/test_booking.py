@@ -197,7 +197,10 @@ def test_a_change_re_plans_and_only_the_rider_the_booker_or_the_desk_may_make_it
     ],
 )
 def test_bad_input_names_the_field_and_changes_nothing(
-    start, minutes, extra, field  # type: ignore[no-untyped-def]
+    start,
+    minutes,
+    extra,
+    field,  # type: ignore[no-untyped-def]
 ) -> None:
     rides = app()
     head = rides.head()
@@ -229,8 +232,6 @@ def test_a_plan_solved_while_another_booking_landed_is_solved_again(
 
     day = day_of(rides)
     assert {b.ride_id for b in day.booked()} == {str(ride_id), str(landed[0])}
-    decisions = [
-        e for e in rides.events.get(day.id) if isinstance(e, ServiceDay.Replanned)
-    ]
+    decisions = [e for e in rides.events.get(day.id) if isinstance(e, ServiceDay.Replanned)]
     assert [d.ride_id for d in decisions] == [str(landed[0]), str(ride_id)]
     assert decisions[-1].based_on == decisions[0].originator_version
