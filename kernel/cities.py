@@ -64,6 +64,9 @@ class ScheduledRidesPolicy(_Frozen):
     nearest_step_minutes: int = Field(default=15, ge=5, le=120)
     nearest_span_minutes: int = Field(default=180, ge=0, le=720)
     max_recurring_weeks: int = Field(default=12, ge=1, le=52)
+    # Scheduled vehicles' average speed where it differs from the city's (a rural van on open
+    # roads); unset: the city's `[rides] average_speed_kmh`.
+    average_speed_kmh: Decimal | None = Field(default=None, gt=0)
     # Until the city's service-area polygon exists: stops within this distance of the centre.
     area_radius_km: Decimal = Field(default=Decimal("40"), gt=0)
     vehicles: tuple[ScheduledVehicle, ...] = ()

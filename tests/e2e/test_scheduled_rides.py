@@ -182,19 +182,20 @@ def test_a_full_window_is_refused_with_the_nearest_windows_that_fit(
     for token in riders[:3]:
         assert book(client, token, start, seats=2)["__typename"] == "ScheduledRideChanged"
     # Six seats are taken around 11:00; three more people do not fit beside them.
-    before = gql(
-        client,
-        SCHEDULES,
-        {"day": start.date().isoformat()},
-        token=token_with(client, join(client, "Desk")[0], "dispatcher"),
-    )["vehicleSchedules"]["nodes"]
+    desk = token_with(client, join(client, "Desk")[0], "dispatcher")
+    day = {"day": start.date().isoformat()}
+    before = gql(client, SCHEDULES, day, token=desk)["vehicleSchedules"]["nodes"]
 
     refused = book(client, riders[3], start, seats=3)
 
     assert refused["__typename"] == "BookingDoesNotFit", refused
+    # The refusal changed nothing.
+    assert gql(client, SCHEDULES, day, token=desk)["vehicleSchedules"]["nodes"] == before
+    assert mine(client, riders[3]) == []
     assert refused["reason"] == "no_room_in_window"
     nearest = [datetime.fromisoformat(w["start"]) for w in refused["nearestWindows"]]
-    assert nearest and all(w != start for w in nearest)
+    assert nearest
+    assert all(w != start for w in nearest)
     # One of the windows offered is then booked as it stands.
     took = book(client, riders[3], nearest[0], seats=3)
     assert took["__typename"] == "ScheduledRideChanged", took

@@ -14,7 +14,7 @@ member changes their own booking, the desk anyone's) is checked here.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime  # noqa: TC003 (strawberry reads the hints at runtime)
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -23,12 +23,11 @@ from starlette.concurrency import run_in_threadpool
 from strawberry.types import Info  # noqa: TC002 (strawberry reads resolver hints at runtime)
 
 from kernel import delegation
-from kernel.api import Context, InvalidInput, NoConsent, NotAuthorized, UnknownMember
+from kernel.api import Context, InvalidInput, NoConsent, NotAuthorized, Problem, UnknownMember
 from kernel.audit import AuditKind
 from kernel.connections import Connection, connection
 from kernel.delegation import delegations
 from kernel.ids import InvalidId, member_id, parse_uuid
-from kernel.api import Problem
 from kernel.paging import Page, encode_cursor, page_request
 from kernel.readside.freshness import written
 from services.rides.api.problems import EXPECTED, RidesProblem, problem
@@ -36,12 +35,12 @@ from services.rides.api.types import LocationInput  # noqa: TC001 (strawberry re
 from services.rides.application import Rides
 from services.rides.scheduling import domain
 from services.rides.scheduling.application import VehicleDay, route_km
-from services.rides.scheduling.domain import ScheduledRide
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from kernel.auth import Identity
+    from services.rides.scheduling.domain import ScheduledRide
     from services.rides.scheduling.projections import ScheduledRecord
 
 T = TypeVar("T")
@@ -406,7 +405,7 @@ class ScheduledRidesMutation:
                     refused.append(
                         RefusedOccurrence(
                             day=o.day,
-                            reason=getattr(exc, "reason", None) or getattr(exc, "field", ""),
+                            reason=str(getattr(exc, "reason", None) or getattr(exc, "field", "")),
                             message=str(exc),
                             nearest_windows=_windows(getattr(exc, "nearest", [])),
                         )
@@ -509,9 +508,7 @@ class ScheduledRidesQuery:
         )
         if isinstance(result, Problem):
             return result
-        return connection(  # type: ignore[return-value]
-            result.page, ScheduledRideView.of_record, as_of=result.as_of, after=after
-        )
+        return connection(result.page, ScheduledRideView.of_record, as_of=result.as_of, after=after)
 
     @strawberry.field(
         description="Every scheduled vehicle's stops for a day, paged by vehicle (first: at "
@@ -541,7 +538,7 @@ class ScheduledRidesQuery:
             )
             return connection(page, lambda s: s, as_of=as_of, after=after)
 
-        return await scall(read)  # type: ignore[return-value]
+        return await scall(read)
 
     @strawberry.field(
         description="One vehicle's route for a day: ordered stops with times and coordinates, "

@@ -10,9 +10,9 @@ refuses a concurrent save); either way the day is read again and re-planned.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -36,7 +36,7 @@ from services.rides.scheduling.domain import (
     ServiceDay,
     StalePlan,
 )
-from services.rides.scheduling.model import Booking, FleetVehicle, Spot, StopRef
+from services.rides.scheduling.model import Booking, FleetVehicle, Spot, StopRef, orders_of
 from services.rides.scheduling.planner import Planner, Refusal
 from services.rides.scheduling.projections import (
     ScheduledRecord,
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import JSONTranscoder
 
     from kernel.cities import CityConfig, ScheduledRidesPolicy
-    from kernel.time import Clock
+    from kernel.eventstore import FederationApplication
 
 # A day is re-read and re-planned at most this many times when others change it meanwhile.
 REPLAN_ATTEMPTS = 8
@@ -128,22 +128,20 @@ def _spot(data: dict[str, float]) -> Spot:
     return Spot(float(data["lat"]), float(data["lon"]))
 
 
-class ScheduledRides:
-    """Mixin: scheduled rides for `Rides` (which provides the store, the city and the clock)."""
+if TYPE_CHECKING:
+    _Application = FederationApplication
+else:
+    _Application = object
+
+
+class ScheduledRides(_Application):
+    """Mixin: scheduled rides for `Rides`, a FederationApplication (the store, the city, the
+    clock and the read models are its own)."""
 
     scheduled_read_models = (ScheduledRideRecords, VehicleStops)
 
-    city: CityConfig
-    clock: Clock
-    repository: Any
-
-    if TYPE_CHECKING:
-
-        def save(self, *objs: Any) -> Any: ...  # FederationApplication's
-        def read_model(self, cls: Any) -> Any: ...
-
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)  # type: ignore[misc]
+        super().register_transcodings(transcoder)
         transcoder.register(EnumAsValue(BookingState, "rides.BookingState"))
         transcoder.register(DateAsISO())
 
@@ -165,7 +163,9 @@ class ScheduledRides:
         if found is None:
             found = self.__dict__["_travel_minutes"] = Travel(
                 detour_factor=float(self.city.rides.detour_factor),
-                speed_kmh=float(self.city.rides.average_speed_kmh),
+                speed_kmh=float(
+                    self.scheduled.average_speed_kmh or self.city.rides.average_speed_kmh
+                ),
             )
         return found
 
@@ -300,10 +300,7 @@ class ScheduledRides:
             current = self.service_day(day) or ServiceDay(self.city.id, day)
             based_on = current.version
             bookings = current.booked()
-            orders = {
-                v: [StopRef(s.ride_id, s.kind) for s in stops if s.ride_id]  # type: ignore[arg-type]
-                for v, stops in current.plan().items()
-            }
+            orders = orders_of(current.plan())
             plan = planner.replan(bookings, orders, add=add, remove=remove)
             if plan is None:
                 assert add is not None  # noqa: S101 (taking a booking out always has a plan)
@@ -570,9 +567,9 @@ class ScheduledRides:
         seen: str | None = None,
     ) -> Listing[ScheduledRecord]:
         request = page_request(first, after, arity=2)
-        as_of = read_after(self, ScheduledRideRecords, seen)  # type: ignore[arg-type]
+        as_of = read_after(self, ScheduledRideRecords, seen)
         return Listing(
-            self.read_model(ScheduledRideRecords).of_rider(member_id, request),  # type: ignore[attr-defined]
+            self.read_model(ScheduledRideRecords).of_rider(member_id, request),
             as_of,
         )
 
@@ -584,8 +581,8 @@ class ScheduledRides:
         fleet = [v for v in self.fleet(day) if vehicle is None or v.id == vehicle]
         if vehicle is not None and not fleet:
             raise InvalidBooking("vehicleId", f"no scheduled vehicle {vehicle!r}")
-        as_of = read_after(self, VehicleStops, seen)  # type: ignore[arg-type]
-        stops = self.read_model(VehicleStops)  # type: ignore[attr-defined]
+        as_of = read_after(self, VehicleStops, seen)
+        stops = self.read_model(VehicleStops)
         return [
             VehicleDay(v, names[v.id], day, stops.of_vehicle(day, v.id, limit=MAX_STOPS))
             for v in fleet
@@ -594,6 +591,6 @@ class ScheduledRides:
 
 def route_km(stops: list[StopRecord], travel: Travel) -> float:
     km = 0.0
-    for a, b in zip(stops, stops[1:], strict=False):
+    for a, b in pairwise(stops):
         km += travel.km(Spot(a.lat, a.lon), Spot(b.lat, b.lon))
-    return 0.0 if math.isnan(km) else km
+    return km

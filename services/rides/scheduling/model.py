@@ -57,8 +57,8 @@ class Booking:
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> Booking:
         def pair(key: str) -> tuple[float, float]:
-            a, b = data[key]  # type: ignore[misc]
-            return float(a), float(b)
+            values: list[float] = data[key]  # type: ignore[assignment]
+            return float(values[0]), float(values[1])
 
         pickup, dropoff = pair("pickup"), pair("dropoff")
         return cls(
@@ -108,8 +108,9 @@ class PlannedStop:
         return {
             "kind": self.kind,
             "ride_id": self.ride_id,
-            "arrival": round(self.arrival, 3),
-            "at": round(self.at, 3),
+            # Unrounded: the route checker re-adds travel times to these to the microsecond.
+            "arrival": self.arrival,
+            "at": self.at,
             "lat": self.lat,
             "lon": self.lon,
         }
@@ -146,14 +147,7 @@ class Plan:
     seed: int
 
     def orders(self) -> dict[str, list[StopRef]]:
-        return {
-            vehicle: [
-                StopRef(s.ride_id, s.kind)  # type: ignore[arg-type]
-                for s in stops
-                if s.ride_id is not None and s.kind in ("pickup", "dropoff")
-            ]
-            for vehicle, stops in self.routes.items()
-        }
+        return orders_of(self.routes)
 
     def served(self) -> set[str]:
         return {
@@ -175,3 +169,15 @@ class Plan:
                 if s.ride_id == ride_id and s.kind == "pickup":
                     return s.at
         return None
+
+
+def orders_of(routes: dict[str, tuple[PlannedStop, ...]]) -> dict[str, list[StopRef]]:
+    """Each vehicle's stop order (whose stop, which end), without times or depots."""
+    orders: dict[str, list[StopRef]] = {}
+    for vehicle, stops in routes.items():
+        orders[vehicle] = []
+        for s in stops:
+            if s.ride_id is not None and s.kind in ("pickup", "dropoff"):
+                kind: Literal["pickup", "dropoff"] = "pickup" if s.kind == "pickup" else "dropoff"
+                orders[vehicle].append(StopRef(s.ride_id, kind))
+    return orders

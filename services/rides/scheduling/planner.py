@@ -25,9 +25,11 @@ from matching.routing import (
     Request,
     Route,
     RoutingProblem,
+    RoutingResult,
     Vehicle,
     Visit,
     reoptimise,
+    solve,
 )
 from matching.status import InvalidProblem
 from services.rides.scheduling.model import Booking, Plan, PlannedStop, Spot, StopRef
@@ -108,8 +110,12 @@ class Planner:
             for a in spots
         )
 
-    def build(self, bookings: Sequence[Booking]) -> _Built:
-        """The day as a RoutingProblem: a depot node per vehicle, two nodes per booking."""
+    def build(self, bookings: Sequence[Booking], *, seats_only: bool = False) -> _Built:
+        """The day as a RoutingProblem: a depot node per vehicle, two nodes per booking.
+
+        The router knows one capacity: everyone aboard, against seats plus wheelchair places
+        (the seats and places apart are checked after). `seats_only` counts everyone against
+        the seats alone, a tighter model for when the first breaks the seat count."""
         depots = [
             Node(k, v.depot.lon, v.depot.lat, 0.0, v.day_start, v.day_end)
             for k, v in enumerate(self.fleet)
@@ -121,7 +127,7 @@ class Planner:
             for k, b in enumerate(bookings)
         )
         vehicles = tuple(
-            Vehicle(v.id, k, k, v.seats + v.wheelchair_places, v.max_route)
+            Vehicle(v.id, k, k, v.seats + (0 if seats_only else v.wheelchair_places), v.max_route)
             for k, v in enumerate(self.fleet)
         )
         node_of: dict[tuple[str, str], int] = {}
@@ -236,12 +242,39 @@ class Planner:
         if add is not None:
             stop_of[added_nodes[0].id] = (add.ride_id, "pickup")
             stop_of[added_nodes[1].id] = (add.ride_id, "dropoff")
+        everyone = [*bookings, *([add] if add else [])]
+        return self._plan_of(result, stop_of, everyone, "reoptimise", started, self.time_limit)
+
+    def solve_all(self, bookings: Sequence[Booking], *, time_limit: float) -> Plan | None:
+        """Plan every booking at once from nothing (what re-planning booking by booking is
+        measured against: bench/rural_day.py); None if the router finds no complete plan."""
+        plan = None
+        for seats_only in (False, True):
+            built = self.build(bookings, seats_only=seats_only)
+            started = time.perf_counter()
+            result = solve(built.problem, time_limit=time_limit, seed=self.seed)
+            if not result.complete:
+                continue
+            plan = self._plan_of(result, built.stop_of, bookings, "solve", started, time_limit)
+            if not self.violations(bookings, plan):
+                return plan
+        return plan
+
+    def _plan_of(
+        self,
+        result: RoutingResult,
+        stop_of: Mapping[int, tuple[str, str]],
+        bookings: Sequence[Booking],
+        method: str,
+        started: float,
+        time_limit: float,
+    ) -> Plan:
         planned: dict[str, tuple[PlannedStop, ...]] = {}
-        spots = {b.ride_id: b for b in (*bookings, *([add] if add else []))}
+        spots = {b.ride_id: b for b in bookings}
         km = 0.0
         for route in result.routes:
             vehicle = self.by_id[route.vehicle]
-            stops = []
+            stops: list[PlannedStop] = []
             prev = vehicle.depot
             for v in route.visits:
                 if v.kind in ("start", "end"):
@@ -254,8 +287,8 @@ class Planner:
                     b = spots[rid]
                     spot = b.pickup if kind == "pickup" else b.dropoff
                     stops.append(
-                        PlannedStop(kind, rid, v.arrival, v.service_start, spot.lat, spot.lon)
-                    )  # type: ignore[arg-type]
+                        PlannedStop(kind, rid, v.arrival, v.service_start, spot.lat, spot.lon)  # type: ignore[arg-type]
+                    )
                 km += self.travel.km(prev, spot)
                 prev = spot
             if len(stops) > 2:
@@ -271,10 +304,10 @@ class Planner:
             planned,
             travel_minutes=result.distance,
             km=km,
-            method="reoptimise",
+            method=method,
             status=str(result.status),
             wall_s=time.perf_counter() - started,
-            time_limit_s=self.time_limit,
+            time_limit_s=time_limit,
             seed=self.seed,
         )
 

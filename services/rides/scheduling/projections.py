@@ -1,6 +1,7 @@
 """Scheduled rides' read models: the bookings (a member's list), every vehicle's stops per day.
 
-`VehicleStops` rewrites a vehicle's day on every `ServiceDay.Replanned`; times are minutes after local midnight of the day, turned into instants by the API.
+`VehicleStops` rewrites a vehicle's day on every `ServiceDay.Replanned`; times are minutes after
+local midnight of the day, turned into instants by the API.
 """
 
 from __future__ import annotations

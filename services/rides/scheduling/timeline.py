@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kernel.geo import Point, great_circle_km
-from services.rides.scheduling.model import PlannedStop, StopRef
+from services.rides.scheduling.model import PlannedStop, Spot, StopRef
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from services.rides.scheduling.model import Booking, FleetVehicle, Spot
+    from services.rides.scheduling.model import Booking, FleetVehicle
 
 EPS = 1e-6
 
@@ -65,7 +65,19 @@ def simulate(
     bookings: Mapping[str, Booking],
     travel: Travel,
 ) -> Timed | None:
-    """Times for `order`, or None if no times keep every rule.
+    """Times for `order`, or None if no times keep every rule (see `timed_or_failure`)."""
+    found = timed_or_failure(vehicle, order, bookings, travel)
+    return found if isinstance(found, Timed) else None
+
+
+def timed_or_failure(
+    vehicle: FleetVehicle,
+    order: Sequence[StopRef],
+    bookings: Mapping[str, Booking],
+    travel: Travel,
+) -> Timed | int:
+    """Times for `order`, or the position in `order` of the first stop that broke a rule
+    (len(order) for the route's end: its length or the closing time).
 
     Service starts as early as each window allows, except that a pickup is held back when its
     rider would otherwise ride too long (waiting at later stops); then the departure from the
@@ -74,8 +86,9 @@ def simulate(
     """
     if not order:
         return Timed((), 0.0, 0.0)
-    if not loads_ok(vehicle, order, bookings):
-        return None
+    overload = _overload(vehicle, order, bookings)
+    if overload is not None:
+        return overload
     hold: dict[str, float] = {}
     for _ in range(len(order) + 1):
         result = _forward(vehicle, order, bookings, travel, vehicle.day_start, hold)
@@ -83,8 +96,8 @@ def simulate(
             rid, late = result
             hold[rid] = late
             continue
-        if result is None:
-            return None
+        if isinstance(result, int):
+            return result
         pushed = _push_departure(result, order, bookings)
         if pushed > EPS:
             later = _forward(vehicle, order, bookings, travel, result.stops[0].at + pushed, hold)
@@ -92,9 +105,9 @@ def simulate(
                 result = later
         first, last = result.stops[0].at, result.stops[-1].at
         if last > vehicle.day_end + EPS or last - first > vehicle.max_route + EPS:
-            return None
+            return len(order)
         return result
-    return None
+    return len(order)
 
 
 def _forward(
@@ -104,14 +117,15 @@ def _forward(
     travel: Travel,
     leave: float,
     hold: Mapping[str, float],
-) -> Timed | tuple[str, float] | None:
+) -> Timed | tuple[str, float] | int:
     """Serve `order` leaving the depot at `leave`: the timed stops; or (rider, start) when a
-    rider's pickup must start at least that late to keep their ride time; or None."""
+    rider's pickup must start at least that late to keep their ride time; or the position of
+    the stop that missed its window."""
     stops = [PlannedStop("start", None, leave, leave, vehicle.depot.lat, vehicle.depot.lon)]
     t, here = leave, vehicle.depot
     picked: dict[str, float] = {}
     minutes = km = 0.0
-    for ref in order:
+    for k, ref in enumerate(order):
         b = bookings[ref.ride_id]
         there = _spot(b, ref.kind)
         leg = travel.minutes(here, there)
@@ -123,11 +137,11 @@ def _forward(
         if ref.kind == "pickup":
             at = max(at, hold.get(b.ride_id, at))
             if at > hi + EPS:
-                return None
+                return k
             picked[b.ride_id] = at
         else:
             if at > hi + EPS or b.ride_id not in picked:
-                return None
+                return k
             excess = at - (picked[b.ride_id] + b.service) - b.max_ride
             if excess > EPS:
                 return (b.ride_id, picked[b.ride_id] + excess)
@@ -160,15 +174,21 @@ def loads_ok(
     vehicle: FleetVehicle, order: Sequence[StopRef], bookings: Mapping[str, Booking]
 ) -> bool:
     """Seats and wheelchair places never exceeded along `order` (whatever the times)."""
+    return _overload(vehicle, order, bookings) is None
+
+
+def _overload(
+    vehicle: FleetVehicle, order: Sequence[StopRef], bookings: Mapping[str, Booking]
+) -> int | None:
     seats = chairs = 0
-    for ref in order:
+    for k, ref in enumerate(order):
         b = bookings[ref.ride_id]
         sign = 1 if ref.kind == "pickup" else -1
         seats += sign * b.seat_load
         chairs += sign * b.wheelchair_load
         if seats > vehicle.seats or chairs > vehicle.wheelchair_places:
-            return False
-    return True
+            return k
+    return None
 
 
 def insert(
@@ -189,11 +209,24 @@ def insert(
     pick, drop = StopRef(new.ride_id, "pickup"), StopRef(new.ride_id, "dropoff")
     best: tuple[list[StopRef], Timed] | None = None
     n = len(order)
+    base = simulate(vehicle, order, bookings, travel)
     for i in range(n + 1):
+        # Stops before the pickup keep (at least) their times: if the pickup cannot be
+        # reached in its window from there, no later position can reach it either.
+        if base is not None and i > 0:
+            prev = base.stops[i]  # stops[0] is the depot
+            before = bookings[order[i - 1].ride_id]
+            reach = prev.at + before.service + travel.minutes(Spot(prev.lat, prev.lon), new.pickup)
+            if reach > new.pickup_window[1] + EPS:
+                break
         for j in range(i, n + 1):
             candidate = [*order[:i], pick, *order[i:j], drop, *order[j:]]
-            timed = simulate(vehicle, candidate, everyone, travel)
-            if timed is None:
+            timed = timed_or_failure(vehicle, candidate, everyone, travel)
+            if isinstance(timed, int):
+                # A stop before the drop-off broke a rule: a later drop-off leaves that part of
+                # the route as it is, so it breaks there too.
+                if timed < j + 1:
+                    break
                 continue
             if best is None or timed.travel_minutes < best[1].travel_minutes - EPS:
                 best = (candidate, timed)

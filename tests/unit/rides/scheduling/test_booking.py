@@ -3,7 +3,8 @@ every re-plan is an event with its inputs, checked, and it keeps every promise."
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -16,10 +17,22 @@ from services.rides.scheduling.domain import (
     NotYourBooking,
     ServiceDay,
 )
+from tests.support.gwt import replay
 from tests.unit.rides.scheduling.helpers import CLINIC, HOME, TUESDAY, app, at
 
+if TYPE_CHECKING:
+    from uuid import UUID
 
-def book(rides, rider="m-ines", start=None, minutes=30, **extra):  # type: ignore[no-untyped-def]
+    from services.rides.application import Rides
+
+
+def book(
+    rides: Rides,
+    rider: str = "m-ines",
+    start: datetime | None = None,
+    minutes: int = 30,
+    **extra: Any,
+) -> UUID:
     start = start or at(9)
     return rides.book_scheduled_ride(
         rider,
@@ -31,10 +44,15 @@ def book(rides, rider="m-ines", start=None, minutes=30, **extra):  # type: ignor
     )
 
 
-def day_of(rides) -> ServiceDay:  # type: ignore[no-untyped-def]
+def day_of(rides: Rides) -> ServiceDay:
     day = rides.service_day(TUESDAY)
     assert day is not None
     return day
+
+
+def decisions(rides: Rides) -> list[ServiceDay.Replanned]:
+    events = rides.events.get(ServiceDay.create_id("demo", TUESDAY))
+    return [e for e in events if isinstance(e, ServiceDay.Replanned)]
 
 
 def test_a_booking_is_planned_inside_its_window_and_recorded_with_its_inputs() -> None:
@@ -46,25 +64,21 @@ def test_a_booking_is_planned_inside_its_window_and_recorded_with_its_inputs() -
     assert (ride.state, ride.rider_id, ride.day) == (BookingState.BOOKED, "m-ines", TUESDAY)
     vehicle, pickup_at = rides.planned(ride)
     assert vehicle == "van"
-    assert pickup_at is not None and at(9) <= pickup_at <= at(9, 30)
-    (replanned,) = [
-        e for e in rides.repository.get(ServiceDay.create_id("demo", TUESDAY)).collect_events()
-    ] or [None]
-    events = list(rides.events.get(ServiceDay.create_id("demo", TUESDAY)))
-    decision = events[-1]
-    assert isinstance(decision, ServiceDay.Replanned)
+    assert pickup_at is not None
+    assert at(9) <= pickup_at <= at(9, 30)
+    decision = decisions(rides)[-1]
     assert (decision.cause, decision.ride_id, decision.considered) == (
         "booked",
         str(ride_id),
         [str(ride_id)],
     )
-    pu_lo, pu_hi, do_lo, do_hi = decision.windows[str(ride_id)]
+    pu_lo, pu_hi, _, do_hi = decision.windows[str(ride_id)]
     assert (pu_lo, pu_hi) == (9 * 60, 9 * 60 + 30)
     assert do_hi > pu_hi
-    assert decision.objective["km"] > 0 and decision.objective["travel_minutes"] > 0
+    assert decision.objective["km"] > 0
+    assert decision.objective["travel_minutes"] > 0
     assert decision.solver["method"] in ("reoptimise", "insertion")
     assert [s["kind"] for s in decision.routes["van"]] == ["start", "pickup", "dropoff", "end"]
-    assert replanned is None
 
 
 def test_replaying_a_day_never_runs_the_solver(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -76,10 +90,7 @@ def test_replaying_a_day_never_runs_the_solver(monkeypatch: pytest.MonkeyPatch) 
         raise AssertionError("a replay ran the solver")
 
     monkeypatch.setattr(planner_module, "reoptimise", no_solver)
-    events = list(rides.events.get(ServiceDay.create_id("demo", TUESDAY)))
-    replayed = None
-    for e in events:
-        replayed = e.mutate(replayed)
+    replayed = replay(rides.events.get(ServiceDay.create_id("demo", TUESDAY)))
     assert isinstance(replayed, ServiceDay)
     assert replayed.plan() == plan_before
     assert {b.ride_id for b in replayed.booked()} == {str(first), str(second)}
@@ -116,13 +127,15 @@ def test_a_booking_that_cannot_fit_is_refused_with_the_nearest_windows_and_chang
     assert refused.value.reason == "no_room_in_window"
     assert refused.value.nearest
     for start, end in refused.value.nearest:
-        assert end - start == timedelta(minutes=30) and start != at(9)
+        assert end - start == timedelta(minutes=30)
+        assert start != at(9)
     assert list(rides.events.get(ServiceDay.create_id("demo", TUESDAY))) == before
     # The nearest window offered does fit.
     start, _ = refused.value.nearest[0]
     ride_id = book(rides, "m-late", start, seats=3)
     _, pickup_at = rides.planned(rides.scheduled_ride(ride_id))
-    assert pickup_at is not None and start <= pickup_at <= start + timedelta(minutes=30)
+    assert pickup_at is not None
+    assert start <= pickup_at <= start + timedelta(minutes=30)
 
 
 def test_a_second_wheelchair_is_refused_by_name_when_the_van_has_one_place() -> None:
@@ -149,7 +162,8 @@ def test_a_weekly_seat_is_its_own_ride_each_week_and_one_is_cancelled_alone() ->
     days = [o.day for o in series.occurrences]
     assert days == [TUESDAY + timedelta(weeks=k) for k in range(3)]
     ids = [o.ride_id for o in series.occurrences]
-    assert all(ids) and len(set(ids)) == 3
+    assert all(ids)
+    assert len(set(ids)) == 3
     for o in series.occurrences:
         ride = rides.scheduled_ride(o.ride_id)  # type: ignore[arg-type]
         assert ride.series_id == series.series_id
@@ -160,7 +174,9 @@ def test_a_weekly_seat_is_its_own_ride_each_week_and_one_is_cancelled_alone() ->
     states = [rides.scheduled_ride(i).state for i in ids]  # type: ignore[arg-type]
     assert states == [BookingState.BOOKED, BookingState.CANCELLED, BookingState.BOOKED]
     second_day = rides.service_day(TUESDAY + timedelta(weeks=1))
-    assert second_day is not None and second_day.booked() == [] and second_day.plan() == {}
+    assert second_day is not None
+    assert second_day.booked() == []
+    assert second_day.plan() == {}
     assert {b.ride_id for b in day_of(rides).booked()} == {str(ids[0])}
     with pytest.raises(BookingCancelled):
         rides.cancel_scheduled_ride("m-ines", ids[1])  # type: ignore[arg-type]
@@ -176,10 +192,12 @@ def test_a_change_re_plans_and_only_the_rider_the_booker_or_the_desk_may_make_it
     rides.change_scheduled_ride("m-desk", ride_id, window_start=at(11), window_end=at(11, 30))
 
     _, pickup_at = rides.planned(rides.scheduled_ride(ride_id))
-    assert pickup_at is not None and at(11) <= pickup_at <= at(11, 30)
+    assert pickup_at is not None
+    assert at(11) <= pickup_at <= at(11, 30)
     _, tomas_at = rides.planned(rides.scheduled_ride(other))
-    assert tomas_at is not None and at(9, 10) <= tomas_at <= at(9, 40)
-    decision = list(rides.events.get(ServiceDay.create_id("demo", TUESDAY)))[-1]
+    assert tomas_at is not None
+    assert at(9, 10) <= tomas_at <= at(9, 40)
+    decision = decisions(rides)[-1]
     assert (decision.cause, decision.windows[str(ride_id)][:2]) == ("changed", [660.0, 690.0])
 
 
@@ -197,10 +215,7 @@ def test_a_change_re_plans_and_only_the_rider_the_booker_or_the_desk_may_make_it
     ],
 )
 def test_bad_input_names_the_field_and_changes_nothing(
-    start,
-    minutes,
-    extra,
-    field,  # type: ignore[no-untyped-def]
+    start: datetime, minutes: int, extra: dict[str, Any], field: str
 ) -> None:
     rides = app()
     head = rides.head()
@@ -219,7 +234,9 @@ def test_a_plan_solved_while_another_booking_landed_is_solved_again(
     real = planner_module.Planner.replan
     landed: list[object] = []
 
-    def replan_with_a_booking_landing_meanwhile(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def replan_with_a_booking_landing_meanwhile(
+        self: planner_module.Planner, *args: Any, **kwargs: Any
+    ) -> object:
         plan = real(self, *args, **kwargs)
         if not landed:
             # Another replica books the same day while this plan is being solved.

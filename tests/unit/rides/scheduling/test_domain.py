@@ -43,7 +43,9 @@ def test_a_day_adopts_a_plan_at_its_version_and_replays_to_the_same_state() -> N
     assert [b.ride_id for b in day.booked()] == ["a", "b"]
     events = day.collect_events()
     assert state_of(replay(events)) == state_of(day)
-    assert events[-1].considered == ["a", "b"]
+    decision = events[-1]
+    assert isinstance(decision, ServiceDay.Replanned)
+    assert decision.considered == ["a", "b"]
 
 
 def test_a_stale_plan_is_never_adopted() -> None:

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matching.route_check import check_routes
-from services.rides.scheduling.model import Booking, FleetVehicle, Plan, Spot
+from services.rides.scheduling.model import Booking, FleetVehicle, Plan, Spot, StopRef
 from services.rides.scheduling.planner import Planner
 from services.rides.scheduling.timeline import Travel
 
@@ -121,7 +121,8 @@ def assert_keeps_promises(plan: Plan, promised: dict[str, Booking]) -> None:
             sign = 1 if s.kind == "pickup" else -1
             seats += sign * (b.seats - (1 if b.wheelchair else 0))
             chairs += sign * (1 if b.wheelchair else 0)
-            assert seats <= VAN.seats and chairs <= VAN.wheelchair_places
+            assert seats <= VAN.seats
+            assert chairs <= VAN.wheelchair_places
 
 
 bookings = st.builds(
@@ -149,7 +150,7 @@ steps = st.lists(st.one_of(bookings, st.integers(0, 20)), min_size=3, max_size=9
 def test_no_plan_breaks_a_promise_or_overloads_the_van(sequence: list[object]) -> None:
     planner = Planner([VAN], TRAVEL, time_limit=0.2)
     promised: dict[str, Booking] = {}
-    orders: dict[str, list] = {}
+    orders: dict[str, list[StopRef]] = {}
     for n, step in enumerate(sequence):
         if isinstance(step, int):
             if not promised:
@@ -159,7 +160,12 @@ def test_no_plan_breaks_a_promise_or_overloads_the_van(sequence: list[object]) -
             assert plan is not None  # taking a booking out always leaves a plan
             del promised[gone]
         else:
-            _, pickup, dropoff, start, seats, chair = step  # type: ignore[misc]
+            assert isinstance(step, tuple)
+            pickup: Spot = step[1]
+            dropoff: Spot = step[2]
+            start: float = step[3]
+            seats: int = step[4]
+            chair: bool = step[5]
             direct = TRAVEL.minutes(pickup, dropoff)
             max_ride = direct * 2 + 15
             service = 2.0 + (5 if chair else 0)
