@@ -202,6 +202,14 @@ def run_seed(seed: int, *, time_limit: float) -> dict[str, Any]:
     }
 
 
+def _once(run: dict[str, Any]) -> str:
+    if run["all_at_once_km"] is None:
+        return "no complete plan in the time"
+    if not run["all_at_once_feasible"]:
+        return f"{run['all_at_once_km']} (fails checks)"
+    return str(run["all_at_once_km"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -237,9 +245,7 @@ def main(argv: list[str] | None = None) -> int:
                 else f"{len(r['checker_violations'])} violations, {r['outside_window']} outside",
                 f"{r['replan_s']['p50']} / {r['replan_s']['p95']} / {r['replan_s']['max']}",
                 r["incremental_km"],
-                r["all_at_once_km"]
-                if r["all_at_once_feasible"]
-                else f"{r['all_at_once_km']} (fails checks)",
+                _once(r),
                 r["km_ratio"],
             ]
         )
