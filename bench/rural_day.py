@@ -16,6 +16,7 @@ final bookings all at once from nothing with the full time limit.
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 import math
 import random
 import statistics
@@ -168,7 +169,7 @@ def run_seed(seed: int, *, time_limit: float) -> dict[str, Any]:
             outside += 1
     decisions = [e for e in rides.events.get(day.id) if isinstance(e, ServiceDay.Replanned)]
     incremental_km = decisions[-1].objective["km"]
-    methods = statistics.multimode([d.solver["method"] for d in decisions])
+    methods = dict(Counter(d.solver["method"] for d in decisions))
     all_at_once = planner.solve_all(bookings, time_limit=time_limit)
     once_km = all_at_once.km if all_at_once is not None else None
     once_violations = (
