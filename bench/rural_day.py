@@ -16,10 +16,10 @@ final bookings all at once from nothing with the full time limit.
 from __future__ import annotations
 
 import argparse
-from collections import Counter
 import math
 import random
 import statistics
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
