@@ -59,6 +59,8 @@ class ScheduledRidesPolicy(_Frozen):
     wheelchair_stop_minutes: Decimal = Field(default=Decimal("5"), ge=0)
     # Solver time per re-plan (a booking, change or cancellation), outside any lock.
     replan_seconds: Decimal = Field(default=Decimal("1.0"), gt=0, le=60)
+    # ... of which a re-plan takes 0.1 s plus this per booking of the day (small days are quick).
+    replan_seconds_per_booking: Decimal | None = Field(default=Decimal("0.05"), gt=0)
     # A refusal offers this many nearest windows that fit, searched this far either side.
     nearest_windows: int = Field(default=3, ge=0, le=10)
     nearest_step_minutes: int = Field(default=15, ge=5, le=120)

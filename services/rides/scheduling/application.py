@@ -188,8 +188,15 @@ class ScheduledRides(_Application):
         fleet = self.fleet(day)
         if not fleet:
             raise InvalidBooking("day", "this city runs no scheduled vehicles")
-        limit = float(self.scheduled.replan_seconds) if time_limit is None else time_limit
-        return Planner(fleet, self.travel_minutes, time_limit=limit)
+        p = self.scheduled
+        limit = float(p.replan_seconds) if time_limit is None else time_limit
+        per = p.replan_seconds_per_booking
+        return Planner(
+            fleet,
+            self.travel_minutes,
+            time_limit=limit,
+            seconds_per_booking=None if per is None else float(per),
+        )
 
     # -- validation -----------------------------------------------------------------------------
     def _place(self, lat: float, lon: float, field: str) -> dict[str, float]:

@@ -76,15 +76,25 @@ class Planner:
         travel: Travel,
         *,
         time_limit: float,
+        seconds_per_booking: float | None = None,
         seed: int = 0,
     ) -> None:
+        """`time_limit` is the router's time per re-plan; with `seconds_per_booking`, a re-plan
+        gets a tenth of a second plus that much per booking of the day, up to `time_limit` (a
+        day with two bookings needs no second of search, and a series of empty days adds up)."""
         if not fleet:
             raise ValueError("a planner needs at least one scheduled vehicle")
         self.fleet = tuple(fleet)
         self.by_id = {v.id: v for v in self.fleet}
         self.travel = travel
         self.time_limit = time_limit
+        self.seconds_per_booking = seconds_per_booking
         self.seed = seed
+
+    def limit_for(self, bookings: int) -> float:
+        if self.seconds_per_booking is None:
+            return self.time_limit
+        return min(self.time_limit, 0.1 + self.seconds_per_booking * bookings)
 
     # -- the dial-a-ride problem ------------------------------------------------------------------
     def _nodes(self, bookings: Sequence[Booking], first_id: int) -> list[Node]:
@@ -223,6 +233,7 @@ class Planner:
             added = (Request(add.ride_id, first, first + 1, add.seats, add.max_ride),)
             matrix = self._matrix([*bookings, add])
         started = time.perf_counter()
+        limit = self.limit_for(len(bookings) + (1 if add else 0) - (1 if remove else 0))
         try:
             result = reoptimise(
                 built.problem,
@@ -231,7 +242,7 @@ class Planner:
                 added_nodes=added_nodes,
                 cancelled=(remove,) if remove is not None else (),
                 travel_times=matrix,
-                time_limit=self.time_limit,
+                time_limit=limit,
                 seed=self.seed,
             )
         except InvalidProblem:
@@ -243,7 +254,7 @@ class Planner:
             stop_of[added_nodes[0].id] = (add.ride_id, "pickup")
             stop_of[added_nodes[1].id] = (add.ride_id, "dropoff")
         everyone = [*bookings, *([add] if add else [])]
-        return self._plan_of(result, stop_of, everyone, "reoptimise", started, self.time_limit)
+        return self._plan_of(result, stop_of, everyone, "reoptimise", started, limit)
 
     def solve_all(self, bookings: Sequence[Booking], *, time_limit: float) -> Plan | None:
         """Plan every booking at once from nothing (what re-planning booking by booking is
