@@ -18,6 +18,73 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class CityCentre(_Frozen):
+    lat: float
+    lon: float
+
+    @model_validator(mode="after")
+    def _valid(self) -> CityCentre:
+        Point(self.lat, self.lon)
+        return self
+
+
+class ScheduledVehicle(_Frozen):
+    """A vehicle that runs scheduled and pooled rides (the co-op's own 7-seat van, say)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")
+    name: str = Field(min_length=1, max_length=80)
+    seats: int = Field(ge=1, le=30)
+    wheelchair_places: int = Field(default=0, ge=0, le=6)
+    owner: str = "coop"  # "coop" (the co-op's fleet) or a driver's member id
+    depot: CityCentre
+
+
+class ScheduledRidesPolicy(_Frozen):
+    """`[rides.scheduled]`: scheduled, recurring and pooled rides, planned as dial-a-ride.
+
+    Times are local wall-clock times of the city's timezone; durations in minutes.
+    """
+
+    service_starts: str = Field(default="07:00", pattern=r"^[0-2][0-9]:[0-5][0-9]$")
+    service_ends: str = Field(default="19:00", pattern=r"^[0-2][0-9]:[0-5][0-9]$")
+    min_window_minutes: int = Field(default=10, ge=1, le=240)
+    max_window_minutes: int = Field(default=120, ge=1, le=720)
+    min_notice_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+    book_ahead_days: int = Field(default=30, ge=1, le=366)
+    # A passenger's ride is at most direct * factor + extra minutes (Cordeau's L, per rider).
+    max_ride_factor: Decimal = Field(default=Decimal("2.0"), ge=1)
+    max_ride_extra_minutes: int = Field(default=15, ge=0, le=240)
+    max_route_hours: Decimal = Field(default=Decimal("10"), gt=0, le=24)
+    stop_minutes: Decimal = Field(default=Decimal("2"), ge=0)
+    wheelchair_stop_minutes: Decimal = Field(default=Decimal("5"), ge=0)
+    # Solver time per re-plan (a booking, change or cancellation), outside any lock.
+    replan_seconds: Decimal = Field(default=Decimal("1.0"), gt=0, le=60)
+    # ... of which a re-plan takes 0.1 s plus this per booking of the day (small days are quick).
+    replan_seconds_per_booking: Decimal | None = Field(default=Decimal("0.05"), gt=0)
+    # A refusal offers this many nearest windows that fit, searched this far either side.
+    nearest_windows: int = Field(default=3, ge=0, le=10)
+    nearest_step_minutes: int = Field(default=15, ge=5, le=120)
+    nearest_span_minutes: int = Field(default=180, ge=0, le=720)
+    max_recurring_weeks: int = Field(default=12, ge=1, le=52)
+    # Scheduled vehicles' average speed where it differs from the city's (a rural van on open
+    # roads); unset: the city's `[rides] average_speed_kmh`.
+    average_speed_kmh: Decimal | None = Field(default=None, gt=0)
+    # Until the city's service-area polygon exists: stops within this distance of the centre.
+    area_radius_km: Decimal = Field(default=Decimal("40"), gt=0)
+    vehicles: tuple[ScheduledVehicle, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ScheduledRidesPolicy:
+        if self.service_ends <= self.service_starts:
+            raise ValueError("service_ends must be after service_starts (same day)")
+        if self.max_window_minutes < self.min_window_minutes:
+            raise ValueError("max_window_minutes must be >= min_window_minutes")
+        ids = [v.id for v in self.vehicles]
+        if len(set(ids)) != len(ids):
+            raise ValueError("scheduled vehicle ids must be unique")
+        return self
+
+
 class RidesPolicy(_Frozen):
     fare_base: Decimal = Field(ge=0)
     fare_per_km: Decimal = Field(ge=0)
@@ -26,6 +93,7 @@ class RidesPolicy(_Frozen):
     max_pickup_minutes: int = Field(gt=0, le=180)
     detour_factor: Decimal = Field(ge=1)
     average_speed_kmh: Decimal = Field(gt=0)
+    scheduled: ScheduledRidesPolicy = ScheduledRidesPolicy()
 
     @field_validator("split")
     @classmethod
@@ -88,16 +156,6 @@ class ValueEquationPolicy(_Frozen):
 
 class ContributionsPolicy(_Frozen):
     value_equation: ValueEquationPolicy | None = None
-
-
-class CityCentre(_Frozen):
-    lat: float
-    lon: float
-
-    @model_validator(mode="after")
-    def _valid(self) -> CityCentre:
-        Point(self.lat, self.lon)
-        return self
 
 
 class CityConfig(_Frozen):

@@ -77,6 +77,15 @@ MATRIX: dict[str, frozenset[str]] = {
     "markPickedUp": DRIVER,
     "markDroppedOff": DRIVER,
     "cancelRide": MEMBER,  # the rider, the booker or the driver of that ride (resolver)
+    # rides: scheduled, recurring and pooled (services/rides/scheduling)
+    "bookScheduledRide": MEMBER,  # onBehalfOf: the dispatcher role and consent (resolver)
+    "bookRecurringRide": MEMBER,  # likewise
+    "changeScheduledRide": MEMBER,  # the rider or booker; dispatcher or board any (resolver)
+    "cancelScheduledRide": MEMBER,  # likewise
+    "scheduledRide": MEMBER,  # own; the desk, drivers and the board any (resolver)
+    "myScheduledRides": MEMBER,
+    "vehicleSchedules": roles("dispatcher", "driver", "board"),
+    "vehicleRoute": roles("dispatcher", "driver", "board"),
     # contributions
     "myCredits": MEMBER,
     # Board only: its accounts include each member's (by pseudonymous id); the regulator's

@@ -40,6 +40,7 @@ from services.rides.domain import (
 )
 from services.rides.fares import FarePolicy, price
 from services.rides.projections import Drivers, Listing, RideRecord, RideRecords
+from services.rides.scheduling.application import ScheduledRides
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -87,9 +88,9 @@ def _reason_field(kind: str, ride_id: UUID) -> str:
     return f"{kind}_{ride_id.hex[:20]}"
 
 
-class Rides(FederationApplication):
+class Rides(ScheduledRides, FederationApplication):
     service = "rides"
-    read_models = (Drivers, RideRecords)
+    read_models = (Drivers, RideRecords, *ScheduledRides.scheduled_read_models)
     # The policy versions decisions adopted (decisions.PolicyChanged), so `policies()` and
     # `policy_version(at)` answer with them (kernel.policies).
     inbound_read_models = (PolicyLog,)

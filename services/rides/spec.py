@@ -1,9 +1,12 @@
 """The rides service, as the rest of Muni sees it (kernel.service.ServiceSpec)."""
 
+from strawberry.tools import merge_types
+
 from kernel.bus.consumer import Inbound
 from kernel.policies import PolicyChanged
 from kernel.service import ServiceSpec
 from services.rides.api import RidesMutation, RidesQuery
+from services.rides.api.scheduling import ScheduledRidesMutation, ScheduledRidesQuery
 from services.rides.application import Rides
 from services.rides.published import PUBLISHED, to_integration
 
@@ -23,6 +26,7 @@ SPEC = ServiceSpec(
         ],
     ),
     consumes=("decisions",),
-    query=RidesQuery,
-    mutation=RidesMutation,
+    # Scheduled rides (services/rides/scheduling) add their own root fields.
+    query=merge_types("RidesQuery", (RidesQuery, ScheduledRidesQuery)),
+    mutation=merge_types("RidesMutation", (RidesMutation, ScheduledRidesMutation)),
 )

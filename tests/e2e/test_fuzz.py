@@ -10,6 +10,7 @@ half a minute in all.
 from __future__ import annotations
 
 import logging
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 import hypothesis_graphql as hg
@@ -45,14 +46,17 @@ LEAKS = (
     "Unexpected error.",
 )
 GRAPHQL = build_schema()._schema
-# Input scalars hypothesis-graphql cannot make itself: a policy change's value (any JSON) and a
-# time (`effectiveFrom`), both written as GraphQL literals.
+# Input scalars hypothesis-graphql cannot make itself, written as GraphQL literals: a policy
+# change's value (any JSON), a service day, and times (`effectiveFrom`, a pickup window's ends),
+# with or without an offset, and one that is not a time at all.
 SCALARS = {
     "JSON": st.one_of(
         st.integers(-1000, 1000).map(nodes.Int), st.text(max_size=20).map(nodes.String)
     ),
-    "DateTime": st.sampled_from(
-        ["2030-01-01T00:00:00+00:00", "1999-12-31T23:59:59Z", "not a time"]
+    "Date": st.dates().map(lambda d: nodes.String(d.isoformat())),
+    "DateTime": st.one_of(
+        st.datetimes(timezones=st.none() | st.just(UTC)).map(lambda t: t.isoformat()),
+        st.just("not a time"),
     ).map(nodes.String),
 }
 FUZZ = settings(

@@ -118,6 +118,22 @@ def _write_city(tmp_path: Path, config: dict[str, Any]) -> None:
         *(f"{k} = {v}" for k, v in rides.items() if isinstance(v, int)),
         f"split = {{ {split} }}",
     ]
+    if "scheduled" in rides:
+        # [rides.scheduled]: scalars, then each vehicle as an array-of-tables entry.
+        scheduled = rides["scheduled"]
+        lines += [
+            "[rides.scheduled]",
+            *(f'{k} = "{v}"' for k, v in scheduled.items() if isinstance(v, str)),
+            *(f"{k} = {v}" for k, v in scheduled.items() if isinstance(v, int)),
+        ]
+        for vehicle in scheduled.get("vehicles", []):
+            depot = vehicle["depot"]
+            lines += [
+                "[[rides.scheduled.vehicles]]",
+                *(f'{k} = "{v}"' for k, v in vehicle.items() if isinstance(v, str)),
+                *(f"{k} = {v}" for k, v in vehicle.items() if isinstance(v, int)),
+                f"depot = {{ lat = {depot['lat']}, lon = {depot['lon']} }}",
+            ]
     (tmp_path / f"{config['id']}.toml").write_text("\n".join(lines) + "\n")
 
 
