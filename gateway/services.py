@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from contributions.crediting import with_contribution_rules
 from contributions.spec import SPEC as CONTRIBUTIONS
 from services.members.spec import SPEC as MEMBERS
 from services.rides.spec import SPEC as RIDES
 
-SPECS = (MEMBERS, RIDES, CONTRIBUTIONS)
+# Contributions reads every event a service's contribution rules name (contributions/crediting.py).
+SPECS = with_contribution_rules((MEMBERS, RIDES, CONTRIBUTIONS))
 SERVICES = {spec.name: spec for spec in SPECS}

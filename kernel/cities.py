@@ -49,6 +49,58 @@ class AccountsPolicy(_Frozen):
     sign_in_code_hours: int = Field(default=24, ge=1, le=24 * 7)
 
 
+class StartingEquation(_Frozen):
+    """The value equation in force until a decision adopts another (version 1).
+
+    `weights` are points per unit of each contribution type (`<action>/<resource>`); `caps` the
+    most of a type counted per member in a period; `half_life_days` how fast older contributions
+    in a period count less (none: no decay). See contributions/equations.py."""
+
+    weights: dict[str, Decimal]
+    caps: dict[str, Decimal] = {}
+    half_life_days: int | None = Field(default=None, gt=0)
+
+
+class ProtocolAgreement(_Frozen):
+    """What the city owes the protocol co-op upstream: `percent` of the revenue its ledger
+    records on `revenue_accounts` in each period (Eva's 1 % to the confederation)."""
+
+    percent: Decimal = Field(default=Decimal(1), ge=0, le=100)
+    revenue_accounts: tuple[str, ...] = ("rides:fares-collected",)
+    # Where the ledger already sets the protocol's part aside (the fare split's `protocol`).
+    set_aside_accounts: tuple[str, ...] = ("protocol:rides",)
+
+
+class ContributionsPolicy(_Frozen):
+    """Open value accounting: validation of logged work, the levy, the protocol agreement."""
+
+    # Peers who must validate a logged contribution before it counts (never its author).
+    validators: int = Field(default=2, ge=1, le=20)
+    # Kinds of work no service sees, which members log themselves (all ValueFlows `work`).
+    logged_kinds: tuple[str, ...] = (
+        "care",
+        "governance",
+        "code",
+        "translation",
+        "meeting",
+        "work-day",
+    )
+    # The most hours one logged contribution may claim.
+    max_logged_hours: Decimal = Field(default=Decimal(24), gt=0)
+    # The development levy taken from every surplus before members' dividends (to the commons).
+    levy_percent: Decimal = Field(default=Decimal(10), ge=0, le=100)
+    protocol: ProtocolAgreement = ProtocolAgreement()
+    equation: StartingEquation = StartingEquation(
+        weights={
+            "work/driving": Decimal(1),
+            **{
+                f"work/{k}": Decimal(1)
+                for k in ("care", "governance", "code", "translation", "meeting", "work-day")
+            },
+        }
+    )
+
+
 class CityCentre(_Frozen):
     lat: float
     lon: float
@@ -67,6 +119,7 @@ class CityConfig(_Frozen):
     centre: CityCentre
     rides: RidesPolicy
     accounts: AccountsPolicy = AccountsPolicy()
+    contributions: ContributionsPolicy = ContributionsPolicy()
 
     @field_validator("timezone")
     @classmethod
