@@ -200,7 +200,7 @@ class ValueAccounting(ReadModel):
                     "member_id": event.member_id,
                     "kind": event.kind,
                     "hours": event.hours,
-                    "worked_on": event.worked_on.isoformat(),
+                    "worked_on": event.worked_on,
                     "logged_at": event.logged_at,
                     "required": event.required,
                     "validations": 0,

@@ -54,7 +54,7 @@ class LoggedWork(Aggregate):
         member_id: str
         kind: str
         hours: Decimal
-        worked_on: date
+        worked_on: str  # ISO date (the store has no transcoding for a bare date)
         logged_at: datetime
         required: int
 
@@ -64,14 +64,14 @@ class LoggedWork(Aggregate):
         member_id: str,
         kind: str,
         hours: Decimal,
-        worked_on: date,
+        worked_on: str,
         logged_at: datetime,
         required: int,
     ) -> None:
         self.member_id = member_id
         self.kind = kind
         self.hours = hours
-        self.worked_on = worked_on
+        self.worked_on = date.fromisoformat(worked_on)
         self.logged_at = logged_at
         self.required = required
         self.validators: list[str] = []
@@ -104,7 +104,7 @@ class LoggedWork(Aggregate):
             member_id=member_id,
             kind=kind,
             hours=hours,
-            worked_on=worked_on,
+            worked_on=worked_on.isoformat(),
             logged_at=now,
             required=required,
         )
