@@ -131,7 +131,7 @@ class ContributionRules:
                 fields[rule.quantity] = (Decimal, ...)
             name = "Credited_" + "".join(c if c.isalnum() else "_" for c in reads[0])
             model = create_model(name, __base__=TolerantModel, **fields)
-            model.reads = reads  # type: ignore[attr-defined]
+            model.reads = reads
             models[reads] = model
         return Inbound(models, inbound.ignores - {t for t, _ in models})
 

@@ -9,7 +9,7 @@ kept in the event (what a member writes is personal data): the kind, the hours a
 
 from __future__ import annotations
 
-from datetime import date, datetime  # noqa: TC003 (eventsourcing reads event annotations)
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 

@@ -38,7 +38,7 @@ from contributions.equations import EquationVersion, ValueEquation
 from contributions.logged import ContributionNotFound, LoggedWork
 from contributions.periods import Period, PeriodAlreadyOpen, PeriodNotOpen, PeriodSpan
 from contributions.policy import EquationAdoption, NotAdopted
-from contributions.projections import Ledger
+from contributions.projections import Ledger, tidy
 from contributions.shares import (
     Participation,
     ProtocolShare,
@@ -48,11 +48,11 @@ from contributions.shares import (
     protocol_share,
     simulate,
 )
+from kernel.eventstore import FederationApplication
 from kernel.money import Money, MoneyError
 from kernel.paging import Page, PageRequest, encode_cursor
 
 if TYPE_CHECKING:
-    from contributions.application import Contributions
     from contributions.projections import LedgerLine
     from kernel.readside import Row
 
@@ -134,6 +134,7 @@ def _logged(row: Row) -> LoggedRecord:
 
 
 def _period(row: Row) -> PeriodRecord:
+    currency = row["currency"] or "XXX"
     return PeriodRecord(
         period=row["period"],
         kind=row["kind"],
@@ -144,10 +145,10 @@ def _period(row: Row) -> PeriodRecord:
         total_points=row["total_points"],
         members=row["members"],
         currency=row["currency"],
-        surplus=row["surplus"],
-        levy=row["levy"],
+        surplus=tidy(row["surplus"], currency),
+        levy=tidy(row["levy"], currency),
         levy_percent=row["levy_percent"],
-        unclaimed=row["unclaimed"],
+        unclaimed=tidy(row["unclaimed"], currency),
     )
 
 
@@ -164,12 +165,12 @@ def _page(rows: list[Row], request: PageRequest, order: tuple[str, ...]) -> Page
     )
 
 
-class ValueAccountingCommands:
-    """Mixed into `Contributions` (self is the application)."""
+class ValueAccountingCommands(FederationApplication):
+    """The value-accounting half of `Contributions` (which adds the ledger's consumption)."""
 
     # -- logged work ----------------------------------------------------------------------------
     def log_contribution(
-        self: Contributions, member_id: str, kind: str, hours: Decimal, worked_on: date
+        self, member_id: str, kind: str, hours: Decimal, worked_on: date
     ) -> LoggedRecord:
         policy = self.city.contributions
         work = LoggedWork.log(
@@ -185,7 +186,7 @@ class ValueAccountingCommands:
         self.save(work)
         return self.logged(str(work.id))
 
-    def validate_contribution(self: Contributions, contribution_id: str, by: str) -> LoggedRecord:
+    def validate_contribution(self, contribution_id: str, by: str) -> LoggedRecord:
         """`by` validates logged work; with the last validation needed it counts: its hours are
         posted to the ledger in the same save, dated now (a closed period never changes)."""
         work = self._logged_work(contribution_id)
@@ -216,31 +217,31 @@ class ValueAccountingCommands:
         self.save(work, *entries)
         return self.logged(contribution_id)
 
-    def _logged_work(self: Contributions, contribution_id: str) -> LoggedWork:
+    def _logged_work(self, contribution_id: str) -> LoggedWork:
         try:
-            found = self.repository.get(UUID(contribution_id))
+            found: Any = self.repository.get(UUID(contribution_id))
         except (ValueError, AggregateNotFoundError):
             raise ContributionNotFound(f"no logged contribution {contribution_id}") from None
         if not isinstance(found, LoggedWork):
             raise ContributionNotFound(f"no logged contribution {contribution_id}")
         return found
 
-    def accounting(self: Contributions) -> ValueAccounting:
+    def accounting(self) -> ValueAccounting:
         self.catch_up(ValueAccounting)
         return self.read_model(ValueAccounting)
 
-    def contribution_days(self: Contributions) -> ContributionDays:
+    def contribution_days(self) -> ContributionDays:
         self.catch_up(ContributionDays)
         return self.read_model(ContributionDays)
 
-    def logged(self: Contributions, contribution_id: str) -> LoggedRecord:
+    def logged(self, contribution_id: str) -> LoggedRecord:
         row = self.accounting().view.get("logged", {"id": contribution_id})
         if row is None:
             raise ContributionNotFound(f"no logged contribution {contribution_id}")
         return _logged(row)
 
     def logged_page(
-        self: Contributions,
+        self,
         request: PageRequest,
         *,
         status: str | None = None,
@@ -263,7 +264,7 @@ class ValueAccountingCommands:
         return Page([_logged(r) for r in page.items], page.cursors, page.has_next)
 
     # -- equations ------------------------------------------------------------------------------
-    def equation_versions(self: Contributions) -> list[EquationVersion]:
+    def equation_versions(self) -> list[EquationVersion]:
         """Every version, oldest first; version 1 is the city config's."""
         first = EquationVersion(
             1, ValueEquation.starting(self.city.contributions.equation), None, None
@@ -279,9 +280,7 @@ class ValueAccountingCommands:
             for r in rows
         ]
 
-    def equation_in_force(
-        self: Contributions, on: datetime | date | None = None
-    ) -> EquationVersion:
+    def equation_in_force(self, on: datetime | date | None = None) -> EquationVersion:
         """The newest version whose start is on or before `on` (default: now)."""
         if on is None:
             on = self.clock.now()
@@ -295,7 +294,7 @@ class ValueAccountingCommands:
         return found
 
     def adopt_equation(
-        self: Contributions,
+        self,
         equation: ValueEquation | dict[str, Any],
         decision_id: str,
         effective_from: datetime,
@@ -314,9 +313,9 @@ class ValueAccountingCommands:
         if effective_from.tzinfo is None:
             raise NotAdopted("effectiveFrom", "give the start with its time zone")
         versions = self.equation_versions()
-        for version in versions:
-            if version.decision_id == decision_id:
-                return version
+        for existing in versions:
+            if existing.decision_id == decision_id:
+                return existing
         latest = versions[-1]
         if latest.effective_from is not None and effective_from < latest.effective_from:
             raise NotAdopted(
@@ -337,7 +336,7 @@ class ValueAccountingCommands:
         log.info("value equation v%d adopted by decision %s", version, decision_id)
         return EquationVersion(version, equation, effective_from, decision_id)
 
-    def simulate_equation(self: Contributions, proposed: ValueEquation, key: str) -> Simulation:
+    def simulate_equation(self, proposed: ValueEquation, key: str) -> Simulation:
         """Every member's share in period `key` under the equation in force on its last day and
         under `proposed`, side by side (nothing is saved)."""
         span = PeriodSpan.parse(key)
@@ -345,7 +344,7 @@ class ValueAccountingCommands:
         return simulate(self.contribution_days(), current, proposed, span)
 
     # -- periods --------------------------------------------------------------------------------
-    def open_period(self: Contributions, key: str) -> PeriodRecord:
+    def open_period(self, key: str) -> PeriodRecord:
         PeriodSpan.parse(key)
         period_id = Period.create_id(self.city.id, key)
         if period_id in self.repository:
@@ -353,7 +352,7 @@ class ValueAccountingCommands:
         self.save(Period(city=self.city.id, key=key, opened_at=self.clock.now()))
         return self.period(key)
 
-    def close_period(self: Contributions, key: str) -> PeriodRecord:
+    def close_period(self, key: str) -> PeriodRecord:
         """Compute every member's points under the equation in force on the period's last day,
         and freeze them. Closing twice is refused (`PeriodNotOpen`)."""
         period = self._period(key)
@@ -370,7 +369,7 @@ class ValueAccountingCommands:
         self.save(period)
         return self.period(key)
 
-    def distribute_surplus(self: Contributions, key: str, surplus: Decimal) -> PeriodRecord:
+    def distribute_surplus(self, key: str, surplus: Decimal) -> PeriodRecord:
         """The levy to the commons fund first, then every member by frozen points, exact to the
         cent; posted to the ledger from `coop:surplus` in the same save as the period's record."""
         try:
@@ -388,9 +387,7 @@ class ValueAccountingCommands:
         self.save(period, *self._distribution_entries(key, made))
         return self.period(key)
 
-    def _distribution_entries(
-        self: Contributions, key: str, made: Distribution
-    ) -> list[JournalEntry]:
+    def _distribution_entries(self, key: str, made: Distribution) -> list[JournalEntry]:
         source = f"{self.city.id}/contributions/period/{key}"
         now = self.clock.now()
         entries = []
@@ -423,23 +420,23 @@ class ValueAccountingCommands:
             )
         return entries
 
-    def _period(self: Contributions, key: str) -> Period:
+    def _period(self, key: str) -> Period:
         PeriodSpan.parse(key)
         try:
-            found = self.repository.get(Period.create_id(self.city.id, key))
+            found: Any = self.repository.get(Period.create_id(self.city.id, key))
         except AggregateNotFoundError:
             raise PeriodNotOpen(key, "not opened") from None
         assert isinstance(found, Period)  # noqa: S101 (its id is the key)
         return found
 
-    def period(self: Contributions, key: str) -> PeriodRecord:
+    def period(self, key: str) -> PeriodRecord:
         PeriodSpan.parse(key)
         row = self.accounting().view.get("periods", {"period": key})
         if row is None:
             raise PeriodNotOpen(key, "not opened")
         return _period(row)
 
-    def periods(self: Contributions, request: PageRequest) -> Page[PeriodRecord]:
+    def periods(self, request: PageRequest) -> Page[PeriodRecord]:
         rows = self.accounting().view.select(
             "periods",
             order_by=("first_day", "period"),
@@ -451,7 +448,7 @@ class ValueAccountingCommands:
         return Page([_period(r) for r in page.items], page.cursors, page.has_next)
 
     def member_shares(
-        self: Contributions, key: str, request: PageRequest, member_id: str | None = None
+        self, key: str, request: PageRequest, member_id: str | None = None
     ) -> Page[MemberShare]:
         """Frozen shares of a closed period, by member id (or just one member's)."""
         period = self.period(key)
@@ -474,7 +471,7 @@ class ValueAccountingCommands:
                     r["member_id"],
                     r["points"],
                     share_of(r["points"], period.total_points),
-                    r["dividend"],
+                    tidy(r["dividend"], self.city.currency),
                 )
                 for r in page.items
             ],
@@ -482,7 +479,7 @@ class ValueAccountingCommands:
             page.has_next,
         )
 
-    def points_by_type(self: Contributions, key: str, member_id: str | None = None) -> list[Row]:
+    def points_by_type(self, key: str, member_id: str | None = None) -> list[Row]:
         """Frozen points per contribution type (SUM over members), with how many members."""
         where: dict[str, Any] = {"period": key}
         if member_id is not None:
@@ -491,10 +488,10 @@ class ValueAccountingCommands:
             "period_points", ("points",), group_by=("type",), where=where
         )
 
-    def participation(self: Contributions, key: str) -> Participation:
+    def participation(self, key: str) -> Participation:
         return participation(self.contribution_days(), PeriodSpan.parse(key))
 
-    def protocol_share(self: Contributions, key: str) -> ProtocolShare:
+    def protocol_share(self, key: str) -> ProtocolShare:
         self.catch_up(Ledger)
         return protocol_share(
             self.read_model(Ledger),
@@ -503,9 +500,7 @@ class ValueAccountingCommands:
             self.city.currency,
         )
 
-    def statement_lines(
-        self: Contributions, member_id: str, key: str, request: PageRequest
-    ) -> Page[LedgerLine]:
+    def statement_lines(self, member_id: str, key: str, request: PageRequest) -> Page[LedgerLine]:
         """A member's ledger lines dated in the period, newest first."""
         from contributions.projections import LINE_ORDER, _line
 
@@ -524,9 +519,7 @@ class ValueAccountingCommands:
         return Page([_line(r) for r in page.items], page.cursors, page.has_next)
 
     # -- contests -------------------------------------------------------------------------------
-    def contest_line(
-        self: Contributions, member_id: str, entry_id: str, line: int
-    ) -> ContestRecord:
+    def contest_line(self, member_id: str, entry_id: str, line: int) -> ContestRecord:
         """Contest one of the member's own ledger lines; it goes to the board's review."""
         self.catch_up(Ledger)
         row = self.read_model(Ledger).view.get("lines", {"entry_id": entry_id, "line": line})
@@ -550,7 +543,7 @@ class ValueAccountingCommands:
         return self.contest(str(contest.id))
 
     def review_contest(
-        self: Contributions,
+        self,
         contest_id: str,
         outcome: Outcome,
         quantity: Decimal | None,
@@ -559,7 +552,7 @@ class ValueAccountingCommands:
         """Record the review's outcome; a change or removal posts an adjusting entry, dated now,
         so it shows in the member's next statement (a frozen period is never rewritten)."""
         try:
-            contest = self.repository.get(UUID(contest_id))
+            contest: Any = self.repository.get(UUID(contest_id))
         except (ValueError, AggregateNotFoundError):
             raise ContestNotFound(f"no contest {contest_id}") from None
         if not isinstance(contest, Contest):
@@ -586,14 +579,14 @@ class ValueAccountingCommands:
         self.save(contest, *entries)
         return self.contest(contest_id)
 
-    def contest(self: Contributions, contest_id: str) -> ContestRecord:
+    def contest(self, contest_id: str) -> ContestRecord:
         row = self.accounting().view.get("contests", {"contest_id": contest_id})
         if row is None:
             raise ContestNotFound(f"no contest {contest_id}")
         return _contest(row)
 
     def contests(
-        self: Contributions,
+        self,
         request: PageRequest,
         *,
         member_id: str | None = None,

@@ -58,7 +58,8 @@ def state(app: Contributions) -> tuple[int, object]:
 def test_logged_work_counts_only_once_enough_peers_validate_it() -> None:
     app, _ = new_app()
     logged = app.log_contribution(A, "care", Decimal("3.5"), date(2026, 11, 9))
-    assert logged.status == "pending" and logged.required == 2
+    assert logged.status == "pending"
+    assert logged.required == 2
     pending = app.logged_page(page_request(10, None, arity=2), status="pending")
     assert [r.id for r in pending.items] == [logged.id]
 
@@ -66,7 +67,8 @@ def test_logged_work_counts_only_once_enough_peers_validate_it() -> None:
     assert app.contribution_days().view.rows_of_generation("member_days", 1) == []
     after = app.validate_contribution(logged.id, C)
 
-    assert after.status == "counted" and after.validators == [B, C]
+    assert after.status == "counted"
+    assert after.validators == [B, C]
     rows = app.contribution_days().view.rows_of_generation("member_days", 1)
     assert [(r["member_id"], r["type"], r["quantity"]) for r in rows] == [
         (A, "work/care", Decimal("3.5"))
@@ -181,14 +183,17 @@ def test_a_proposed_equation_is_simulated_beside_the_current_one() -> None:
     simulation = app.simulate_equation(ValueEquation.of({"work/driving": 1}), "2026-11")
     assert simulation.current_version == 1
     rows = {r.member_id: r for r in simulation.rows}
-    assert rows[A].current_points == Decimal(2) and rows[B].current_points == Decimal(3)
-    assert rows[A].current_share == Decimal("0.4") and rows[B].current_share == Decimal("0.6")
-    assert rows[A].proposed_share == Decimal(1) and rows[B].proposed_share == Decimal(0)
+    assert rows[A].current_points == Decimal(2)
+    assert rows[B].current_points == Decimal(3)
+    assert rows[A].current_share == Decimal("0.4")
+    assert rows[B].current_share == Decimal("0.6")
+    assert rows[A].proposed_share == Decimal(1)
+    assert rows[B].proposed_share == Decimal(0)
 
 
 # -- periods and distribution ------------------------------------------------------------------
 def test_a_period_closes_once_freezing_shares_under_the_equation_in_force() -> None:
-    app, clock = new_app()
+    app, _clock = new_app()
     consume(app, completed(A, 2000, Decimal(60), at=NOV), 1)
     for _ in range(2):
         counted_work(app, B, "meeting", "15")  # 30 h, capped at 20 h, weight 0.5
@@ -205,7 +210,8 @@ def test_a_period_closes_once_freezing_shares_under_the_equation_in_force() -> N
     shares = {
         s.member_id: s for s in app.member_shares("2026-11", page_request(10, None, arity=1)).items
     }
-    assert shares[A].points == Decimal(1) and shares[B].points == Decimal(10)
+    assert shares[A].points == Decimal(1)
+    assert shares[B].points == Decimal(10)
     # Work counted after the close does not change the frozen shares.
     consume(app, completed(A, 2000, Decimal(600), at=NOV), 2)
     again = app.member_shares("2026-11", page_request(10, None, arity=1)).items
@@ -253,7 +259,9 @@ def test_a_distribution_is_exact_and_sums_to_the_surplus(
     whole = sum(members.values())
     rest = cents - made.levy.minor
     for member, amount in made.dividends.items():
-        exact = Fraction(rest) * Fraction(members[member]) / Fraction(whole) if whole else 0
+        exact = (
+            Fraction(rest) * Fraction(members[member]) / Fraction(whole) if whole else Fraction(0)
+        )
         assert abs(amount.minor - exact) < 1  # never more than a cent from the exact part
 
 
@@ -294,7 +302,8 @@ def test_a_contested_line_is_reviewed_and_the_outcome_shows_in_the_next_statemen
     line_no = app.read_model(__import__("contributions.projections").projections.Ledger).view.get(
         "lines", {"entry_id": hours.entry_id, "line": 1}
     )
-    assert line_no is not None and line_no["member_id"] == A
+    assert line_no is not None
+    assert line_no["member_id"] == A
     before = state(app)
     with pytest.raises(NotYourLine):
         app.contest_line(B, hours.entry_id, 1)
