@@ -18,11 +18,12 @@ from hypothesis import strategies as st
 from contributions.application import Contributions
 from contributions.crediting import ContributionRules, with_contribution_rules
 from contributions.inbound import INBOUND
-from gateway.services import RIDES, SPECS
+from gateway.services import SPECS
 from kernel.config import Settings
 from kernel.ids import new_member_id
 from kernel.service import ServiceSpec
 from kernel.valueflows import Action, ContributionRule, ContributionType
+from services.rides.spec import SPEC as RIDES
 from tests.support.ledger import CITY, completed
 
 if TYPE_CHECKING:
@@ -160,6 +161,6 @@ def test_the_tables_equal_a_plain_recomputation_in_any_order_with_duplicates(
     }
     assert kept == dict(per_day)
     ledger, _ = app.ledger()
-    for (unit, account), amount in balances.items():
-        assert ledger.balance(account, unit) == amount
+    for (unit, account), expected in balances.items():
+        assert ledger.balance(account, unit) == expected
     assert all(u.balanced for u in ledger.units())
