@@ -18,7 +18,7 @@ computation names the version it used.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime  # noqa: TC003 (dataclass fields, read at runtime)
+from datetime import date, datetime, timedelta  # noqa: TC003 (dataclass fields, read at runtime)
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from kernel.cities import StartingEquation
 
 POINT_PLACES = 4
+# Decay factors are kept to this many places, so a decayed sum is one exact integer aggregate.
+FACTOR_PLACES = 9
 SHARE_PLACES = 6
 _POINT = Decimal(1).scaleb(-POINT_PLACES)
 MAX_WEIGHT = Decimal(1000)
@@ -118,12 +120,22 @@ class ValueEquation:
         age = max((last_day - day).days, 0)
         with localcontext() as ctx:
             ctx.prec = 28
-            return Decimal("0.5") ** (Decimal(age) / Decimal(self.half_life_days))
+            exact = Decimal("0.5") ** (Decimal(age) / Decimal(self.half_life_days))
+        return exact.quantize(Decimal(1).scaleb(-FACTOR_PLACES), ROUND_HALF_EVEN)
+
+    def factors(self, first_day: date, last_day: date) -> dict[date, Decimal]:
+        """Every day's decay factor in a period (to `FACTOR_PLACES` places)."""
+        days = (last_day - first_day).days + 1
+        return {
+            first_day + timedelta(days=i): self.decay(first_day + timedelta(days=i), last_day)
+            for i in range(days)
+        }
 
     def points(
         self, quantities: Iterable[tuple[str, str, date, Decimal]], last_day: date
     ) -> dict[str, MemberPoints]:
-        """Points per member from (member, type, day, quantity) rows of one period."""
+        """Points per member from (member, type, day, quantity) rows of one period (a row of a
+        decayed sum comes dated `last_day`, with factor 1)."""
         decayed: dict[str, dict[str, Decimal]] = {}
         factors: dict[date, Decimal] = {}  # a year has 366 days, a period's rows millions
         for member, kind, day, quantity in quantities:

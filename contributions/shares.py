@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from contributions.equations import MemberPoints, share_of
+from contributions.equations import FACTOR_PLACES, MemberPoints, share_of
 from kernel.money import Money
 
 if TYPE_CHECKING:
@@ -28,32 +28,42 @@ def period_points(
     days: ContributionDays, equation: ValueEquation, span: PeriodSpan
 ) -> dict[str, MemberPoints]:
     """Every member's points in `span` under `equation` (members with no credits are absent)."""
-    return equation.points(
-        quantities(days, span, by_day=equation.half_life_days is not None), span.last_day
-    )
+    if equation.half_life_days is None:
+        return equation.points(quantities(days, span), span.last_day)
+    return equation.points(decayed_quantities(days, equation, span), span.last_day)
 
 
-def quantities(
-    days: ContributionDays, span: PeriodSpan, *, by_day: bool
-) -> list[tuple[str, str, date, Decimal]]:
-    """(member, type, day, quantity) in `span`; without `by_day`, one row per member and type,
-    dated the period's last day (an equation without decay does not need the days)."""
-    group = ("member_id", "type", "day") if by_day else ("member_id", "type")
+def quantities(days: ContributionDays, span: PeriodSpan) -> list[tuple[str, str, date, Decimal]]:
+    """(member, type, last day, quantity) in `span`: one SQL aggregate, a row per member and
+    type (an equation without decay does not need the days)."""
     rows = days.view.sums(
         "member_days",
         ("quantity",),
-        group_by=group,
+        group_by=("member_id", "type"),
         ranges={"day": (span.first_day.isoformat(), span.last_day.isoformat())},
     )
-    return [
-        (
-            r["member_id"],
-            r["type"],
-            date.fromisoformat(r["day"]) if by_day else span.last_day,
-            r["quantity"],
-        )
-        for r in rows
-    ]
+    return [(r["member_id"], r["type"], span.last_day, r["quantity"]) for r in rows]
+
+
+def decayed_quantities(
+    days: ContributionDays, equation: ValueEquation, span: PeriodSpan
+) -> list[tuple[str, str, date, Decimal]]:
+    """(member, type, last day, decayed quantity): each day's quantity times its decay factor,
+    summed in SQL as exact integers (factors scaled by 10**FACTOR_PLACES), a row per member and
+    type."""
+    scale = 10**FACTOR_PLACES
+    factors = {
+        day.isoformat(): int(f.scaleb(FACTOR_PLACES))
+        for day, f in equation.factors(span.first_day, span.last_day).items()
+    }
+    rows = days.view.sums(
+        "member_days",
+        ("quantity",),
+        group_by=("member_id", "type"),
+        ranges={"day": (span.first_day.isoformat(), span.last_day.isoformat())},
+        scaled_by=("day", factors),
+    )
+    return [(r["member_id"], r["type"], span.last_day, r["quantity"] / scale) for r in rows]
 
 
 @dataclass(frozen=True)

@@ -446,10 +446,15 @@ class TableView(TrackingRecorder):
         where: Mapping[str, Any] | None = None,
         ranges: Mapping[str, tuple[Any, Any]] | None = None,
         within: Mapping[str, Sequence[Any]] | None = None,
+        scaled_by: tuple[str, Mapping[Any, int]] | None = None,
     ) -> list[Row]:
         """SUM of each of `columns` and COUNT(*) (as `rows`) per group, over the rows matching
         `where` (equality), `ranges` (inclusive) and `within` (IN): one aggregate in SQL, exact
-        for decimal columns. Groups come in `group_by` order."""
+        for decimal columns. Groups come in `group_by` order.
+
+        `scaled_by=(column, factors)` multiplies each row's values by the integer factor of its
+        `column` value before summing (rows whose value has no factor are left out): a weighted
+        sum in integers, still exact; the caller divides by the factors' scale."""
         spec = self.tables[table]
         p, q = self.dialect.param, self.dialect.quote
         clauses, params = [], []
@@ -465,9 +470,27 @@ class TableView(TrackingRecorder):
             clauses.append(f"{q(k)} IN ({', '.join([p] * len(values))})")
             params += [to_db(spec.column(k), v) for v in values]
         groups = ", ".join(q(g) for g in group_by)
-        sums = ", ".join(f"SUM({q(c)}) AS {q(c)}" for c in columns)
+        factor = ""
+        join = ""
+        if scaled_by is not None:
+            on, factors = scaled_by
+            if not factors:
+                return []
+            pairs = ", ".join(f"({p}, {p})" for _ in factors)
+            join = f" JOIN (VALUES {pairs}) AS f (v, k) ON f.v = {q(on)}"
+            params = [
+                *(x for v, k in factors.items() for x in (to_db(spec.column(on), v), int(k))),
+                *params,
+            ]
+            factor = " * f.k"
+            if self.dialect is SQLITE:  # SQLite names the columns of VALUES column1, column2
+                join = (
+                    f" JOIN (SELECT column1 AS v, column2 AS k FROM (VALUES {pairs})) AS f "
+                    f"ON f.v = {q(on)}"
+                )
+        sums = ", ".join(f"SUM({q(c)}{factor}) AS {q(c)}" for c in columns)
         sql = f"SELECT {groups + ', ' if groups else ''}{sums}, COUNT(*) AS {q('rows')} "
-        sql += f"FROM {self._q(self.table_name(table))}"
+        sql += f"FROM {self._q(self.table_name(table))}{join}"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
         if groups:

@@ -329,3 +329,22 @@ def test_a_contested_line_is_reviewed_and_the_outcome_shows_in_the_next_statemen
     ledger, _ = app.ledger()
     assert ledger.member_totals(A, "EUR").hours_driving == Decimal("1.50")
     assert all(u.balanced for u in ledger.units())
+
+
+def test_a_decayed_share_from_sql_equals_the_equation_applied_day_by_day() -> None:
+    app, _ = new_app()
+    for i, (who, minutes) in enumerate([(A, 60), (A, 90), (B, 30), (B, 240)]):
+        at = datetime(2026, 11, 2 + 9 * i, 8, tzinfo=UTC)
+        consume(app, completed(who, 1500, Decimal(minutes), at=at), i + 1)
+    eq = ValueEquation.of({"work/driving": "1.5"}, {"work/driving": "3"}, half_life_days=7)
+    simulation = app.simulate_equation(eq, "2026-11")
+
+    last = date(2026, 11, 30)
+    rows = [
+        (r["member_id"], r["type"], date.fromisoformat(r["day"]), r["quantity"])
+        for r in app.contribution_days().view.rows_of_generation("member_days", 1)
+    ]
+    by_hand = eq.points(rows, last)
+    assert {r.member_id: r.proposed_points for r in simulation.rows} == {
+        m: p.total for m, p in by_hand.items()
+    }
