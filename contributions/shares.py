@@ -9,7 +9,6 @@ never an event.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -17,6 +16,8 @@ from contributions.equations import FACTOR_PLACES, MemberPoints, share_of
 from kernel.money import Money
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from contributions.accounting import ContributionDays
     from contributions.equations import EquationVersion, ValueEquation
     from contributions.periods import PeriodSpan
