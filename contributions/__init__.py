@@ -1,8 +1,12 @@
 """Contributions: open value accounting for the federation's co-ops.
 
-Owns: the double-entry ledger: journal entries (one per fact, the write side) and the `Ledger`
-read model over them (each member's lines, every account's balance, the trial balance).
-Consumes: rides.RideCompleted (credits the driver's hours, posts the fare's split). Publishes
-nothing yet. Value equations, periods, distributions and votes come next (see the README's
-roadmap).
+Owns: the double-entry ledger (journal entries, one per fact, and the `Ledger` read model);
+crediting from every service's contribution rules (contributions.crediting, in the ValueFlows
+vocabulary of kernel.valueflows); work members log for peers to validate (logged); value
+equations as versioned data, adopted only by a recorded decision (equations, policy); periods
+that close with shares frozen (periods), exact distributions of surplus with the development
+levy (distribution), the protocol co-op's share (shares), contests (contests); the read models
+they are computed on (accounting) and the board's reports over GraphQL and CSV (value_api,
+reports_csv). Consumes: rides.RideCompleted (the fare's split, and the driver's hours by the
+rides spec's rule), and whatever else a service's rules name. Publishes nothing yet.
 """

@@ -47,6 +47,7 @@ T = TypeVar("T")
 @strawberry.type(name="LedgerLine")
 class LedgerLineView:
     entry_id: str
+    line: int = strawberry.field(description="The line's place in its entry (to contest it).")
     account: str
     amount: Decimal = strawberry.field(description="Debits positive, credits negative.")
     credit: Decimal = strawberry.field(description="What the account was credited (-amount).")
@@ -58,6 +59,7 @@ class LedgerLineView:
     def from_line(cls, line: projections.LedgerLine) -> LedgerLineView:
         return cls(
             entry_id=line.entry_id,
+            line=line.line,
             account=line.account,
             amount=line.amount,
             credit=-line.amount,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 from functools import singledispatchmethod
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -11,9 +10,13 @@ from uuid import UUID
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Transcoding
 
-from contributions.domain import HOUR, JournalEntry, Posting, member_account
+from contributions.accounting import ContributionDays, ValueAccounting
+from contributions.crediting import ContributionRules, service_rules
+from contributions.domain import JournalEntry, Posting, member_account
 from contributions.inbound import RideCompleted
 from contributions.projections import Ledger
+from contributions.value_accounting import ValueAccountingCommands
+from kernel.events import TolerantModel
 from kernel.eventstore import FederationApplication
 from kernel.readside.freshness import read_after
 
@@ -23,6 +26,10 @@ if TYPE_CHECKING:
 
     from eventsourcing.persistence import JSONTranscoder
 
+    from kernel.cities import CityConfig
+    from kernel.config import Settings
+    from kernel.time import Clock
+
 
 # Where each part of a fare's split is credited. The driver's part is their own account.
 SPLIT_ACCOUNTS = {
@@ -31,7 +38,6 @@ SPLIT_ACCOUNTS = {
     "protocol": "protocol:rides",
 }
 FARES_COLLECTED = "rides:fares-collected"
-CONTRIBUTIONS_RECOGNISED = "contributions:recognised"
 log = logging.getLogger(__name__)
 
 
@@ -49,15 +55,30 @@ class PostingAsDict(Transcoding):
         return Posting(data["account"], data["amount"], data["unit"])
 
 
-class Contributions(FederationApplication):
+class Contributions(ValueAccountingCommands, FederationApplication):
     """The ledger: one journal entry per fact; balances and lines are the `Ledger` read model.
 
     No command loads or writes an aggregate that grows with history: posting a fact looks up
     whether its entry exists (by the fact's id) and saves one small, never-changed aggregate.
+    Credits come from every service's contribution rules (contributions.crediting); logged work,
+    equations, periods, distributions and contests are in contributions.value_accounting.
     """
 
     service = "contributions"
-    read_models = (Ledger,)
+    read_models = (Ledger, ContributionDays, ValueAccounting)
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        city: CityConfig | None = None,
+        env: dict[str, str] | None = None,
+        rules: ContributionRules | None = None,
+    ) -> None:
+        # Every service's rules, unless a caller (a test, a benchmark) names its own.
+        self.rules = service_rules() if rules is None else rules
+        super().__init__(settings, clock=clock, city=city, env=env)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -65,13 +86,28 @@ class Contributions(FederationApplication):
 
     @singledispatchmethod
     def react(self, event: Any, processing: ProcessingEvent[UUID]) -> None:
-        """Ignore what this context has no stake in."""
+        """Credit what a service's contribution rules say an event stands behind; ignore the
+        rest (what this context has no stake in)."""
+        if isinstance(event, TolerantModel):
+            self._credit(event, processing)
+
+    def _credit(self, event: TolerantModel, processing: ProcessingEvent[UUID]) -> None:
+        entries = (
+            self._new_entry(
+                source=credit.source,
+                purpose=credit.purpose,
+                memo=credit.memo,
+                at=credit.at,
+                postings=credit.postings(),
+            )
+            for credit in self.rules.credits(event)
+        )
+        processing.collect_events(*(e for e in entries if e is not None))
 
     @react.register
     def when_ride_completed_credit_driver(
         self, event: RideCompleted, processing: ProcessingEvent[UUID]
     ) -> None:
-        hours = (event.driver_minutes / 60).quantize(Decimal("0.01"))
         source = f"{event.city}/rides/{event.ride_id}"
         fare = event.fare_money()
         fare_postings = [Posting.of(FARES_COLLECTED, fare)]
@@ -82,26 +118,17 @@ class Contributions(FederationApplication):
                 else SPLIT_ACCOUNTS.get(part, f"unallocated:{part}")
             )
             fare_postings.append(Posting.of(account, -amount))
-        entries = [
-            self._new_entry(
-                source=source,
-                purpose="fare-split",
-                memo=f"fare of ride {event.ride_id}: {fare}",
-                at=event.occurred_at,
-                postings=fare_postings,
-            ),
-            self._new_entry(
-                source=source,
-                purpose="driving-hours",
-                memo=f"{hours} h driving for ride {event.ride_id} ({event.distance_km} km)",
-                at=event.occurred_at,
-                postings=[
-                    Posting(CONTRIBUTIONS_RECOGNISED, hours, HOUR),
-                    Posting(member_account(event.driver_id, "hours:driving"), -hours, HOUR),
-                ],
-            ),
-        ]
-        processing.collect_events(*(e for e in entries if e is not None))
+        entry = self._new_entry(
+            source=source,
+            purpose="fare-split",
+            memo=f"fare of ride {event.ride_id}: {fare}",
+            at=event.occurred_at,
+            postings=fare_postings,
+        )
+        if entry is not None:
+            processing.collect_events(entry)
+        # The driver's hours: the rides spec's contribution rule (kernel.valueflows).
+        self._credit(event, processing)
 
     def post_entry(
         self, *, source: str, purpose: str, memo: str, at: datetime, postings: Sequence[Posting]

@@ -30,6 +30,7 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
+from contributions.reports_csv import report_csv_endpoint
 from gateway.documents import OPERATION_NAME
 from gateway.execution import BudgetExceeded, Executor
 from gateway.export import export_endpoint
@@ -217,6 +218,10 @@ def create_app(
             Route("/metrics", metrics_page),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/me/export", export_endpoint(lambda r: graphql.get_context(r, None))),
+            Route(
+                "/reports/contributions/{period}/{part}.csv",
+                report_csv_endpoint(lambda r: graphql.get_context(r, None)),
+            ),
         ],
         middleware=[
             Middleware(

@@ -133,17 +133,17 @@ class GovernancePolicy(_Frozen):
     voting_days: int = Field(default=7, ge=1, le=90)
 
 
-class ValueEquationPolicy(_Frozen):
-    """A value equation as data (never code): weights per contribution type, caps, decay.
+class StartingEquation(_Frozen):
+    """The value equation in force until a decision adopts another (version 1).
 
-    Held here so a ratified equation is a policy change like any other; the contributions
-    service reads it (and validates what it means) through `kernel.policies.Policies`.
-    """
+    `weights` are points per unit of each contribution type (`<action>/<resource>`); `caps` the
+    most of a type counted per member in a period; `half_life_days` how fast older contributions
+    in a period count less (none: no decay). See contributions/equations.py. A decision changes
+    it as the policy path `contributions.equation` (contributions/decisions/ports.py)."""
 
-    version: str = Field(min_length=1, max_length=40)
     weights: dict[str, Decimal]
     caps: dict[str, Decimal] = {}
-    decay_per_month: Decimal = Field(default=Decimal(0), ge=0, lt=1)
+    half_life_days: int | None = Field(default=None, gt=0)
 
     @field_validator("weights", "caps")
     @classmethod
@@ -154,8 +154,44 @@ class ValueEquationPolicy(_Frozen):
         return value
 
 
+class ProtocolAgreement(_Frozen):
+    """What the city owes the protocol co-op upstream: `percent` of the revenue its ledger
+    records on `revenue_accounts` in each period (Eva's 1 % to the confederation)."""
+
+    percent: Decimal = Field(default=Decimal(1), ge=0, le=100)
+    revenue_accounts: tuple[str, ...] = ("rides:fares-collected",)
+    # Where the ledger already sets the protocol's part aside (the fare split's `protocol`).
+    set_aside_accounts: tuple[str, ...] = ("protocol:rides",)
+
+
 class ContributionsPolicy(_Frozen):
-    value_equation: ValueEquationPolicy | None = None
+    """Open value accounting: validation of logged work, the levy, the protocol agreement."""
+
+    # Peers who must validate a logged contribution before it counts (never its author).
+    validators: int = Field(default=2, ge=1, le=20)
+    # Kinds of work no service sees, which members log themselves (all ValueFlows `work`).
+    logged_kinds: tuple[str, ...] = (
+        "care",
+        "governance",
+        "code",
+        "translation",
+        "meeting",
+        "work-day",
+    )
+    # The most hours one logged contribution may claim.
+    max_logged_hours: Decimal = Field(default=Decimal(24), gt=0)
+    # The development levy taken from every surplus before members' dividends (to the commons).
+    levy_percent: Decimal = Field(default=Decimal(10), ge=0, le=100)
+    protocol: ProtocolAgreement = ProtocolAgreement()
+    equation: StartingEquation = StartingEquation(
+        weights={
+            "work/driving": Decimal(1),
+            **{
+                f"work/{k}": Decimal(1)
+                for k in ("care", "governance", "code", "translation", "meeting", "work-day")
+            },
+        }
+    )
 
 
 class CityConfig(_Frozen):

@@ -109,6 +109,22 @@ MATRIX: dict[str, frozenset[str]] = {
     "decision": MEMBER | BOARD,
     "decisionTally": MEMBER | BOARD,
     "policyHistory": MEMBER | BOARD | roles("regulator"),
+    # contributions: open value accounting (contributions/value_api.py)
+    "contributionTypes": MEMBER,
+    "valueEquations": MEMBER,
+    "loggedContributions": MEMBER,  # pending work for peers to validate, or one's own
+    "simulateEquation": MEMBER,  # open books: every member's share, by id, before a vote
+    "periods": MEMBER,
+    "myStatement": MEMBER,
+    "periodReport": BOARD,  # also GET /reports/contributions/<period>/<part>.csv
+    "contests": BOARD,
+    "logContribution": MEMBER,
+    "validateContribution": MEMBER,  # never one's own work (resolver)
+    "contestLine": MEMBER,  # only a line on one's own accounts (resolver)
+    "reviewContest": BOARD,  # never one's own contest (resolver)
+    "openPeriod": BOARD,
+    "closePeriod": BOARD,
+    "distributeSurplus": BOARD,
     # personal data and the audit log (gateway/privacy.py)
     "myData": MEMBER,  # also GET /me/export
     "eraseMyData": MEMBER,

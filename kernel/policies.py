@@ -8,7 +8,7 @@ force then and the version it is. Every computation that reads a policy names th
 (a ride's fare split, a period's shares), so a result can always be traced to the rules it used.
 
 A change is a typed path into the config and a new value (`rides.split`, `governance.
-quorum_percent`, `contributions.value_equation`), never code: it is applied to the config's data
+quorum_percent`, `contributions.equation`), never code: it is applied to the config's data
 and the whole config is validated again by `kernel.cities.CityConfig`, so a change the file
 could not hold (a split not summing to 100, a negative weight) is refused before any vote.
 

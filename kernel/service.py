@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from kernel.events import IntegrationEvent
     from kernel.eventstore import FederationApplication
     from kernel.readside import ReadModel
+    from kernel.valueflows import ContributionRule
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ class ServiceSpec:
     mutation: type[Any] | None = None
     # GraphQL types the schema must know that no root field names directly.
     graphql_types: tuple[type[Any], ...] = ()
+    # Which published events credit a member's contribution, and how (kernel.valueflows):
+    # the contributions service applies every service's rules.
+    contribution_rules: tuple[ContributionRule, ...] = ()
 
     def __post_init__(self) -> None:
         if self.application.service != self.name:

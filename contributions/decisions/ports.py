@@ -1,12 +1,12 @@
 """The port through which a passed decision adopts a value equation in contributions.
 
 Decisions never imports the contributions service (services talk through events, and the
-gateway is the one composition root). When a decision changing `contributions.value_equation`
+gateway is the one composition root). When a decision changing `contributions.equation`
 passes, the decisions application calls the `EquationAdoption` the gateway wired in, after it
 has stored the decision's result and the new policy version (so the adoption can always be
 traced to a recorded decision). Until contributions offers `adopt_equation`, no adapter is
 wired and the change is adopted as a policy change alone: contributions reads the equation in
-force from `kernel.policies.Policies` (`config.contributions.value_equation`), named by version.
+force from `kernel.policies.Policies` (`config.contributions.equation`), named by version.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import datetime
 
-EQUATION_PATH = "contributions.value_equation"
+EQUATION_PATH = "contributions.equation"
 
 
 class EquationAdoption(Protocol):

@@ -437,6 +437,76 @@ class TableView(TrackingRecorder):
             out.append(row)
         return out
 
+    def sums(
+        self,
+        table: str,
+        columns: Sequence[str],
+        *,
+        group_by: Sequence[str],
+        where: Mapping[str, Any] | None = None,
+        ranges: Mapping[str, tuple[Any, Any]] | None = None,
+        within: Mapping[str, Sequence[Any]] | None = None,
+        scaled_by: tuple[str, Mapping[Any, int]] | None = None,
+    ) -> list[Row]:
+        """SUM of each of `columns` and COUNT(*) (as `rows`) per group, over the rows matching
+        `where` (equality), `ranges` (inclusive) and `within` (IN): one aggregate in SQL, exact
+        for decimal columns. Groups come in `group_by` order.
+
+        `scaled_by=(column, factors)` multiplies each row's values by the integer factor of its
+        `column` value before summing (rows whose value has no factor are left out): a weighted
+        sum in integers, still exact; the caller divides by the factors' scale."""
+        spec = self.tables[table]
+        p, q = self.dialect.param, self.dialect.quote
+        clauses, params = [], []
+        for k, v in (where or {}).items():
+            clauses.append(f"{q(k)} = {p}")
+            params.append(to_db(spec.column(k), v))
+        for k, (lo, hi) in (ranges or {}).items():
+            clauses.append(f"{q(k)} BETWEEN {p} AND {p}")
+            params += [to_db(spec.column(k), lo), to_db(spec.column(k), hi)]
+        for k, values in (within or {}).items():
+            if not values:
+                return []
+            clauses.append(f"{q(k)} IN ({', '.join([p] * len(values))})")
+            params += [to_db(spec.column(k), v) for v in values]
+        groups = ", ".join(q(g) for g in group_by)
+        factor = ""
+        join = ""
+        if scaled_by is not None:
+            on, factors = scaled_by
+            if not factors:
+                return []
+            pairs = ", ".join(f"({p}, {p})" for _ in factors)
+            join = f" JOIN (VALUES {pairs}) AS f (v, k) ON f.v = {q(on)}"
+            params = [
+                *(x for v, k in factors.items() for x in (to_db(spec.column(on), v), int(k))),
+                *params,
+            ]
+            factor = " * f.k"
+            if self.dialect is SQLITE:  # SQLite names the columns of VALUES column1, column2
+                join = (
+                    f" JOIN (SELECT column1 AS v, column2 AS k FROM (VALUES {pairs})) AS f "
+                    f"ON f.v = {q(on)}"
+                )
+        sums = ", ".join(f"SUM({q(c)}{factor}) AS {q(c)}" for c in columns)
+        sql = f"SELECT {groups + ', ' if groups else ''}{sums}, COUNT(*) AS {q('rows')} "
+        sql += f"FROM {self._q(self.table_name(table))}{join}"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        if groups:
+            sql += f" GROUP BY {groups} ORDER BY {groups}"
+        with self._transaction(commit=False) as c:
+            c.execute(sql, params)
+            fetched = c.fetchall()
+        out = []
+        for r in fetched:
+            row = {g: from_db(spec.column(g), r[g]) for g in group_by}
+            for col in columns:
+                row[col] = from_db(spec.column(col), r[col] or 0)
+            row["rows"] = int(r["rows"])
+            out.append(row)
+        return out
+
     def rows_of_generation(self, table: str, generation: int) -> list[Row]:
         """Every row of one generation's table, in key order (rebuild checks, tests)."""
         spec = self.tables[table]

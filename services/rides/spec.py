@@ -1,10 +1,13 @@
 """The rides service, as the rest of Muni sees it (kernel.service.ServiceSpec)."""
 
+from decimal import Decimal
+
 from strawberry.tools import merge_types
 
 from kernel.bus.consumer import Inbound
 from kernel.policies import PolicyChanged
 from kernel.service import ServiceSpec
+from kernel.valueflows import Action, ContributionRule, ContributionType
 from services.rides.api import RidesMutation, RidesQuery
 from services.rides.api.scheduling import ScheduledRidesMutation, ScheduledRidesQuery
 from services.rides.application import Rides
@@ -29,4 +32,17 @@ SPEC = ServiceSpec(
     # Scheduled rides (services/rides/scheduling) add their own root fields.
     query=merge_types("RidesQuery", (RidesQuery, ScheduledRidesQuery)),
     mutation=merge_types("RidesMutation", (RidesMutation, ScheduledRidesMutation)),
+    contribution_rules=(
+        # A driver's time from acceptance to drop-off, credited as hours of driving work.
+        ContributionRule(
+            "rides.RideCompleted",
+            1,
+            ContributionType(Action.WORK, "driving", "HOUR"),
+            provider="driver_id",
+            quantity="driver_minutes",
+            per=Decimal(60),
+            purpose="driving-hours",
+            account="hours:driving",
+        ),
+    ),
 )

@@ -5,6 +5,7 @@ change nothing; votes and proxies for someone else are in the audit log."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -93,7 +94,7 @@ mutation Review($driver: String!, $outcome: AppealOutcome!) {{
 AUDIT = """
 { auditLog(first: 50) { ... on AuditLogPage { entries { kind operation outcome actor subject } } } }
 """
-EQUATION = {"version": "2027-1", "weights": {"driving": "1", "care": "1.5"}, "decay_per_month": "0"}
+EQUATION = {"weights": {"work/driving": "1", "work/care": "1.5"}, "half_life_days": 30}
 
 
 def one(client: TestClient, query: str, variables: dict[str, Any], token: str) -> dict[str, Any]:
@@ -160,7 +161,7 @@ def test_a_board_proposes_and_the_members_ratify_a_value_equation(
             {
                 "input": {
                     "title": "Care counts one and a half times driving",
-                    "changes": [{"path": "contributions.value_equation", "value": EQUATION}],
+                    "changes": [{"path": "contributions.equation", "value": EQUATION}],
                 }
             },
             board,
@@ -208,8 +209,8 @@ def test_a_board_proposes_and_the_members_ratify_a_value_equation(
     assert history["inForce"] == 2
     assert [v["version"] for v in history["versions"]] == [1, 2]
     [change] = history["versions"][1]["changes"]
-    assert change["path"] == "contributions.value_equation"
-    assert change["value"]["weights"] == {"care": "1.5", "driving": "1"}
+    assert change["path"] == "contributions.equation"
+    assert change["value"]["weights"] == {"work/care": "1.5", "work/driving": "1"}
     assert history["versions"][1]["decisionId"] == decision
     # ... and on the bus, where any service reads it with the kernel's model
     changes = eventually(lambda: published_policy_changes(client))
@@ -219,9 +220,9 @@ def test_a_board_proposes_and_the_members_ratify_a_value_equation(
     rides = client.app.state.runtime.apps["rides"]  # type: ignore[attr-defined]
     eventually(lambda: rides.policy_version(e2e_clock.now()) == 2)
     assert rides.policy_version(e2e_clock.now() - WEEK) == 1
-    in_force = rides.policies().at(e2e_clock.now()).config.contributions.value_equation
+    in_force = rides.policies().at(e2e_clock.now()).config.contributions.equation
     assert in_force is not None
-    assert in_force.version == "2027-1"
+    assert in_force.weights["work/care"] == Decimal("1.5")
 
 
 def test_a_members_proposal_reaches_a_vote_through_backing(

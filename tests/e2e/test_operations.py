@@ -14,6 +14,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
+from contributions.application import Contributions
 from contributions.decisions.application import Decisions
 from gateway import cli
 from gateway.app import create_app
@@ -97,7 +98,7 @@ def test_ready_reads_every_relay_and_consumer(client: TestClient) -> None:
         *(f"members/{m.name}" for m in Members.read_models),
         "rides/parked_messages",
         "contributions/parked_messages",
-        "contributions/contributions_ledger",
+        *(f"contributions/{m.name}" for m in Contributions.read_models),
         *(f"rides/{m.name}" for m in Rides.read_models),
         "relay decisions -> demo.decisions.events.v1",
         "consumer decisions <- demo.members.events.v1",

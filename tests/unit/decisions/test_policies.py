@@ -56,16 +56,16 @@ def test_a_change_the_config_cannot_hold_is_refused_naming_its_path(
 
 
 def test_an_equation_with_a_negative_weight_is_refused() -> None:
-    equation = {"version": "2027-1", "weights": {"driving": "1", "care": "-0.5"}}
+    equation = {"weights": {"work/driving": "1", "work/care": "-0.5"}}
     with pytest.raises(InvalidPolicyChange, match="must not be negative"):
-        canonical(CITY, [PolicyChange("contributions.value_equation", equation)])
+        canonical(CITY, [PolicyChange("contributions.equation", equation)])
 
 
 def test_an_equation_is_data_in_the_config() -> None:
-    equation = {"version": "2027-1", "weights": {"driving": "1", "care": "1.5"}}
-    changed = apply_changes(CITY, [PolicyChange("contributions.value_equation", equation)])
-    assert changed.contributions.value_equation is not None
-    assert changed.contributions.value_equation.weights["care"] == Decimal("1.5")
+    equation = {"weights": {"work/driving": "1", "work/care": "1.5"}}
+    changed = apply_changes(CITY, [PolicyChange("contributions.equation", equation)])
+    assert changed.contributions.equation is not None
+    assert changed.contributions.equation.weights["work/care"] == Decimal("1.5")
 
 
 def test_one_decision_changes_a_path_once() -> None:

@@ -394,8 +394,8 @@ def test_a_ratified_equation_is_adopted_through_the_port(clock: FixedClock) -> N
     adoption = RecordingAdoption()
     app.equations = adoption
     board, a, *_ = learn_members(app, 3)
-    equation = {"version": "2027-1", "weights": {"driving": "1", "care": "1.5"}}
-    ratify = board_proposal(app, board, [PolicyChange("contributions.value_equation", equation)])
+    equation = {"weights": {"work/driving": "1", "work/care": "1.5"}}
+    ratify = board_proposal(app, board, [PolicyChange("contributions.equation", equation)])
     other = board_proposal(app, board)
     for d in (ratify, other):
         app.vote(d, a, Choice.FOR)
@@ -403,8 +403,8 @@ def test_a_ratified_equation_is_adopted_through_the_port(clock: FixedClock) -> N
     app.close_vote(ratify)
     app.close_vote(other)
     [(adopted, decision_id, effective_from)] = adoption.adopted
-    assert (adopted["version"], adopted["weights"]) == ("2027-1", {"driving": "1", "care": "1.5"})
+    assert adopted["weights"] == {"work/driving": "1", "work/care": "1.5"}
     assert (decision_id, effective_from) == (str(ratify), clock.now())
-    in_force = app.policies().at(clock.now()).config.contributions.value_equation
+    in_force = app.policies().at(clock.now()).config.contributions.equation
     assert in_force is not None
-    assert in_force.weights == {"driving": Decimal(1), "care": Decimal("1.5")}
+    assert in_force.weights == {"work/driving": Decimal(1), "work/care": Decimal("1.5")}

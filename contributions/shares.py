@@ -1,0 +1,190 @@
+"""Shares, simulations, participation and the protocol's share, computed on the read-model tables.
+
+Everything here is a SQL aggregate over `member_days` (contributions.accounting) or the ledger's
+`lines` for a range of days, then the equation applied to the grouped rows in Python: closing a
+month or simulating a year reads one row per member, type (and day, when the equation decays),
+never an event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from contributions.equations import FACTOR_PLACES, MemberPoints, share_of
+from kernel.money import Money
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from contributions.accounting import ContributionDays
+    from contributions.equations import EquationVersion, ValueEquation
+    from contributions.periods import PeriodSpan
+    from contributions.projections import Ledger
+    from kernel.cities import ProtocolAgreement
+
+
+def period_points(
+    days: ContributionDays, equation: ValueEquation, span: PeriodSpan
+) -> dict[str, MemberPoints]:
+    """Every member's points in `span` under `equation` (members with no credits are absent)."""
+    if equation.half_life_days is None:
+        return equation.points(quantities(days, span), span.last_day)
+    return equation.points(decayed_quantities(days, equation, span), span.last_day)
+
+
+def quantities(days: ContributionDays, span: PeriodSpan) -> list[tuple[str, str, date, Decimal]]:
+    """(member, type, last day, quantity) in `span`: one SQL aggregate, a row per member and
+    type (an equation without decay does not need the days)."""
+    rows = days.view.sums(
+        "member_days",
+        ("quantity",),
+        group_by=("member_id", "type"),
+        ranges={"day": (span.first_day.isoformat(), span.last_day.isoformat())},
+    )
+    return [(r["member_id"], r["type"], span.last_day, r["quantity"]) for r in rows]
+
+
+def decayed_quantities(
+    days: ContributionDays, equation: ValueEquation, span: PeriodSpan
+) -> list[tuple[str, str, date, Decimal]]:
+    """(member, type, last day, decayed quantity): each day's quantity times its decay factor,
+    summed in SQL as exact integers (factors scaled by 10**FACTOR_PLACES), a row per member and
+    type."""
+    scale = 10**FACTOR_PLACES
+    factors = {
+        day.isoformat(): int(f.scaleb(FACTOR_PLACES))
+        for day, f in equation.factors(span.first_day, span.last_day).items()
+    }
+    rows = days.view.sums(
+        "member_days",
+        ("quantity",),
+        group_by=("member_id", "type"),
+        ranges={"day": (span.first_day.isoformat(), span.last_day.isoformat())},
+        scaled_by=("day", factors),
+    )
+    return [(r["member_id"], r["type"], span.last_day, r["quantity"] / scale) for r in rows]
+
+
+@dataclass(frozen=True)
+class SimulatedShare:
+    member_id: str
+    current_points: Decimal
+    current_share: Decimal
+    proposed_points: Decimal
+    proposed_share: Decimal
+
+    @property
+    def change(self) -> Decimal:
+        return self.proposed_share - self.current_share
+
+
+@dataclass(frozen=True)
+class Simulation:
+    period: str
+    current_version: int
+    current_total: Decimal
+    proposed_total: Decimal
+    rows: list[SimulatedShare]  # by member id
+
+
+def simulate(
+    days: ContributionDays, current: EquationVersion, proposed: ValueEquation, span: PeriodSpan
+) -> Simulation:
+    """Every member's points and share under the current and the proposed equation, side by side."""
+    now = period_points(days, current.equation, span)
+    then = period_points(days, proposed, span)
+    now_total = sum((p.total for p in now.values()), Decimal(0))
+    then_total = sum((p.total for p in then.values()), Decimal(0))
+    zero = Decimal(0)
+    rows = []
+    for member in sorted(set(now) | set(then)):
+        a = now[member].total if member in now else zero
+        b = then[member].total if member in then else zero
+        rows.append(SimulatedShare(member, a, share_of(a, now_total), b, share_of(b, then_total)))
+    return Simulation(span.key, current.version, now_total, then_total, rows)
+
+
+@dataclass(frozen=True)
+class Participation:
+    """How many members contributed in a period, and how often."""
+
+    contributors: int
+    credits: int  # contributions credited (rides driven, logged work counted, ...)
+    active_days: int  # member-days with a contribution
+    by_frequency: dict[str, int]  # contributors by credits in the period: 1, 2-5, 6-20, 21+
+    by_type: dict[str, int]  # contributors per contribution type
+
+    @property
+    def credits_per_contributor(self) -> Decimal:
+        if not self.contributors:
+            return Decimal(0)
+        return (Decimal(self.credits) / self.contributors).quantize(Decimal("0.01"))
+
+
+BUCKETS = (("1", 1, 1), ("2-5", 2, 5), ("6-20", 6, 20), ("21+", 21, 10**12))
+
+
+def participation(days: ContributionDays, span: PeriodSpan) -> Participation:
+    day_range = {"day": (span.first_day.isoformat(), span.last_day.isoformat())}
+    per_member = days.view.sums(
+        "member_days", ("credits",), group_by=("member_id",), ranges=day_range
+    )
+    per_type = days.view.sums(
+        "member_days", ("credits",), group_by=("type", "member_id"), ranges=day_range
+    )
+    active = [r for r in per_member if r["credits"] > 0]
+    frequency = {name: 0 for name, _, _ in BUCKETS}
+    for r in active:
+        for name, lo, hi in BUCKETS:
+            if lo <= r["credits"] <= hi:
+                frequency[name] += 1
+    by_type: dict[str, int] = {}
+    for r in per_type:
+        if r["credits"] > 0:
+            by_type[r["type"]] = by_type.get(r["type"], 0) + 1
+    return Participation(
+        contributors=len(active),
+        credits=sum(int(r["credits"]) for r in active),
+        active_days=sum(int(r["rows"]) for r in active),
+        by_frequency=frequency,
+        by_type=dict(sorted(by_type.items())),
+    )
+
+
+@dataclass(frozen=True)
+class ProtocolShare:
+    """What the city owes the protocol co-op for a period, from its own ledger."""
+
+    period: str
+    revenue: Money
+    percent: Decimal
+    owed: Money
+    set_aside: Money  # what the ledger's postings already credited the protocol's accounts
+
+    @property
+    def difference(self) -> Money:
+        return self.owed - self.set_aside
+
+
+def protocol_share(
+    ledger: Ledger, agreement: ProtocolAgreement, span: PeriodSpan, currency: str
+) -> ProtocolShare:
+    at = {"at": (span.starts, span.ends)}
+
+    def total(accounts: tuple[str, ...]) -> Decimal:
+        rows = ledger.view.sums(
+            "lines",
+            ("amount",),
+            group_by=(),
+            where={"unit": currency},
+            ranges=at,
+            within={"account": accounts},
+        )
+        return rows[0]["amount"] if rows else Decimal(0)
+
+    revenue = Money.of(total(agreement.revenue_accounts), currency)
+    owed = Money.of(revenue.amount * agreement.percent / 100, currency)  # half-even, to cents
+    set_aside = Money.of(-total(agreement.set_aside_accounts), currency)
+    return ProtocolShare(span.key, revenue, agreement.percent, owed, set_aside)
