@@ -62,6 +62,7 @@ MATRIX: dict[str, frozenset[str]] = {
     # members: consent to being acted for
     "giveConsent": MEMBER,  # one's own; for another member, the desk roles (resolver)
     "withdrawConsent": MEMBER,  # likewise
+    "memberConsent": MEMBER,  # one's own; another member's, the desk roles (resolver)
     # rides
     "quoteRide": ANYONE,
     "ride": MEMBER,  # and only a ride of one's own, unless dispatcher or board (resolver)
@@ -77,6 +78,9 @@ MATRIX: dict[str, frozenset[str]] = {
     "markPickedUp": DRIVER,
     "markDroppedOff": DRIVER,
     "cancelRide": MEMBER,  # the rider, the booker or the driver of that ride (resolver)
+    # rides: the dispatcher's desk (its list and map of what is moving now)
+    "ridesInProgress": roles("dispatcher"),
+    "driversOnDuty": roles("dispatcher"),
     # contributions
     "myCredits": MEMBER,
     # Board only: its accounts include each member's (by pseudonymous id); the regulator's
