@@ -7,10 +7,12 @@ from decimal import Decimal
 from functools import singledispatchmethod
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Transcoding
 
+from contributions.activity import CityActivity
 from contributions.domain import HOUR, JournalEntry, Posting, member_account
 from contributions.inbound import RideCompleted
 from contributions.projections import Ledger
@@ -57,7 +59,12 @@ class Contributions(FederationApplication):
     """
 
     service = "contributions"
-    read_models = (Ledger,)
+    read_models = (Ledger, CityActivity)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The chart's days are the city's own dates (a ride at 00:30 in Brussels is that day's).
+        self.read_model(CityActivity).zone = ZoneInfo(self.city.timezone)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -137,3 +144,9 @@ class Contributions(FederationApplication):
         # a read is as fresh as the store even where no runner thread runs yet.
         self.catch_up(Ledger)
         return self.read_model(Ledger), read_after(self, Ledger, seen)
+
+    def activity(self, seen: str | None = None) -> tuple[CityActivity, str]:
+        """The city's activity per day once it has applied `seen`, and its position (as
+        `ledger`)."""
+        self.catch_up(CityActivity)
+        return self.read_model(CityActivity), read_after(self, CityActivity, seen)

@@ -89,6 +89,8 @@ MATRIX: dict[str, frozenset[str]] = {
     "ledgerTotals": BOARD | roles("regulator"),  # aggregates only: no account, no member
     "accountBalance": MEMBER | BOARD,  # a member's own accounts; the board's any (resolver)
     "parkedMessages": BOARD,
+    "ledgerLines": BOARD,  # every line names its account (members' by pseudonymous id)
+    "cityActivity": BOARD | roles("regulator"),  # totals per day: no account, no member
     # personal data and the audit log (gateway/privacy.py)
     "myData": MEMBER,  # also GET /me/export
     "eraseMyData": MEMBER,

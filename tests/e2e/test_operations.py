@@ -14,6 +14,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
+from contributions.application import Contributions
 from gateway import cli
 from gateway.app import create_app
 from gateway.readings import Reading
@@ -96,7 +97,7 @@ def test_ready_reads_every_relay_and_consumer(client: TestClient) -> None:
         *(f"members/{m.name}" for m in Members.read_models),
         "rides/parked_messages",
         "contributions/parked_messages",
-        "contributions/contributions_ledger",
+        *(f"contributions/{m.name}" for m in Contributions.read_models),
         *(f"rides/{m.name}" for m in Rides.read_models),
     }
     members = names["relay members -> demo.members.events.v1"]

@@ -39,6 +39,7 @@ SCALARS: dict[str, Any] = {
     "Boolean": False,
     "Decimal": "1.00",
     "DateTime": "2030-01-01T00:00:00+00:00",
+    "Date": "2030-01-01",
     "JSON": {},
 }
 
