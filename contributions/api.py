@@ -9,14 +9,15 @@ model does not reach in time is `NotCaughtUp`.
 
 from __future__ import annotations
 
-from datetime import datetime  # noqa: TC003 (strawberry resolves annotations at runtime)
-from decimal import Decimal  # noqa: TC003
+from datetime import date, datetime  # noqa: TC003 (strawberry resolves annotations at runtime)
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import strawberry
 from starlette.concurrency import run_in_threadpool
 from strawberry.types import Info  # noqa: TC002 (strawberry reads resolver hints at runtime)
 
+from contributions.activity import MAX_DAYS, BadRange, RangeTooLong
 from contributions.application import Contributions
 from contributions.domain import member_of
 from contributions.projections import ACCOUNT_ORDER, LINE_ORDER, Ledger
@@ -27,6 +28,7 @@ from kernel.api import (
     NotAuthorized,
     NotCaughtUp,
     NotFound,
+    Problem,
 )
 from kernel.connections import Connection, connection
 from kernel.paging import InvalidPage, Page, encode_cursor, page_request
@@ -38,7 +40,7 @@ from kernel.readside.runner import NotCaughtUp as Behind
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from contributions import projections
+    from contributions import activity, projections
     from kernel.parking import ParkedRow
 
 T = TypeVar("T")
@@ -159,6 +161,45 @@ class ParkedMessageConnection(Connection[ParkedMessageView]):
         return cls(edges=page.edges, nodes=page.nodes, page_info=page.page_info, as_of=page.as_of)
 
 
+@strawberry.type(description="One day's figures; a day without any is zeros.")
+class ActivityDay:
+    day: date = strawberry.field(description="The city's local date.")
+    rides: int = strawberry.field(description="Rides completed (their fares were collected).")
+    fares: Decimal = strawberry.field(description="Fares collected, in `currency`.")
+    earnings: Decimal = strawberry.field(
+        description="Credited to members' accounts in `currency` (drivers' parts of the fares)."
+    )
+    hours: Decimal = strawberry.field(description="Hours of contribution credited to members.")
+
+    @classmethod
+    def of(cls, day: activity.ActivityDay) -> ActivityDay:
+        return cls(
+            day=day.day, rides=day.rides, fares=day.fares, earnings=day.earnings, hours=day.hours
+        )
+
+
+@strawberry.type(
+    description="Rides, fares and credits per day, from the ledger (the trial balance's "
+    "figures, day by day): totals only, no account, no member."
+)
+class CityActivity:
+    city: str
+    currency: str
+    time_zone: str = strawberry.field(description="The zone the days are dates in.")
+    days: list[ActivityDay] = strawberry.field(description="Every day of the range, in order.")
+    total: ActivityDay = strawberry.field(description="The range's sums (`day` is its last).")
+    as_of: str
+
+
+@strawberry.type(
+    name="RangeTooLong",
+    description=f"A range of more days than one read holds (at most {MAX_DAYS}).",
+)
+class RangeTooLongProblem(Problem):
+    max_days: int
+    days_asked: int
+
+
 Refusals = NotAuthenticated | NotAuthorized
 ReadProblems = InvalidInput | NotCaughtUp
 CreditsResult = Annotated[Credits | ReadProblems | Refusals, strawberry.union("CreditsResult")]
@@ -171,6 +212,13 @@ AccountBalanceResult = Annotated[
 ]
 LedgerTotalsResult = Annotated[
     LedgerTotals | ReadProblems | Refusals, strawberry.union("LedgerTotalsResult")
+]
+LedgerLinesResult = Annotated[
+    Connection[LedgerLineView] | ReadProblems | Refusals, strawberry.union("LedgerLinesResult")
+]
+CityActivityResult = Annotated[
+    CityActivity | RangeTooLongProblem | ReadProblems | Refusals,
+    strawberry.union("CityActivityResult"),
 ]
 ParkedMessagesResult = Annotated[
     ParkedMessageConnection | ReadProblems | Refusals,
@@ -327,5 +375,65 @@ class ContributionsQuery:
             )
             found = connection(page, ParkedMessageView.from_row, as_of=as_of, after=after)
             return ParkedMessageConnection.of(found)
+
+        return await _read(app, read)
+
+    @strawberry.field(
+        description="Every line of the ledger, newest first; only one account's if `account` "
+        "is given (an account of `trialBalance`)."
+    )
+    async def ledger_lines(
+        self,
+        info: Info[Context, None],
+        account: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        seen: str | None = None,
+    ) -> LedgerLinesResult:
+        app = info.context.app(Contributions)
+
+        def read() -> Connection[LedgerLineView]:
+            request = page_request(first, after, arity=len(LINE_ORDER))
+            ledger, as_of = app.ledger(seen)
+            page = ledger.lines_page(request, account=account)
+            return connection(page, LedgerLineView.from_line, as_of=as_of, after=after)
+
+        return await _read(app, read)
+
+    @strawberry.field(
+        description=f"Rides completed, fares collected and credits per day, from `from` to "
+        f"`to` inclusive (the city's dates; at most {MAX_DAYS} days): the board's chart."
+    )
+    async def city_activity(
+        self,
+        info: Info[Context, None],
+        from_: Annotated[date, strawberry.argument(name="from")],
+        to: date,
+        seen: str | None = None,
+    ) -> CityActivityResult:
+        app = info.context.app(Contributions)
+
+        def read() -> CityActivity | RangeTooLongProblem | InvalidInput:
+            model, as_of = app.activity(seen)
+            try:
+                days = model.days(from_, to, currency=app.city.currency)
+            except RangeTooLong as exc:
+                return RangeTooLongProblem(message=str(exc), max_days=MAX_DAYS, days_asked=exc.days)
+            except BadRange as exc:
+                return InvalidInput(message=str(exc), field=exc.field)
+            return CityActivity(
+                city=app.city.id,
+                currency=app.city.currency,
+                time_zone=app.city.timezone,
+                days=[ActivityDay.of(d) for d in days],
+                total=ActivityDay(
+                    day=to,
+                    rides=sum(d.rides for d in days),
+                    fares=sum((d.fares for d in days), Decimal(0)),
+                    earnings=sum((d.earnings for d in days), Decimal(0)),
+                    hours=sum((d.hours for d in days), Decimal(0)),
+                ),
+                as_of=as_of,
+            )
 
         return await _read(app, read)

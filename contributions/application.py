@@ -6,11 +6,13 @@ import logging
 from functools import singledispatchmethod
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Transcoding
 
 from contributions.accounting import ContributionDays, ValueAccounting
+from contributions.activity import CityActivity
 from contributions.crediting import ContributionRules, service_rules
 from contributions.domain import JournalEntry, Posting, member_account
 from contributions.inbound import RideCompleted
@@ -65,7 +67,7 @@ class Contributions(ValueAccountingCommands, FederationApplication):
     """
 
     service = "contributions"
-    read_models = (Ledger, ContributionDays, ValueAccounting)
+    read_models = (Ledger, ContributionDays, ValueAccounting, CityActivity)
 
     def __init__(
         self,
@@ -79,6 +81,8 @@ class Contributions(ValueAccountingCommands, FederationApplication):
         # Every service's rules, unless a caller (a test, a benchmark) names its own.
         self.rules = service_rules() if rules is None else rules
         super().__init__(settings, clock=clock, city=city, env=env)
+        # The chart's days are the city's own dates (a ride at 00:30 in Brussels is that day's).
+        self.read_model(CityActivity).zone = ZoneInfo(self.city.timezone)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -164,3 +168,9 @@ class Contributions(ValueAccountingCommands, FederationApplication):
         # a read is as fresh as the store even where no runner thread runs yet.
         self.catch_up(Ledger)
         return self.read_model(Ledger), read_after(self, Ledger, seen)
+
+    def activity(self, seen: str | None = None) -> tuple[CityActivity, str]:
+        """The city's activity per day once it has applied `seen`, and its position (as
+        `ledger`)."""
+        self.catch_up(CityActivity)
+        return self.read_model(CityActivity), read_after(self, CityActivity, seen)

@@ -3,7 +3,8 @@
 Four tables, each kept by exact increments so no row is read back to be rewritten:
 
     lines     one row per posting (entry, account, member, amount, unit, memo, at), indexed by
-              member and time (a member's credits) and by account and time (an account's history)
+              member and time (a member's credits), by account and time (an account's history)
+              and by time (every line, for the board)
     balances  one row per (unit, account): the sum of its postings, debits positive
     units     one row per unit: total debits and credits (as magnitudes) and entries posting in it
     counts    the number of journal entries
@@ -52,7 +53,8 @@ LINES = Table(
         Column("at", "timestamp", nullable=False),
     ),
     key=("entry_id", "line"),
-    indexes=(("member_id", *LINE_ORDER), ("account", *LINE_ORDER)),
+    # LINE_ORDER alone: the board's page of every line, newest first (`lines_page`).
+    indexes=(("member_id", *LINE_ORDER), ("account", *LINE_ORDER), LINE_ORDER),
 )
 BALANCES = Table(
     "balances",
@@ -179,6 +181,18 @@ class Ledger(ReadModel):
             order_by=LINE_ORDER,
             to_item=_line,
             where={"member_id": member_id},
+            descending=True,
+        )
+
+    def lines_page(self, request: PageRequest, *, account: str | None = None) -> Page[LedgerLine]:
+        """Every line of the ledger, or one account's, newest first (the board's)."""
+        return fetch_page(
+            self.view,
+            "lines",
+            request,
+            order_by=LINE_ORDER,
+            to_item=_line,
+            where=None if account is None else {"account": account},
             descending=True,
         )
 

@@ -62,6 +62,7 @@ MATRIX: dict[str, frozenset[str]] = {
     # members: consent to being acted for
     "giveConsent": MEMBER,  # one's own; for another member, the desk roles (resolver)
     "withdrawConsent": MEMBER,  # likewise
+    "memberConsent": MEMBER,  # one's own; another member's, the desk roles (resolver)
     # rides
     "quoteRide": ANYONE,
     "ride": MEMBER,  # and only a ride of one's own, unless dispatcher or board (resolver)
@@ -86,6 +87,9 @@ MATRIX: dict[str, frozenset[str]] = {
     "myScheduledRides": MEMBER,
     "vehicleSchedules": roles("dispatcher", "driver", "board"),
     "vehicleRoute": roles("dispatcher", "driver", "board"),
+    # rides: the dispatcher's desk (its list and map of what is moving now)
+    "ridesInProgress": roles("dispatcher"),
+    "driversOnDuty": roles("dispatcher"),
     # contributions
     "myCredits": MEMBER,
     # Board only: its accounts include each member's (by pseudonymous id); the regulator's
@@ -125,6 +129,8 @@ MATRIX: dict[str, frozenset[str]] = {
     "openPeriod": BOARD,
     "closePeriod": BOARD,
     "distributeSurplus": BOARD,
+    "ledgerLines": BOARD,  # every line names its account (members' by pseudonymous id)
+    "cityActivity": BOARD | roles("regulator"),  # totals per day: no account, no member
     # personal data and the audit log (gateway/privacy.py)
     "myData": MEMBER,  # also GET /me/export
     "eraseMyData": MEMBER,

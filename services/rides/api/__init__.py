@@ -4,13 +4,19 @@
     problems.py   one type per refusal, with its data, and the one mapping from exceptions
     loaders.py    per-request DataLoaders (a page of rides reads its drivers in one go)
     queries.py    quoteRide, ride, myRides, myDrives (Relay connections), myDriver
+    desk.py       the dispatcher's ridesInProgress and driversOnDuty (lists and the map)
     mutations.py  the commands; each answers the log position after its write
 
 Resolvers call the application in a thread (it is synchronous) and do nothing else; roles are
 checked once, by the kernel's guard, from the permission matrix (kernel.permissions).
 """
 
+from strawberry.tools import merge_types
+
+from services.rides.api.desk import RidesDeskQuery
 from services.rides.api.mutations import RidesMutation
-from services.rides.api.queries import RidesQuery
+from services.rides.api.queries import RidesQuery as _RidesQuery
+
+RidesQuery = merge_types("RidesQueries", (_RidesQuery, RidesDeskQuery))
 
 __all__ = ["RidesMutation", "RidesQuery"]

@@ -55,14 +55,19 @@ class RideDriver:
     vehicle: str
     seats: int
     wheelchair_accessible: bool
+    position: Location | None = strawberry.field(
+        description="Where the driver last reported being (going on duty, moving, a drop-off)."
+    )
 
     @classmethod
     def of(cls, record: DriverRecord) -> RideDriver:
+        at = record.position
         return cls(
             member_id=record.member_id,
             vehicle=record.vehicle,
             seats=record.seats,
             wheelchair_accessible=record.wheelchair_accessible,
+            position=None if at is None else Location(lat=at.lat, lon=at.lon),
         )
 
 

@@ -72,7 +72,8 @@ class Drivers(ReadModel):
                 Column("completed_rides", "int"),
             ),
             key=("driver_id",),
-            indexes=(("status", "lat", "lon"),),
+            # (status, driver_id): the desk's page of every driver on duty (projections/desk.py).
+            indexes=(("status", "lat", "lon"), ("status", "driver_id")),
         ),
     )
 

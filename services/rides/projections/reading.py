@@ -1,16 +1,18 @@
-"""What the rides read models' queries share: a page with its position, and the one `IN` read."""
+"""What the rides read models' queries share: a page with its position, the one `IN` read, and
+one keyset page over several equality filters (`merged_page`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from kernel.paging import Page, encode_cursor
 from kernel.readside.dialect import from_db, to_db
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
-    from kernel.paging import Page
+    from kernel.paging import PageRequest
     from kernel.readside import Row, TableView
 
 T = TypeVar("T")
@@ -44,3 +46,40 @@ def rows_with(view: TableView, table: str, column: str, values: Sequence[Any]) -
         c.execute(f"SELECT * FROM {name} WHERE {q(column)} IN ({marks})", params)  # noqa: S608
         fetched = c.fetchall()
     return [{col.name: from_db(col, r[col.name]) for col in spec.columns} for r in fetched]
+
+
+def merged_page(
+    view: TableView,
+    table: str,
+    request: PageRequest,
+    *,
+    wheres: Sequence[Mapping[str, Any]],
+    order_by: Sequence[str],
+    to_item: Callable[[Row], T],
+    ranges: Mapping[str, tuple[Any, Any]] | None = None,
+) -> Page[T]:
+    """One keyset page of the rows matching any one of `wheres` (equality filters, such as one
+    per ride state), in `order_by` order (which ends in a unique key).
+
+    Each filter is read on its own index, strictly after the cursor and one row more than
+    asked, and the reads are merged: the page is exactly what one `WHERE a OR b` query ordered
+    the same way would give, with `TableView.select`'s public pieces only, and each read is
+    bounded by the page size, never by the table.
+    """
+    found: list[Row] = []
+    for where in wheres:
+        found += view.select(
+            table,
+            where=where,
+            ranges=ranges,
+            order_by=order_by,
+            after=request.after,
+            limit=request.first + 1,
+        )
+    found.sort(key=lambda r: tuple(r[c] for c in order_by))
+    shown = found[: request.first]
+    return Page(
+        items=[to_item(r) for r in shown],
+        cursors=[encode_cursor([r[c] for c in order_by]) for r in shown],
+        has_next=len(found) > request.first,
+    )
