@@ -1,7 +1,7 @@
 """The rides service, as the rest of Muni sees it (kernel.service.ServiceSpec)."""
 
 from kernel.service import ServiceSpec
-from services.rides.api import RidesMutation, RidesQuery
+from services.rides.api import RidesMutation, RidesQuery, RidesSubscription
 from services.rides.application import Rides
 from services.rides.published import PUBLISHED, to_integration
 
@@ -12,4 +12,5 @@ SPEC = ServiceSpec(
     to_integration=to_integration,
     query=RidesQuery,
     mutation=RidesMutation,
+    subscription=RidesSubscription,
 )

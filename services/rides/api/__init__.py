@@ -5,6 +5,8 @@
     loaders.py    per-request DataLoaders (a page of rides reads its drivers in one go)
     queries.py    quoteRide, ride, myRides, myDrives (Relay connections), myDriver
     mutations.py  the commands; each answers the log position after its write
+    subscriptions.py  rideUpdates, driverUpdates: live, over WebSocket, from the read models
+    live.py       what those subscriptions read (snapshots of a ride's or a driver's rows)
 
 Resolvers call the application in a thread (it is synchronous) and do nothing else; roles are
 checked once, by the kernel's guard, from the permission matrix (kernel.permissions).
@@ -12,5 +14,6 @@ checked once, by the kernel's guard, from the permission matrix (kernel.permissi
 
 from services.rides.api.mutations import RidesMutation
 from services.rides.api.queries import RidesQuery
+from services.rides.api.subscriptions import RidesSubscription
 
-__all__ = ["RidesMutation", "RidesQuery"]
+__all__ = ["RidesMutation", "RidesQuery", "RidesSubscription"]
