@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from websockets.sync.client import connect
+from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 from gateway.app import create_app
-from tests.e2e.conftest import SETTINGS, past_clock
+from tests.e2e.conftest import (
+    ACCEPT,
+    DROP_OFF,
+    PICK_UP,
+    SETTINGS,
+    driver,
+    past_clock,
+    request_ride,
+    ride_command,
+)
 from tests.support.accounts import sign_up
 from tests.support.serve import serving
 
@@ -25,8 +36,26 @@ subscription Watch($id: ID!) {
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[str, httpx.Client]]:
-    with serving(create_app(SETTINGS, clock=past_clock())) as url, httpx.Client(base_url=url) as c:
+    app = create_app(SETTINGS, clock=past_clock())
+    with serving(app) as url, httpx.Client(base_url=url) as c:
+        c.app = app  # type: ignore[attr-defined]  # the helpers grant roles as the operator
         yield url, c
+
+
+@contextlib.contextmanager
+def socket(url: str, token: str) -> Iterator[ClientConnection]:
+    """A socket signed in with `token` in the connection_init payload, acknowledged."""
+    protocol = Subprotocol("graphql-transport-ws")
+    with connect(url.replace("http", "ws") + "/graphql", subprotocols=[protocol]) as ws:
+        yield _init(ws, token)
+
+
+def _init(ws: ClientConnection, token: str) -> ClientConnection:
+    ws.send(
+        json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+    )
+    assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
+    return ws
 
 
 def watch(url: str, token: str, ride_id: str) -> list[dict[str, Any]]:
@@ -39,7 +68,7 @@ def watch(url: str, token: str, ride_id: str) -> list[dict[str, Any]]:
         assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
         payload = {"query": RIDE_UPDATES, "variables": {"id": ride_id}}
         ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
-        got = []
+        got: list[dict[str, Any]] = []
         while not got or got[-1]["type"] != "complete":
             got.append(json.loads(ws.recv(timeout=10)))
         return got
@@ -62,3 +91,51 @@ def test_a_ride_the_caller_may_not_see_is_not_found(served: tuple[str, httpx.Cli
     answer = got[0]["payload"]["data"]["rideUpdates"]
     assert answer["__typename"] == "RideNotFound", answer
     assert [m["type"] for m in got] == ["next", "complete"]
+
+
+LIVE = """
+subscription Watch($id: ID!) {
+  rideUpdates(rideId: $id) {
+    __typename ... on Problem { message }
+    ... on RideUpdate { final pickupMinutes driverPosition { lat lon } ride { state driverId } }
+  }
+}"""
+
+
+def test_a_rider_sees_the_ride_move_live_while_the_driver_acts(
+    served: tuple[str, httpx.Client],
+) -> None:
+    url, client = served
+    rider = sign_up(client, "Cas")  # type: ignore[arg-type]
+    ride = request_ride(client, rider["accessToken"])  # type: ignore[arg-type]
+    assert ride["state"] == "WAITING", ride
+    states: list[str] = []
+    with socket(url, rider["accessToken"]) as ws:
+        payload = {"query": LIVE, "variables": {"id": ride["id"]}}
+        ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+
+        def update() -> dict[str, Any]:
+            message = json.loads(ws.recv(timeout=10))
+            assert message["type"] == "next", message
+            answer: dict[str, Any] = message["payload"]["data"]["rideUpdates"]
+            assert answer["__typename"] == "RideUpdate", answer
+            states.append(answer["ride"]["state"])
+            return answer
+
+        assert update()["ride"]["state"] == "WAITING"
+        _, token = driver(client, "Dirk")  # type: ignore[arg-type]  # on duty: offered at once
+        assert update()["ride"]["state"] == "OFFERED"
+        for command, state in (
+            (ACCEPT, "ACCEPTED"),
+            (PICK_UP, "PICKED_UP"),
+            (DROP_OFF, "COMPLETED"),
+        ):
+            ride_command(client, command, ride["id"], token)  # type: ignore[arg-type]
+            seen = update()
+            assert seen["ride"]["state"] == state, seen
+            if state == "ACCEPTED":
+                assert seen["driverPosition"] is not None
+                assert seen["pickupMinutes"] is not None
+        assert seen["final"] is True
+        assert json.loads(ws.recv(timeout=10))["type"] == "complete"
+    assert states == ["WAITING", "OFFERED", "ACCEPTED", "PICKED_UP", "COMPLETED"]
