@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -60,12 +61,7 @@ def _init(ws: ClientConnection, token: str) -> ClientConnection:
 
 def watch(url: str, token: str, ride_id: str) -> list[dict[str, Any]]:
     """Open a socket signed in with `token`, subscribe to `ride_id`; the messages to complete."""
-    with connect(
-        url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"]
-    ) as ws:
-        init = {"authorization": f"Bearer {token}"}
-        ws.send(json.dumps({"type": "connection_init", "payload": init}))
-        assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
+    with socket(url, token) as ws:
         payload = {"query": RIDE_UPDATES, "variables": {"id": ride_id}}
         ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
         got: list[dict[str, Any]] = []
@@ -139,3 +135,38 @@ def test_a_rider_sees_the_ride_move_live_while_the_driver_acts(
         assert seen["final"] is True
         assert json.loads(ws.recv(timeout=10))["type"] == "complete"
     assert states == ["WAITING", "OFFERED", "ACCEPTED", "PICKED_UP", "COMPLETED"]
+
+
+def test_the_cap_refuses_with_a_typed_answer_and_others_carry_on() -> None:
+    edge = replace(SETTINGS.gateway, subscriptions_per_member=3, subscriptions_per_connection=2)
+    app = create_app(replace(SETTINGS, gateway=edge), clock=past_clock())
+    with serving(app) as url, httpx.Client(base_url=url) as client:
+        client.app = app  # type: ignore[attr-defined]
+        rider = sign_up(client, "Eva")  # type: ignore[arg-type]
+        ride = request_ride(client, rider["accessToken"])  # type: ignore[arg-type]
+        payload = {"query": LIVE, "variables": {"id": ride["id"]}}
+
+        def first(ws: ClientConnection, n: str) -> dict[str, Any]:
+            ws.send(json.dumps({"id": n, "type": "subscribe", "payload": payload}))
+            message = json.loads(ws.recv(timeout=10))
+            assert message["id"] == n, message
+            found: dict[str, Any] = message["payload"]["data"]["rideUpdates"]
+            return found
+
+        with socket(url, rider["accessToken"]) as a, socket(url, rider["accessToken"]) as b:
+            assert first(a, "1")["__typename"] == "RideUpdate"
+            assert first(a, "2")["__typename"] == "RideUpdate"
+            refused = first(a, "3")
+            assert refused["__typename"] == "TooManySubscriptions", refused
+            assert "connection" in refused["message"]
+            assert first(b, "1")["__typename"] == "RideUpdate"  # the member's third
+            refused = first(b, "2")
+            assert refused["__typename"] == "TooManySubscriptions", refused
+            assert "member" in refused["message"]
+            # The held ones still move.
+            driver(client, "Finn")  # type: ignore[arg-type]
+            for ws in (a, a, b):
+                got = json.loads(ws.recv(timeout=10))
+                if got["type"] == "complete":
+                    got = json.loads(ws.recv(timeout=10))
+                assert got["payload"]["data"]["rideUpdates"]["ride"]["state"] == "OFFERED", got
