@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from cross_web import HTTPException
@@ -26,8 +27,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from contributions.reports_csv import report_csv_endpoint
@@ -37,6 +40,7 @@ from gateway.export import export_endpoint
 from gateway.guard import EDGE, Edge
 from gateway.http import HEADER, BodyLimit, Correlate
 from gateway.limits import LIMITS, RateLimiter
+from gateway.live import ConnectionContext, Live
 from gateway.observability import Metrics
 from gateway.runtime import SERVICES, Runtime
 from gateway.schema import build_schema
@@ -49,8 +53,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
     from cross_web import AsyncHTTPRequestAdapter
-    from starlette.requests import Request
-    from starlette.websockets import WebSocket
+    from starlette.requests import HTTPConnection, Request
     from strawberry.http import GraphQLRequestData
 
     from kernel.config import Settings
@@ -70,11 +73,19 @@ class MuniGraphQL(GraphQL[Context, None]):
         executor: Executor,
         limiter: RateLimiter | None,
         metrics: Metrics,
+        live: Live,
     ) -> None:
         super().__init__(
             build_schema(settings),
             graphql_ide="graphiql" if settings.gateway.graphiql_on else None,
+            # Subscriptions over WebSocket, the maintained protocol only. The caps that answer
+            # a typed refusal are kernel/streams.py's; strawberry's own (an untyped error) is
+            # a backstop above them, counting queries sent over the socket too.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            max_subscriptions_per_connection=2 * settings.gateway.subscriptions_per_connection,
+            connection_init_wait_timeout=timedelta(seconds=10),
         )
+        self._live = live
         self._runtime = runtime
         self._settings = settings
         self._executor = executor
@@ -83,12 +94,15 @@ class MuniGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         runtime = self._runtime()
-        context = Context(
+        socket = isinstance(request, WebSocket)
+        context = (ConnectionContext if socket else Context)(
             settings=self._settings,
             apps=runtime.app_by_class(),
             audit=runtime.audit,
             extras=runtime.ports(),
         )
+        if socket:
+            context.extras.update(self._live.extras())
         address = request.client.host if request.client else None
         context.extras[EDGE] = Edge(address, self._limiter, self._metrics)
         header = request.headers.get("authorization")
@@ -103,7 +117,14 @@ class MuniGraphQL(GraphQL[Context, None]):
                     )
                 except InvalidToken as exc:
                     context.auth_problem = str(exc)
+        if socket:
+            self._live.sign_in_from_cookie(context, request)
         return context
+
+    async def on_ws_connect(self, context: Context) -> None:
+        # The connection_init payload's token, if any, wins over the handshake's.
+        if isinstance(context, ConnectionContext):
+            self._live.sign_in_from_payload(context)
 
     def decode_json(self, data: str | bytes) -> object:
         # strawberry reads fields off the decoded body: a bare value ("hello", 5, null) would
@@ -149,9 +170,12 @@ def create_app(
     workers: tuple[str, ...] | None = None,
     clock: Clock | None = None,
     on_ready: Callable[[Runtime], None] | None = None,
+    web_session: Callable[[HTTPConnection], str | None] | None = None,
 ) -> Starlette:
     """The gateway. `workers` are the services whose relays and consumers run in-process
-    (default: all of them, the embedded mode); pass () for a gateway-only process."""
+    (default: all of them, the embedded mode); pass () for a gateway-only process.
+    `web_session` reads a member's access token from the web app's session cookie, for
+    subscriptions opened by a browser (gateway/live.py)."""
     # Keys first: a gateway that cannot verify tokens must not start (kernel/keys.py).
     settings = with_keys(settings)
     holder: dict[str, Runtime] = {}
@@ -168,6 +192,7 @@ def create_app(
         return rt.readings() if rt else []
 
     metrics = Metrics(readings)
+    live = Live(settings, session=web_session)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -181,6 +206,7 @@ def create_app(
         try:
             yield
         finally:
+            live.close()  # ends every live subscription's wait
             executor.stop()
             # Stop background work before closing stores, so nothing writes to a closed store.
             rt.stop()
@@ -209,7 +235,9 @@ def create_app(
         body = await run_in_threadpool(metrics.render)
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
-    graphql = MuniGraphQL(runtime, settings, executor=executor, limiter=limiter, metrics=metrics)
+    graphql = MuniGraphQL(
+        runtime, settings, executor=executor, limiter=limiter, metrics=metrics, live=live
+    )
     return Starlette(
         routes=[
             Route("/health", health),
@@ -217,6 +245,7 @@ def create_app(
             Route("/ready", ready),
             Route("/metrics", metrics_page),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             Route("/me/export", export_endpoint(lambda r: graphql.get_context(r, None))),
             Route(
                 "/reports/contributions/{period}/{part}.csv",

@@ -17,6 +17,7 @@ from gateway.services import SPECS
 from kernel.api import Conflict, InvalidInput, NotAuthenticated, NotAuthorized, NotFound
 from kernel.config import Settings
 from kernel.permissions import guard_root_fields
+from kernel.streams import TooManySubscriptions
 
 if TYPE_CHECKING:
     import strawberry
@@ -26,6 +27,9 @@ Query = merge_types("Query", (*(s.query for s in SPECS if s.query is not None), 
 Mutation = merge_types(
     "Mutation", (*(s.mutation for s in SPECS if s.mutation is not None), PrivacyMutation)
 )
+# Live subscriptions over WebSocket (graphql-transport-ws on /graphql, gateway/app.py).
+_SUBSCRIPTIONS = tuple(s.subscription for s in SPECS if s.subscription is not None)
+Subscription = merge_types("Subscription", _SUBSCRIPTIONS) if _SUBSCRIPTIONS else None
 SERVICE_TYPES = [t for s in SPECS for t in s.graphql_types]
 
 
@@ -41,12 +45,13 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema with the edge's limits for `settings` (default: production's)."""
     # Every root field is guarded from the one permission matrix; a field without an entry
     # stops the gateway here, at start-up, not at the first call.
-    guard_root_fields([Query, Mutation])
+    guard_root_fields([Query, Mutation, *([Subscription] if Subscription else [])])
     gateway = (settings or Settings()).gateway
     rules = documents.rules(gateway, max_depth=MAX_QUERY_DEPTH)
     schema = MuniSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[
             NotAuthenticated,
             NotAuthorized,
@@ -54,6 +59,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             NotFound,
             Conflict,
             RateLimited,
+            TooManySubscriptions,
             *SERVICE_TYPES,
         ],
         config=StrawberryConfig(disable_field_suggestions=not gateway.field_suggestions_on),

@@ -34,6 +34,10 @@ The public edge (gateway) and operations, production defaults first (see `Gatewa
                          redis://host:6379 to share them between gateway replicas)
     MUNI_READY_MAX_LAG   notifications or messages a relay or consumer may be behind while
                          /ready still answers 200 (default 1000)
+    MUNI_SUBSCRIPTIONS_PER_MEMBER, MUNI_SUBSCRIPTIONS_PER_CONNECTION
+                         live subscriptions one member / one WebSocket may hold (defaults 5, 10)
+    MUNI_FOLLOW_POLL_S   seconds between a gateway's looks at the read models for writes by
+                         other processes, for live subscriptions (default 0.25)
     MUNI_LOG_FORMAT      json (default: one object per line) | text
     MUNI_LOG_LEVEL       DEBUG | INFO (default) | WARNING | ERROR
 """
@@ -87,6 +91,12 @@ class GatewaySettings:
     # Threads that run GraphQL documents, each with its own event loop (gateway/execution.py).
     graphql_threads: int = 8
     ready_max_lag: int = 1000
+    # Live subscriptions (GraphQL over WebSocket): how many one member, and one connection,
+    # may hold at once (kernel/streams.py), and how often a gateway looks at the read models'
+    # positions for writes made by other processes (kernel/readside/follow.py).
+    subscriptions_per_member: int = 5
+    subscriptions_per_connection: int = 10
+    follow_poll_s: float = 0.25
 
     @property
     def graphiql_on(self) -> bool:
@@ -269,6 +279,13 @@ def _operations_from_env(env: Mapping[str, str]) -> _Operations:
         rate_limits=rate_limits == "on",
         rate_limit_storage=env.get("MUNI_RATE_LIMIT_STORAGE", defaults.rate_limit_storage),
         ready_max_lag=_positive(env, "MUNI_READY_MAX_LAG", defaults.ready_max_lag),
+        subscriptions_per_member=_positive(
+            env, "MUNI_SUBSCRIPTIONS_PER_MEMBER", defaults.subscriptions_per_member
+        ),
+        subscriptions_per_connection=_positive(
+            env, "MUNI_SUBSCRIPTIONS_PER_CONNECTION", defaults.subscriptions_per_connection
+        ),
+        follow_poll_s=_positive(env, "MUNI_FOLLOW_POLL_S", defaults.follow_poll_s),
     )
     return {"gateway": gateway, "log_format": log_format, "log_level": log_level}  # type: ignore[typeddict-item]
 

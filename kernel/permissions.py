@@ -13,6 +13,7 @@ for another city is refused here before any role is looked at.
 
 from __future__ import annotations
 
+import inspect
 from typing import TYPE_CHECKING, Any
 
 from strawberry.extensions.field_extension import FieldExtension
@@ -21,7 +22,7 @@ from strawberry.types.union import StrawberryUnion
 from kernel.api import NotAuthenticated, NotAuthorized
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import AsyncIterator, Iterable, Mapping
 
     from strawberry.types import Info
     from strawberry.types.field import StrawberryField
@@ -90,6 +91,10 @@ MATRIX: dict[str, frozenset[str]] = {
     # rides: the dispatcher's desk (its list and map of what is moving now)
     "ridesInProgress": roles("dispatcher"),
     "driversOnDuty": roles("dispatcher"),
+    # rides: live subscriptions (GraphQL over WebSocket on /graphql; capped per member and
+    # per connection, kernel/streams.py)
+    "rideUpdates": MEMBER,  # the rider, the booker or the driver of that ride (resolver)
+    "driverUpdates": DRIVER,  # one's own offers and rides
     # contributions
     "myCredits": MEMBER,
     # Board only: its accounts include each member's (by pseudonymous id); the regulator's
@@ -172,11 +177,20 @@ def refusal(
 
 
 class Guard(FieldExtension):
-    """Refuses a root field's call with a typed answer unless the matrix lets the caller in."""
+    """Refuses a root field's call with a typed answer unless the matrix lets the caller in.
 
-    def __init__(self, operation: str, matrix: Mapping[str, frozenset[str]] = MATRIX) -> None:
+    On a subscription (`stream`), the refusal is the stream's one event, then it ends."""
+
+    def __init__(
+        self,
+        operation: str,
+        matrix: Mapping[str, frozenset[str]] = MATRIX,
+        *,
+        stream: bool = False,
+    ) -> None:
         self.operation = operation
         self.matrix = matrix
+        self.stream = stream
 
     async def resolve_async(
         self, next_: Any, source: Any, info: Info[Any, Any], **kwargs: Any
@@ -185,8 +199,14 @@ class Guard(FieldExtension):
         if problem is not None:
             context: Context = info.context
             context.refused(self.operation, problem)
-            return problem
-        return await next_(source, info, **kwargs)
+            return _once(problem) if self.stream else problem
+        result = next_(source, info, **kwargs)
+        # A subscription's resolver hands back its async generator itself, not an awaitable.
+        return await result if inspect.isawaitable(result) else result
+
+
+async def _once(problem: Any) -> AsyncIterator[Any]:
+    yield problem
 
 
 def _can_refuse(field: StrawberryField) -> bool:
@@ -221,7 +241,7 @@ def guard_root_fields(
                     "with NotAuthenticated and NotAuthorized"
                 )
             if not any(isinstance(e, Guard) for e in field.extensions):
-                field.extensions.append(Guard(name, matrix))
+                field.extensions.append(Guard(name, matrix, stream=field.is_subscription))
             guarded.append(name)
     return guarded
 

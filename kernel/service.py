@@ -32,6 +32,8 @@ class ServiceSpec:
     consumes: tuple[str, ...] = ()
     query: type[Any] | None = None
     mutation: type[Any] | None = None
+    # Live subscriptions (GraphQL over WebSocket), if the service offers any.
+    subscription: type[Any] | None = None
     # GraphQL types the schema must know that no root field names directly.
     graphql_types: tuple[type[Any], ...] = ()
     # Which published events credit a member's contribution, and how (kernel.valueflows):

@@ -8,7 +8,7 @@ from kernel.bus.consumer import Inbound
 from kernel.policies import PolicyChanged
 from kernel.service import ServiceSpec
 from kernel.valueflows import Action, ContributionRule, ContributionType
-from services.rides.api import RidesMutation, RidesQuery
+from services.rides.api import RidesMutation, RidesQuery, RidesSubscription
 from services.rides.api.scheduling import ScheduledRidesMutation, ScheduledRidesQuery
 from services.rides.application import Rides
 from services.rides.published import PUBLISHED, to_integration
@@ -45,4 +45,5 @@ SPEC = ServiceSpec(
             account="hours:driving",
         ),
     ),
+    subscription=RidesSubscription,
 )

@@ -6,6 +6,8 @@
     queries.py    quoteRide, ride, myRides, myDrives (Relay connections), myDriver
     desk.py       the dispatcher's ridesInProgress and driversOnDuty (lists and the map)
     mutations.py  the commands; each answers the log position after its write
+    subscriptions.py  rideUpdates, driverUpdates: live, over WebSocket, from the read models
+    live.py       what those subscriptions read (snapshots of a ride's or a driver's rows)
 
 Resolvers call the application in a thread (it is synchronous) and do nothing else; roles are
 checked once, by the kernel's guard, from the permission matrix (kernel.permissions).
@@ -16,7 +18,8 @@ from strawberry.tools import merge_types
 from services.rides.api.desk import RidesDeskQuery
 from services.rides.api.mutations import RidesMutation
 from services.rides.api.queries import RidesQuery as _RidesQuery
+from services.rides.api.subscriptions import RidesSubscription
 
 RidesQuery = merge_types("RidesQueries", (_RidesQuery, RidesDeskQuery))
 
-__all__ = ["RidesMutation", "RidesQuery"]
+__all__ = ["RidesMutation", "RidesQuery", "RidesSubscription"]
