@@ -81,6 +81,11 @@ class MuniGraphQL(GraphQL[Context, None]):
         self._metrics = metrics
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        return self.context_for(request, request.headers.get("authorization"))
+
+    def context_for(self, request: Request | WebSocket, header: str | None) -> Context:
+        """The Context of one request, for the `Authorization` header value `header` (the web
+        app passes its session's token here: the same guard, audit and rate limits)."""
         runtime = self._runtime()
         context = Context(
             settings=self._settings,
@@ -90,7 +95,6 @@ class MuniGraphQL(GraphQL[Context, None]):
         )
         address = request.client.host if request.client else None
         context.extras[EDGE] = Edge(address, self._limiter, self._metrics)
-        header = request.headers.get("authorization")
         if header:
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
@@ -103,6 +107,38 @@ class MuniGraphQL(GraphQL[Context, None]):
                 except InvalidToken as exc:
                     context.auth_problem = str(exc)
         return context
+
+    async def run_document(
+        self,
+        context: Context,
+        document: str,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+    ) -> ExecutionResult:
+        """Execute `document` on this schema as `/graphql` would: within the time budget, off
+        the server's loop, counted in the same metrics (the web app's client calls this)."""
+        context.extras[OPERATION_NAME] = operation_name
+        budget = self._settings.gateway.request_budget_s
+        start = time.perf_counter()
+        outcome = "refused"
+        try:
+            result = await self._executor.run(
+                self.schema.execute(
+                    document,
+                    variable_values=variables,
+                    context_value=context,
+                    operation_name=operation_name,
+                ),
+                budget_s=budget,
+            )
+            outcome = "errors" if result.errors else "ok"
+        except BudgetExceeded as exc:
+            outcome = "timeout"
+            return ExecutionResult(data=None, errors=[exc])
+        finally:
+            self._metrics.requests.labels(outcome).inc()
+            self._metrics.request_seconds.observe(time.perf_counter() - start)
+        return result
 
     def decode_json(self, data: str | bytes) -> object:
         # strawberry reads fields off the decoded body: a bare value ("hello", 5, null) would

@@ -1,0 +1,20 @@
+"""The web app's pages: one module per area under `gateway/web/routes/`, each exporting
+`ROUTES` (made with `gateway.web.routing.get`/`post`) and `NAV` (links in the layout, shown by
+audience or role). Adding an area is its templates, its documents, its module and one line here.
+
+The order is the order of the navigation.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from gateway.web.routes import account, auth, home, public
+
+PAGES: tuple[ModuleType, ...] = (
+    home,
+    public,
+    # rider (web-rider), driver (web-rider), desk and board (web-board) go here
+    account,
+    auth,
+)
