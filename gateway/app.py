@@ -39,6 +39,7 @@ from gateway.limits import LIMITS, RateLimiter
 from gateway.observability import Metrics
 from gateway.runtime import SERVICES, Runtime
 from gateway.schema import build_schema
+from gateway.web.app import WebApp
 from kernel.api import Context
 from kernel.auth import InvalidToken, verify
 from kernel.bus.port import BusError
@@ -245,7 +246,8 @@ def create_app(
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     graphql = MuniGraphQL(runtime, settings, executor=executor, limiter=limiter, metrics=metrics)
-    return Starlette(
+    web = WebApp(graphql, settings)
+    app = Starlette(
         routes=[
             Route("/health", health),
             Route("/healthz", health),
@@ -253,7 +255,10 @@ def create_app(
             Route("/metrics", metrics_page),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/me/export", export_endpoint(lambda r: graphql.get_context(r, None))),
+            # The web app at / (gateway/web/), after the paths above, which keep theirs.
+            *web.routes(),
         ],
+        exception_handlers=web.exception_handlers(),
         middleware=[
             Middleware(
                 CORSMiddleware,
@@ -268,6 +273,8 @@ def create_app(
         ],
         lifespan=lifespan,
     )
+    app.state.web = web
+    return app
 
 
 def readiness(rt: Runtime, max_lag: int) -> dict[str, Any]:

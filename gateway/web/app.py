@@ -71,14 +71,17 @@ class WebApp:
         if request.url.path.startswith(NOT_PAGES):
             detail = exc.detail if isinstance(exc, HTTPException) else "Internal Server Error"
             return PlainTextResponse(str(detail), status_code=status)
-        page = WebRequest(self, request, self.sessions.load(request), self.language_of(request), None)
+        page = WebRequest(
+            self, request, self.sessions.load(request), self.language_of(request), None
+        )
         titles = {
             404: page.gettext("Page not found"),
             405: page.gettext("This page cannot do that"),
         }
         details = {
-            404: page.gettext("There is no page at this address. Check it, or start again from "
-                              "the home page."),
+            404: page.gettext(
+                "There is no page at this address. Check it, or start again from the home page."
+            ),
             405: page.gettext("Go back to the page you came from and try again."),
         }
         response: HTMLResponse = page.render(

@@ -20,7 +20,7 @@ FORM = "_form"
 """The key of errors that concern the whole form (shown above it)."""
 
 
-def N_(message: str) -> str:  # noqa: N802 (gettext's name for "mark for extraction only")
+def N_(message: str) -> str:
     """Mark `message` for the catalogs without translating it here (babel.cfg's keyword)."""
     return message
 

@@ -14,6 +14,7 @@ import io
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from babel.core import Locale, negotiate_locale
 from babel.dates import format_datetime
@@ -112,4 +113,4 @@ def number(value: Decimal | str | float, language: str) -> str:
 
 
 def when(value: datetime, language: str, timezone: str) -> str:
-    return format_datetime(value, format="medium", tzinfo=timezone, locale=language)
+    return format_datetime(value, format="medium", tzinfo=ZoneInfo(timezone), locale=language)

@@ -7,9 +7,12 @@ The order is the order of the navigation.
 
 from __future__ import annotations
 
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 from gateway.web.routes import account, auth, home, public
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 PAGES: tuple[ModuleType, ...] = (
     home,

@@ -212,7 +212,9 @@ def _endpoint(handler: Callable[[WebRequest], Awaitable[Response]], *, post: boo
                     raise CsrfRefused
             response = await handler(page)
         except SignInRequired:
-            target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+            target = quote(
+                request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            )
             response = page.redirect(f"{SIGN_IN}?next={target}")
         except CsrfRefused:
             response = page.render(
@@ -274,4 +276,3 @@ def secure_headers(response: Response, *, private: bool) -> None:
     if private:
         # Pages show a member's data: never kept by a shared cache or the back button's disk.
         response.headers.setdefault("Cache-Control", "no-store")
-
