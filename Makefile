@@ -4,7 +4,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install up test test-unit test-integration test-e2e lint fmt typecheck check bench clean services-up services-down
+WEB    := gateway/web
+WEB_STAMP := $(WEB)/static/vendor/.built
+
+.PHONY: install web browser up test test-unit test-integration test-e2e lint fmt typecheck check bench clean services-up services-down
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found (set PYTHON=...)"; exit 1; }
@@ -15,14 +18,27 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+## The web app's front-end packages, pinned by gateway/web/package-lock.json, vendored into
+## gateway/web/static/vendor/ (gitignored; served by the gateway, no CDN).
+$(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json infra/web-vendor.sh
+	cd $(WEB) && npm ci --no-audit --no-fund
+	infra/web-vendor.sh
+	@touch $(WEB_STAMP)
+
+web: $(WEB_STAMP)
+
+## Debian's chromium for the browser tests (apt-get when missing; CI is root).
+browser:
+	infra/browser.sh
+
 ## Run Muni embedded: one process, SQLite stores in ./data, in-process bus, GraphiQL on :8000.
-up: $(STAMP)
+up: $(STAMP) $(WEB_STAMP)
 	$(BIN)/muni up --demo
 
 ## The whole suite. Starts what it needs (a Tansu broker; PostgreSQL on 127.0.0.1:5432 or a
 ## throwaway cluster from the installed binaries). A missing server fails the run, never skips.
-test: $(STAMP)
-	MUNI_REQUIRE_SERVERS=1 $(BIN)/pytest -n 2 --dist loadgroup
+test: $(STAMP) $(WEB_STAMP) browser
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 MUNI_REQUIRE_SERVERS=1 $(BIN)/pytest -n 2 --dist loadgroup
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -m "not integration and not e2e"

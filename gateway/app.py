@@ -44,6 +44,7 @@ from gateway.live import ConnectionContext, Live
 from gateway.observability import Metrics
 from gateway.runtime import SERVICES, Runtime
 from gateway.schema import build_schema
+from gateway.web.app import WebApp
 from kernel.api import Context
 from kernel.auth import InvalidToken, verify
 from kernel.bus.port import BusError
@@ -93,6 +94,11 @@ class MuniGraphQL(GraphQL[Context, None]):
         self._metrics = metrics
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        return self.context_for(request, request.headers.get("authorization"))
+
+    def context_for(self, request: Request | WebSocket, header: str | None) -> Context:
+        """The Context of one request, for the `Authorization` header value `header` (the web
+        app passes its session's token here: the same guard, audit and rate limits)."""
         runtime = self._runtime()
         socket = isinstance(request, WebSocket)
         context = (ConnectionContext if socket else Context)(
@@ -105,7 +111,6 @@ class MuniGraphQL(GraphQL[Context, None]):
             context.extras.update(self._live.extras())
         address = request.client.host if request.client else None
         context.extras[EDGE] = Edge(address, self._limiter, self._metrics)
-        header = request.headers.get("authorization")
         if header:
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
@@ -125,6 +130,38 @@ class MuniGraphQL(GraphQL[Context, None]):
         # The connection_init payload's token, if any, wins over the handshake's.
         if isinstance(context, ConnectionContext):
             self._live.sign_in_from_payload(context)
+
+    async def run_document(
+        self,
+        context: Context,
+        document: str,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+    ) -> ExecutionResult:
+        """Execute `document` on this schema as `/graphql` would: within the time budget, off
+        the server's loop, counted in the same metrics (the web app's client calls this)."""
+        context.extras[OPERATION_NAME] = operation_name
+        budget = self._settings.gateway.request_budget_s
+        start = time.perf_counter()
+        outcome = "refused"
+        try:
+            result = await self._executor.run(
+                self.schema.execute(
+                    document,
+                    variable_values=variables,
+                    context_value=context,
+                    operation_name=operation_name,
+                ),
+                budget_s=budget,
+            )
+            outcome = "errors" if result.errors else "ok"
+        except BudgetExceeded as exc:
+            outcome = "timeout"
+            return ExecutionResult(data=None, errors=[exc])
+        finally:
+            self._metrics.requests.labels(outcome).inc()
+            self._metrics.request_seconds.observe(time.perf_counter() - start)
+        return result
 
     def decode_json(self, data: str | bytes) -> object:
         # strawberry reads fields off the decoded body: a bare value ("hello", 5, null) would
@@ -238,7 +275,8 @@ def create_app(
     graphql = MuniGraphQL(
         runtime, settings, executor=executor, limiter=limiter, metrics=metrics, live=live
     )
-    return Starlette(
+    web = WebApp(graphql, settings)
+    app = Starlette(
         routes=[
             Route("/health", health),
             Route("/healthz", health),
@@ -251,7 +289,10 @@ def create_app(
                 "/reports/contributions/{period}/{part}.csv",
                 report_csv_endpoint(lambda r: graphql.get_context(r, None)),
             ),
+            # The web app at / (gateway/web/), after the paths above, which keep theirs.
+            *web.routes(),
         ],
+        exception_handlers=web.exception_handlers(),
         middleware=[
             Middleware(
                 CORSMiddleware,
@@ -266,6 +307,8 @@ def create_app(
         ],
         lifespan=lifespan,
     )
+    app.state.web = web
+    return app
 
 
 def readiness(rt: Runtime, max_lag: int) -> dict[str, Any]:

@@ -204,6 +204,19 @@ class CityConfig(_Frozen):
     accounts: AccountsPolicy = AccountsPolicy()
     governance: GovernancePolicy = GovernancePolicy()
     contributions: ContributionsPolicy = ContributionsPolicy()
+    # The languages of the city's web app, as BCP 47 primary tags; the first is the default.
+    # Members choose one (`chooseLanguage`); each has a catalog in gateway/web/locale/.
+    languages: tuple[str, ...] = ("en",)
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value or len(set(value)) != len(value):
+            raise ValueError("languages must name at least one language, each once")
+        for tag in value:
+            if not (2 <= len(tag) <= 3 and tag.isascii() and tag.isalpha() and tag.islower()):
+                raise ValueError(f"language {tag!r} is not a lower-case ISO 639 code like 'nl'")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -54,6 +54,7 @@ MATRIX: dict[str, frozenset[str]] = {
     "me": MEMBER,
     "roleRequests": BOARD,
     "myAccount": MEMBER,
+    "chooseLanguage": MEMBER,  # one's own language for the web app
     "issueSignInCode": DESK,  # not for members holding a role that sees others' data (resolver)
     "findMember": DESK,
     # members: roles (granted and withdrawn by the board, never by the member themself)
@@ -66,6 +67,7 @@ MATRIX: dict[str, frozenset[str]] = {
     "memberConsent": MEMBER,  # one's own; another member's, the desk roles (resolver)
     # rides
     "quoteRide": ANYONE,
+    "cityRules": ANYONE,  # the co-op's fare formula and split, public
     "ride": MEMBER,  # and only a ride of one's own, unless dispatcher or board (resolver)
     "myRides": MEMBER,
     "myDrives": DRIVER,

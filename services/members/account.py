@@ -54,12 +54,16 @@ class OwnRole(RoleError):
 
 
 class Account(Aggregate):
-    """Sign-in and roles of one member.
+    """Sign-in, roles and the chosen language of one member.
 
     Invariants: the 'member' role is held from opening and never withdrawn; a role is granted
     or withdrawn only by someone other than the member (that they are on the board is the
     application's check, from their own account); `session_epoch` only grows.
     """
+
+    # The language the member chose for the web app (one of the city's `languages`), or None
+    # for the city's default. A class attribute, so accounts opened before it existed have it.
+    language: str | None = None
 
     @staticmethod
     def create_id(member_id: str) -> UUID:
@@ -130,6 +134,19 @@ class Account(Aggregate):
 
     def sign_out_everywhere(self, *, now: datetime) -> None:
         self._signed_out_everywhere(at=now)
+
+    # -- preferences ----------------------------------------------------------------------------
+    def choose_language(self, language: str, *, now: datetime) -> bool:
+        """Remember `language` (checked against the city's by the caller); False if it was
+        already the member's choice (nothing recorded)."""
+        if language == self.language:
+            return False
+        self._language_chosen(language=language, at=now)
+        return True
+
+    @event("LanguageChosen")
+    def _language_chosen(self, language: str, at: datetime) -> None:
+        self.language = language
 
     @event("PasswordChanged")
     def _password_changed(self, password_hash: str, at: datetime) -> None:

@@ -234,6 +234,21 @@ class Accounts:
 
         retry_on_conflict(sign_out)
 
+    def choose_language(self, member: str, language: str) -> Account:
+        """Remember the member's language for the web app: one of the city's `languages`
+        (InvalidMembership on `language` otherwise). Choosing it again records nothing."""
+        offered = self._app.city.languages
+        if language not in offered:
+            raise InvalidMembership("language", f"choose one of {', '.join(offered)}")
+
+        def choose() -> Account:
+            account = self.account(member)
+            if account.choose_language(language, now=self._app.clock.now()):
+                self._app.save(account)
+            return account
+
+        return retry_on_conflict(choose)
+
     # -- reading --------------------------------------------------------------------------------
     def account(self, member: str) -> Account:
         """The account of a member of this city; AccountNotFound otherwise."""

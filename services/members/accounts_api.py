@@ -112,6 +112,11 @@ class AccountView:
     roles: list[str]
     requested_roles: list[str]
     login_kinds: list[str] = strawberry.field(description="'email', 'phone': never the value.")
+    language: str | None = strawberry.field(
+        default=None,
+        description="The language the member chose (chooseLanguage), or null for the city's "
+        "default (the first of cityRules.languages).",
+    )
 
     @classmethod
     def of(cls, found: account.Account) -> AccountView:
@@ -121,6 +126,7 @@ class AccountView:
             roles=sorted(found.roles),
             requested_roles=sorted(found.requested),
             login_kinds=sorted(found.logins),
+            language=found.language,
         )
 
 
@@ -283,6 +289,10 @@ WithdrawRoleResult = Annotated[
     AccountView | UnknownMember | RoleNotHeld | OwnRole | InvalidInput | Refused,
     strawberry.union("WithdrawRoleResult"),
 ]
+ChooseLanguageResult = Annotated[
+    AccountView | InvalidInput | UnknownMember | Refused,
+    strawberry.union("ChooseLanguageResult"),
+]
 ConsentResult = Annotated[
     ConsentView | UnknownMember | NoConsent | InvalidInput | Refused,
     strawberry.union("ConsentResult"),
@@ -360,6 +370,19 @@ class AccountsMutation:
         who = info.context.caller
         result = await _call(lambda: _members(info).accounts.sign_out_everywhere(who.member_id))
         return _answer(result, type(None), lambda _: SignedOut(member_id=who.member_id))
+
+    @strawberry.mutation(
+        description="Remember the caller's language for the web app: one of the city's "
+        "languages (cityRules.languages), else InvalidInput on `language`."
+    )
+    async def choose_language(
+        self, info: Info[Context, None], language: str
+    ) -> ChooseLanguageResult:
+        who = info.context.caller
+        result = await _call(
+            lambda: _members(info).accounts.choose_language(who.member_id, language)
+        )
+        return _answer(result, account.Account, AccountView.of)
 
     @strawberry.mutation(
         description="The desk issues a one-time sign-in code for a member without a smartphone."

@@ -98,6 +98,7 @@ class Members(FederationApplication):
             "logins": sorted(account.logins),
             "roles": sorted(account.roles),
             "rolesRequested": sorted(account.requested),
+            "language": account.language,
             "consentToBeActedFor": None
             if consent is None
             else {

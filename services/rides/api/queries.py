@@ -13,11 +13,13 @@ from kernel.connections import Connection, connection
 from kernel.ids import parse_uuid
 from services.rides.api.problems import RideNotFound, RidesProblem, call
 from services.rides.api.types import (
+    CityRules,
     DriverView,
     FareShare,
     LocationInput,
     Quote,
     RideView,
+    SplitShare,
 )
 from services.rides.application import Rides, place
 from services.rides.domain import Driver, InvalidRideRequest, Ride
@@ -56,6 +58,26 @@ class RidesQuery:
             fare=fare.total.amount,
             currency=fare.currency,
             split=[FareShare(part=k, amount=m.amount) for k, m in fare.split.items()],
+        )
+
+    @strawberry.field(description="The co-op's fare formula and split. No sign-in needed.")
+    async def city_rules(self, info: Info[Context, None]) -> CityRules:
+        city = info.context.app(Rides).city
+        policy = city.rides
+        return CityRules(
+            city=city.id,
+            name=city.name,
+            currency=city.currency,
+            timezone=city.timezone,
+            languages=list(city.languages),
+            fare_base=policy.fare_base,
+            fare_per_km=policy.fare_per_km,
+            fare_per_minute=policy.fare_per_minute,
+            split=[
+                SplitShare(part=part, percent=percent)
+                for part, percent in sorted(policy.split.items(), key=lambda kv: (-kv[1], kv[0]))
+            ],
+            max_pickup_minutes=policy.max_pickup_minutes,
         )
 
     @strawberry.field(description="One ride: its rider, its driver, dispatchers and the board.")

@@ -206,6 +206,31 @@ class Quote:
     split: list[FareShare]
 
 
+@strawberry.type(description="One part of every fare's split, in percent of the fare.")
+class SplitShare:
+    part: str = strawberry.field(description="driver, coop, common_fund or protocol.")
+    percent: int
+
+
+@strawberry.type(
+    description="The co-op's rules for rides, as its members ratified them in the city's config: "
+    "the fare formula (never surge) and the split of every fare. Public."
+)
+class CityRules:
+    city: str
+    name: str
+    currency: str
+    timezone: str
+    languages: list[str] = strawberry.field(description="The first is the default.")
+    fare_base: Decimal
+    fare_per_km: Decimal
+    fare_per_minute: Decimal
+    split: list[SplitShare] = strawberry.field(description="Largest share first; sums to 100.")
+    max_pickup_minutes: int = strawberry.field(
+        description="A request is offered only to drivers on duty within this pickup time."
+    )
+
+
 @strawberry.input
 class RequestRideInput:
     pickup: LocationInput

@@ -1,0 +1,23 @@
+"""The web app's pages: one module per area under `gateway/web/routes/`, each exporting
+`ROUTES` (made with `gateway.web.routing.get`/`post`) and `NAV` (links in the layout, shown by
+audience or role). Adding an area is its templates, its documents, its module and one line here.
+
+The order is the order of the navigation.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gateway.web.routes import account, auth, home, public
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+PAGES: tuple[ModuleType, ...] = (
+    home,
+    public,
+    # rider (web-rider), driver (web-rider), desk and board (web-board) go here
+    account,
+    auth,
+)
