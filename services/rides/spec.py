@@ -3,6 +3,7 @@
 from kernel.service import ServiceSpec
 from services.rides.api import RidesMutation, RidesQuery
 from services.rides.application import Rides
+from services.rides.matcher import BatchRunner
 from services.rides.published import PUBLISHED, to_integration
 
 SPEC = ServiceSpec(
@@ -12,4 +13,5 @@ SPEC = ServiceSpec(
     to_integration=to_integration,
     query=RidesQuery,
     mutation=RidesMutation,
+    jobs=(("rides-batch", BatchRunner),),
 )
