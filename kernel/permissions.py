@@ -74,9 +74,12 @@ MATRIX: dict[str, frozenset[str]] = {
     "requestRide": MEMBER,  # onBehalfOf: the dispatcher role and the member's consent (resolver)
     "acceptRide": DRIVER,
     "declineRide": DRIVER,
+    "markArriving": DRIVER,
     "markPickedUp": DRIVER,
+    "markNoShow": DRIVER,
     "markDroppedOff": DRIVER,
     "cancelRide": MEMBER,  # the rider, the booker or the driver of that ride (resolver)
+    "setSolidarityFare": BOARD,
     # contributions
     "myCredits": MEMBER,
     # Board only: its accounts include each member's (by pseudonymous id); the regulator's
