@@ -224,7 +224,7 @@ def simulate(sc: Scenario, policy: str) -> dict[str, Any]:
                     tally.waits_s.append(t - requested_at[ride_id])
                     waiting.pop(ride_id, None)
                     here = rides.driver(driver).position
-                    assert here is not None
+                    assert here is not None  # noqa: S101 (on duty: a position)
                     km = (
                         great_circle_km(
                             Point(here.lat, here.lon), Point(ride.pickup.lat, ride.pickup.lon)
