@@ -15,7 +15,7 @@ from contributions.accounting import ContributionDays, ValueAccounting
 from contributions.activity import CityActivity
 from contributions.crediting import ContributionRules, service_rules
 from contributions.domain import JournalEntry, Posting, member_account
-from contributions.inbound import RideCompleted
+from contributions.inbound import RideCompleted, RideFeeCharged
 from contributions.projections import Ledger
 from contributions.value_accounting import ValueAccountingCommands
 from kernel.events import TolerantModel
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from kernel.cities import CityConfig
     from kernel.config import Settings
+    from kernel.money import Money
     from kernel.time import Clock
 
 
@@ -40,6 +41,8 @@ SPLIT_ACCOUNTS = {
     "protocol": "protocol:rides",
 }
 FARES_COLLECTED = "rides:fares-collected"
+FEES_COLLECTED = "rides:fees-collected"
+CONTRIBUTIONS_RECOGNISED = "contributions:recognised"
 log = logging.getLogger(__name__)
 
 
@@ -114,14 +117,13 @@ class Contributions(ValueAccountingCommands, FederationApplication):
     ) -> None:
         source = f"{event.city}/rides/{event.ride_id}"
         fare = event.fare_money()
-        fare_postings = [Posting.of(FARES_COLLECTED, fare)]
-        for part, amount in event.split_money().items():
-            account = (
-                member_account(event.driver_id, "earnings")
-                if part == "driver"
-                else SPLIT_ACCOUNTS.get(part, f"unallocated:{part}")
-            )
-            fare_postings.append(Posting.of(account, -amount))
+        # A solidarity fare: the rider pays the rest, the common fund its part (a debit of the
+        # commons fund, visible in the ledger); the split is that of the whole fare.
+        fund = event.fund_money()
+        fare_postings = [Posting.of(FARES_COLLECTED, fare - fund)]
+        if fund.amount:
+            fare_postings.append(Posting.of(SPLIT_ACCOUNTS["common_fund"], fund))
+        fare_postings += self._split_postings(event.split_money(), event.driver_id)
         entry = self._new_entry(
             source=source,
             purpose="fare-split",
@@ -133,6 +135,34 @@ class Contributions(ValueAccountingCommands, FederationApplication):
             processing.collect_events(entry)
         # The driver's hours: the rides spec's contribution rule (kernel.valueflows).
         self._credit(event, processing)
+
+    @react.register
+    def when_a_fee_is_charged_post_it(
+        self, event: RideFeeCharged, processing: ProcessingEvent[UUID]
+    ) -> None:
+        source = f"{event.city}/rides/{event.ride_id}"
+        postings = [Posting.of(FEES_COLLECTED, event.amount_money())]
+        postings += self._split_postings(event.split_money(), event.driver_id)
+        entry = self._new_entry(
+            source=source,
+            purpose=f"fee-{event.kind}",
+            memo=f"{event.kind} fee of ride {event.ride_id}: {event.amount_money()} ({event.rule})",
+            at=event.occurred_at,
+            postings=postings,
+        )
+        if entry is not None:
+            processing.collect_events(entry)
+
+    @staticmethod
+    def _split_postings(split: dict[str, Money], driver_id: str | None) -> list[Posting]:
+        postings = []
+        for part, amount in split.items():
+            if part == "driver" and driver_id is not None:
+                account = member_account(driver_id, "earnings")
+            else:
+                account = SPLIT_ACCOUNTS.get(part, f"unallocated:{part}")
+            postings.append(Posting.of(account, -amount))
+        return postings
 
     def post_entry(
         self, *, source: str, purpose: str, memo: str, at: datetime, postings: Sequence[Posting]

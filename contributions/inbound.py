@@ -29,6 +29,8 @@ class RideCompleted(TolerantModel):
     fare: Decimal
     currency: str
     split: dict[str, Decimal]
+    # What the common fund pays of a solidarity fare (added within v1; absent: nothing).
+    common_fund_pays: Decimal | None = None
 
     @model_validator(mode="after")
     def _exact_split(self) -> RideCompleted:
@@ -39,16 +41,55 @@ class RideCompleted(TolerantModel):
             raise ValueError(str(exc)) from None
         if total != fare:
             raise ValueError(f"the split sums to {total}, not to the fare {fare}")
+        if not Money.zero(self.currency) <= self.fund_money() <= fare:
+            raise ValueError("the common fund's part is not within the fare")
         return self
 
     def fare_money(self) -> Money:
         return Money(self.fare, self.currency)
+
+    def fund_money(self) -> Money:
+        if self.common_fund_pays is None:
+            return Money.zero(self.currency)
+        return Money(self.common_fund_pays, self.currency)
+
+    def split_money(self) -> dict[str, Money]:
+        return {part: Money(amount, self.currency) for part, amount in self.split.items()}
+
+
+class RideFeeCharged(TolerantModel):
+    """A rider's fee (late cancellation, no-show), split exactly like a fare."""
+
+    reads: ClassVar[tuple[str, int]] = ("rides.RideFeeCharged", 1)
+
+    ride_id: UUID
+    rider_id: str
+    driver_id: str | None
+    kind: str
+    amount: Decimal
+    currency: str
+    split: dict[str, Decimal]
+    rule: str
+
+    @model_validator(mode="after")
+    def _exact_split(self) -> RideFeeCharged:
+        try:
+            total = sum(self.split_money().values(), Money.zero(self.currency))
+            amount = self.amount_money()
+        except MoneyError as exc:
+            raise ValueError(str(exc)) from None
+        if total != amount:
+            raise ValueError(f"the split sums to {total}, not to the fee {amount}")
+        return self
+
+    def amount_money(self) -> Money:
+        return Money(self.amount, self.currency)
 
     def split_money(self) -> dict[str, Money]:
         return {part: Money(amount, self.currency) for part, amount in self.split.items()}
 
 
 INBOUND = Inbound.of(
-    [RideCompleted],
+    [RideCompleted, RideFeeCharged],
     ignores=["rides.RideRequested", "rides.RideCancelled", "members.MemberJoined"],
 )

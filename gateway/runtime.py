@@ -76,6 +76,8 @@ class Runtime:
     runners: list[ProjectionRunner] = field(default_factory=list)
     # More readings for `readings()` (anything else that follows a log adds its own here).
     reading_sources: list[ReadingSource] = field(default_factory=list)
+    # The services' background jobs this process runs (ServiceSpec.jobs), by name.
+    jobs: dict[str, Any] = field(default_factory=dict)
     _offsets: OffsetReader | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -151,6 +153,9 @@ class Runtime:
                 if self._offsets is None:
                     self._offsets = OffsetReader(self.bus)
                 self._spawn(f"consumer-{name}", lambda c=consumer: c.run(self._stop))
+            for job_name, make_job in spec.jobs:
+                job = self.jobs[job_name] = make_job(app)
+                self._spawn(f"job-{name}-{job_name}", lambda j=job: j.run(self._stop))
             for runner in app.runners.values():
                 self.runners.append(runner)
                 wake = app.wake_event()

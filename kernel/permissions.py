@@ -78,7 +78,9 @@ MATRIX: dict[str, frozenset[str]] = {
     "requestRide": MEMBER,  # onBehalfOf: the dispatcher role and the member's consent (resolver)
     "acceptRide": DRIVER,
     "declineRide": DRIVER,
+    "markArriving": DRIVER,
     "markPickedUp": DRIVER,
+    "markNoShow": DRIVER,
     "markDroppedOff": DRIVER,
     "cancelRide": MEMBER,  # the rider, the booker or the driver of that ride (resolver)
     # rides: scheduled, recurring and pooled (services/rides/scheduling)
@@ -97,6 +99,7 @@ MATRIX: dict[str, frozenset[str]] = {
     # per connection, kernel/streams.py)
     "rideUpdates": MEMBER,  # the rider, the booker or the driver of that ride (resolver)
     "driverUpdates": DRIVER,  # one's own offers and rides
+    "setSolidarityFare": BOARD,
     # contributions
     "myCredits": MEMBER,
     # Board only: its accounts include each member's (by pseudonymous id); the regulator's

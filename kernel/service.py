@@ -11,15 +11,22 @@ worker`, `muni rebuild`, `muni status` and `muni protocol` all read the list of 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    import threading
+    from collections.abc import Callable
+
     from kernel.bus.consumer import Inbound
     from kernel.bus.relay import ToIntegration
     from kernel.events import IntegrationEvent
     from kernel.eventstore import FederationApplication
     from kernel.readside import ReadModel
     from kernel.valueflows import ContributionRule
+
+
+class Job(Protocol):
+    def run(self, stop: threading.Event) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,10 @@ class ServiceSpec:
     # Which published events credit a member's contribution, and how (kernel.valueflows):
     # the contributions service applies every service's rules.
     contribution_rules: tuple[ContributionRule, ...] = ()
+    # Background jobs a worker of this service runs beside its relay and read models (the
+    # rides' batch matcher): each makes, from the application, an object whose `run(stop)`
+    # loops until `stop` is set. Kept by name in `Runtime.jobs`.
+    jobs: tuple[tuple[str, Callable[[Any], Job]], ...] = ()
 
     def __post_init__(self) -> None:
         if self.application.service != self.name:

@@ -10,6 +10,9 @@ replicas (`retry_on_conflict`).
 
 from __future__ import annotations
 
+import contextlib
+import math
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -23,9 +26,13 @@ from kernel.personal import open_personal_data
 from kernel.policies import PolicyLog
 from kernel.readside.freshness import read_after
 from kernel.transcodings import EnumAsValue
-from matching.travel import HaversineProvider
-from services.rides.dispatch import RINGS, Candidate, ranked, reach_box, reach_km
+from matching.assignment import WaitPriority
+from matching.travel import HaversineProvider, OsrmTableProvider
+from services.rides.area import ServiceArea
+from services.rides.batching import Batch, BatchDriver, BatchRequest, offer_reason, plan_batch
+from services.rides.dispatch import RINGS, Box, Candidate, ranked, reach_box, reach_km
 from services.rides.domain import (
+    OPEN_STATES,
     Driver,
     DriverAlreadyRegistered,
     DriverBusy,
@@ -33,14 +40,18 @@ from services.rides.domain import (
     DriverStatus,
     InvalidRideRequest,
     NotYourRide,
+    OutsideServiceArea,
     Place,
     Ride,
     RideNotFound,
+    RideNotInState,
     RideState,
+    TooManyOpenRides,
 )
-from services.rides.fares import FarePolicy, price
-from services.rides.projections import Drivers, Listing, RideRecord, RideRecords
+from services.rides.fares import ChargeRules, FarePolicy, price
+from services.rides.projections import Dispatching, Drivers, Listing, RideRecord, RideRecords
 from services.rides.scheduling.application import ScheduledRides
+from services.rides.solidarity import Solidarity
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -48,6 +59,7 @@ if TYPE_CHECKING:
 
     from eventsourcing.persistence import JSONTranscoder
 
+    from matching.travel import TravelTimeProvider
     from services.rides.dispatch import Choice
     from services.rides.fares import Fare
     from services.rides.projections import DriverRecord
@@ -58,6 +70,9 @@ WAITING_BATCH = 50
 # Candidates tried per ring, nearest first, when the nearer ones turn out to hold an offer
 # already (the table had not yet applied it): a few, never the whole box.
 CANDIDATE_TRIES = 5
+# The most waiting requests one batch takes (oldest first) and lapsed offers one tick handles:
+# a bound on one batch's work; the rest wait one window more.
+BATCH_LIMIT = 2000
 
 
 class PlaceAsDict(Transcoding):
@@ -90,7 +105,7 @@ def _reason_field(kind: str, ride_id: UUID) -> str:
 
 class Rides(ScheduledRides, FederationApplication):
     service = "rides"
-    read_models = (Drivers, RideRecords, *ScheduledRides.scheduled_read_models)
+    read_models = (Drivers, RideRecords, Dispatching, *ScheduledRides.scheduled_read_models)
     # The policy versions decisions adopted (decisions.PolicyChanged), so `policies()` and
     # `policy_version(at)` answer with them (kernel.policies).
     inbound_read_models = (PolicyLog,)
@@ -102,21 +117,52 @@ class Rides(ScheduledRides, FederationApplication):
         # After the store is open (a vault beside its file or schema): what members write.
         self.personal = open_personal_data(self.settings, self.service)
         policy = self.city.rides
+        cost = policy.cost_recovery
         self.fares = FarePolicy(
             base=policy.fare_base,
             per_km=policy.fare_per_km,
             per_minute=policy.fare_per_minute,
             currency=self.city.currency,
             split=policy.split,
+            mode=policy.fare_mode,
+            cost_per_km=cost.cost_per_km if cost else Decimal(0),
+            cost_per_hour=cost.cost_per_hour if cost else Decimal(0),
+            expected_riders=cost.expected_riders if cost else Decimal(1),
+            rules_version=policy.rules_version,
+            solidarity_percent=policy.solidarity_percent,
         )
-        self.travel = HaversineProvider(
+        self.charges = ChargeRules(
+            cancel_free_minutes=policy.cancellation.free_minutes,
+            cancel_fee=policy.cancellation.fee,
+            no_show_wait_minutes=policy.no_show.wait_minutes,
+            no_show_fee=policy.no_show.fee,
+            currency=self.city.currency,
+            split=policy.split,
+            rules_version=policy.rules_version,
+        )
+        self.area = (
+            ServiceArea(policy.service_area.polygon) if policy.service_area is not None else None
+        )
+        self.travel: TravelTimeProvider = HaversineProvider(
             detour_factor=float(policy.detour_factor), speed_kmh=float(policy.average_speed_kmh)
         )
+        if policy.travel.provider == "osrm":
+            assert policy.travel.osrm_url is not None  # noqa: S101 (the config checks this)
+            self.travel = OsrmTableProvider(
+                policy.travel.osrm_url,
+                policy.travel.osrm_profile,
+                timeout=policy.travel.timeout_seconds,
+            )
         self.reach_km = reach_km(
             max_pickup_minutes=policy.max_pickup_minutes,
             speed_kmh=float(policy.average_speed_kmh),
             detour_factor=float(policy.detour_factor),
         )
+
+    @property
+    def batched(self) -> bool:
+        """True when immediate rides wait for the next batch (the city's matching policy)."""
+        return self.city.rides.matching.policy == "batch"
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -177,14 +223,33 @@ class Rides(ScheduledRides, FederationApplication):
         return self.read_model(Drivers).of_members(member_ids)
 
     # -- rides ----------------------------------------------------------------------------------
+    def in_area(self, at: Place, *, field: str) -> Place:
+        """`at` if it is inside the city's service area; refused by name otherwise."""
+        if self.area is not None and not self.area.contains(at.lat, at.lon):
+            raise OutsideServiceArea(field, at.lat, at.lon)
+        return at
+
     def quote(self, *, pickup: Place, dropoff: Place) -> tuple[Decimal, Fare]:
-        """Distance (km, with the city's detour factor) and the fare at the estimated minutes."""
-        km = (
-            Decimal(great_circle_km(Point(pickup.lat, pickup.lon), Point(dropoff.lat, dropoff.lon)))
-            * self.city.rides.detour_factor
-        )
-        km = km.quantize(Decimal("0.01"))
-        minutes = (km / self.city.rides.average_speed_kmh * 60).quantize(Decimal("0.1"))
+        """Distance (km) and the fare at the estimated minutes; both ends in the service area.
+
+        Haversine: the straight line times the city's detour factor at its average speed. With
+        a routing engine (OSRM), its road distance and time.
+        """
+        self.in_area(pickup, field="pickup")
+        self.in_area(dropoff, field="dropoff")
+        if isinstance(self.travel, HaversineProvider):
+            straight = great_circle_km(
+                Point(pickup.lat, pickup.lon), Point(dropoff.lat, dropoff.lon)
+            )
+            km = (Decimal(straight) * self.city.rides.detour_factor).quantize(Decimal("0.01"))
+            minutes = (km / self.city.rides.average_speed_kmh * 60).quantize(Decimal("0.1"))
+        else:
+            road = self.travel.matrix([(pickup.lat, pickup.lon)], [(dropoff.lat, dropoff.lon)])
+            metres = road.metres[0, 0] if road.metres is not None else float("inf")
+            if not (math.isfinite(metres) and math.isfinite(road.seconds[0, 0])):
+                raise InvalidRideRequest("dropoff", "no road route from the pickup")
+            km = (Decimal(metres) / 1000).quantize(Decimal("0.01"))
+            minutes = (Decimal(float(road.seconds[0, 0])) / 60).quantize(Decimal("0.1"))
         return km, price(self.fares, distance_km=km, minutes=minutes)
 
     def request_ride(
@@ -198,6 +263,7 @@ class Rides(ScheduledRides, FederationApplication):
         booked_by: str | None = None,
     ) -> UUID:
         km, fare = self.quote(pickup=pickup, dropoff=dropoff)
+        self._check_open_rides(rider_id)
         ride = Ride.request(
             rider_id=rider_id,
             pickup=pickup,
@@ -210,8 +276,19 @@ class Rides(ScheduledRides, FederationApplication):
             booked_by=booked_by,
         )
         self.save(ride)  # a new aggregate: nothing to race with
-        self.dispatch(ride.id)
+        if not self.batched:
+            self.dispatch(ride.id)  # nearest-first: offered at once, or waits for a driver
         return ride.id
+
+    def _check_open_rides(self, rider_id: str) -> None:
+        """The city's cap on open rides per member, from the rides table caught up to now (two
+        requests of one member at the very same instant could both pass: the cap is a guard
+        against hoarding drivers, not a ledger)."""
+        limit = self.city.rides.max_open_rides_per_member
+        self.catch_up(RideRecords)
+        count = self.read_model(RideRecords).open_of(rider_id, states=OPEN_STATES, limit=limit)
+        if count >= limit:
+            raise TooManyOpenRides(rider_id, count, limit)
 
     def dispatch(self, ride_id: UUID) -> bool:
         """Offer a waiting ride to the nearest suitable available driver. True if offered.
@@ -237,7 +314,14 @@ class Rides(ScheduledRides, FederationApplication):
                     driver.receive_offer(ride.id)
                 except DriverBusy:
                     continue  # offered meanwhile (by another replica, or not yet in the table)
-                ride.offer(choice.member_id, choice.pickup_minutes, choice.reason)
+                now = self.clock.now()
+                ride.offer(
+                    choice.member_id,
+                    choice.pickup_minutes,
+                    choice.reason,
+                    now=now,
+                    expires_at=now + self._offer_time,
+                )
                 self.save(ride, driver)
                 return True
         return False
@@ -269,8 +353,15 @@ class Rides(ScheduledRides, FederationApplication):
         )
         return choices[:CANDIDATE_TRIES]
 
+    @property
+    def _offer_time(self) -> timedelta:
+        return timedelta(seconds=self.city.rides.matching.offer_seconds)
+
     def dispatch_waiting(self, *, near: Place | None = None) -> int:
-        """Offer waiting rides, oldest first; only those a driver at `near` could reach."""
+        """Nearest-first only: offer waiting rides, oldest first; only those a driver at `near`
+        could reach. Under batch matching the next batch takes them."""
+        if self.batched:
+            return 0
         self.catch_up(RideRecords)
         within = None if near is None else reach_box(near.lat, near.lon, self.reach_km)
         waiting = self.read_model(RideRecords).waiting(within=within, limit=WAITING_BATCH)
@@ -297,7 +388,8 @@ class Rides(ScheduledRides, FederationApplication):
 
         retry_on_conflict(decline)
         self._keep_reason(member_id, DECLINED, ride_id, reason)
-        self.dispatch(ride_id)
+        if not self.batched:
+            self.dispatch(ride_id)
         return self.ride(ride_id)
 
     # -- what members write about a ride ---------------------------------------------------------
@@ -322,6 +414,17 @@ class Rides(ScheduledRides, FederationApplication):
         super().close()
         self.personal.close()
 
+    def mark_arriving(self, member_id: str, ride_id: UUID) -> Ride:
+        """The driver is at the pickup: from now the city's no-show wait counts."""
+
+        def arrive() -> Ride:
+            ride = self.ride(ride_id)
+            ride.arrive(member_id, self.clock.now())
+            self.save(ride)
+            return ride
+
+        return retry_on_conflict(arrive)
+
     def mark_picked_up(self, member_id: str, ride_id: UUID) -> Ride:
         def pick_up() -> Ride:
             ride = self.ride(ride_id)
@@ -334,13 +437,28 @@ class Rides(ScheduledRides, FederationApplication):
     def mark_dropped_off(self, member_id: str, ride_id: UUID) -> Ride:
         def drop_off() -> Ride:
             ride, driver = self.ride(ride_id), self.driver(member_id)
-            ride.drop_off(member_id, self.clock.now(), self.fares)
+            solidarity = self.has_solidarity_fare(ride.rider_id)
+            ride.drop_off(member_id, self.clock.now(), self.fares, solidarity=solidarity)
             driver.finish_ride(ride.id, ride.dropoff)
             self.save(ride, driver)
             return ride
 
         ride = retry_on_conflict(drop_off)
         self.dispatch_waiting(near=ride.dropoff)
+        return ride
+
+    def mark_no_show(self, member_id: str, ride_id: UUID) -> Ride:
+        """The rider did not come: after the city's wait at the pickup, with its fee."""
+
+        def no_show() -> Ride:
+            ride, driver = self.ride(ride_id), self.driver(member_id)
+            ride.no_show(member_id, self.clock.now(), self.charges)
+            driver.withdraw_offer(ride.id)
+            self.save(ride, driver)
+            return ride
+
+        ride = retry_on_conflict(no_show)
+        self.dispatch_waiting(near=ride.pickup)
         return ride
 
     def cancel_ride(self, member_id: str, ride_id: UUID, reason: str) -> Ride:
@@ -352,10 +470,10 @@ class Rides(ScheduledRides, FederationApplication):
         ride = self.ride(ride_id)
         if member_id not in (ride.rider_id, ride.booked_by, ride.driver_id):
             raise NotYourRide(ride.id, member_id)
-        was_offered_to = (
-            ride.driver_id if ride.state in (RideState.OFFERED, RideState.ACCEPTED) else None
-        )
-        ride.cancel(member_id, "", self.clock.now())  # the words go to the vault
+        holding = (RideState.OFFERED, RideState.ACCEPTED, RideState.ARRIVING)
+        was_offered_to = ride.driver_id if ride.state in holding else None
+        # The words go to the vault; the charge (maybe nothing) names the rule that decided it.
+        ride.cancel(member_id, "", self.clock.now(), rules=self.charges)
         changed: list[Any] = [ride]
         if was_offered_to:
             driver = self.driver(was_offered_to)
@@ -363,6 +481,182 @@ class Rides(ScheduledRides, FederationApplication):
             changed.append(driver)
         self.save(*changed)
         return ride
+
+    # -- solidarity fares -------------------------------------------------------------------------
+    def has_solidarity_fare(self, member_id: str) -> bool:
+        try:
+            named: Solidarity = self.repository.get(Solidarity.create_id(member_id))
+        except AggregateNotFoundError:
+            return False
+        return named.named
+
+    def name_for_solidarity(self, member_id: str, *, by: str, named: bool) -> bool:
+        """The board names (or stops naming) a member for solidarity fares; True if named now."""
+
+        def change() -> bool:
+            now = self.clock.now()
+            try:
+                record: Solidarity = self.repository.get(Solidarity.create_id(member_id))
+            except AggregateNotFoundError:
+                if not named:
+                    return False
+                self.save(Solidarity(member_id, by, now))
+                return True
+            if named:
+                record.name_again(by, now)
+            else:
+                record.withdraw(by, now)
+            self.save(record)
+            return record.named
+
+        return retry_on_conflict(change)
+
+    # -- batch matching ---------------------------------------------------------------------------
+    def run_batch(self) -> Batch | None:
+        """One batch window: lapse the offers whose time is up, match the waiting requests to the
+        free drivers (batch policy) or offer them nearest-first (nearest policy), and answer the
+        requests nobody could serve within the city's bound on a wait. The decision is recorded
+        (`Batch.Decided`) before any offer; returns it (None if nothing was waiting).
+
+        Run by one matcher per city (services.rides.matcher); safe beside commands: every offer
+        is a save of the ride and the driver under optimistic concurrency, and one that lost a
+        race (the rider cancelled, the driver went off duty) is left to the next batch.
+        """
+        now = self.clock.now()
+        self.catch_up(RideRecords, Drivers, Dispatching)
+        for offer in self.read_model(Dispatching).lapsed(now, limit=BATCH_LIMIT):
+            self._lapse(offer.ride_id, now)
+        if not self.batched:
+            self.dispatch_waiting()
+            self._give_up_on_overdue(now, reasons={})
+            return None
+        self.catch_up(RideRecords, Drivers, Dispatching)
+        waiting = self.read_model(RideRecords).waiting(limit=BATCH_LIMIT)
+        if not waiting:
+            return None
+        policy = self.city.rides
+        requests = [
+            BatchRequest(
+                str(r.id),
+                (r.pickup.lat, r.pickup.lon),
+                r.seats,
+                r.wheelchair,
+                max((now - r.requested_at).total_seconds(), 0.0),
+            )
+            for r in waiting
+        ]
+        drivers = [
+            BatchDriver(
+                d.member_id, (d.position.lat, d.position.lon), d.seats, d.wheelchair_accessible
+            )
+            for d in self._free_drivers_near(waiting)
+            if d.position is not None
+        ]
+        passed = self.read_model(Dispatching).passed([r.id for r in waiting])
+        decision = plan_batch(
+            requests,
+            drivers,
+            passed={str(k): v for k, v in passed.items()},
+            travel=self.travel,
+            max_pickup_s=policy.max_pickup_minutes * 60,
+            priority=WaitPriority(overdue_after_s=float(policy.matching.priority_after_seconds)),
+        )
+        batch = Batch.record(now, decision)
+        self.save(batch)
+        by_id = {str(r.id): r for r in waiting}
+        for offer in decision.offers:
+            record = by_id[offer.ride_id]
+            reason = offer_reason(
+                now, decision, offer, seats=record.seats, wheelchair=record.wheelchair
+            )
+            self._offer_from_batch(
+                record.id, offer.driver_id, Decimal(offer.pickup_s / 60), reason, now, batch.id
+            )
+        self._give_up_on_overdue(
+            now, reasons={u.ride_id: u.reason for u in decision.unmatched}, batch_id=batch.id
+        )
+        return batch
+
+    def _free_drivers_near(self, waiting: list[RideRecord]) -> list[DriverRecord]:
+        """Available drivers inside one box holding every waiting pickup's reach."""
+        lats = [r.pickup.lat for r in waiting]
+        lons = [r.pickup.lon for r in waiting]
+        corner_boxes = reach_box(min(lats), min(lons), self.reach_km) + reach_box(
+            max(lats), max(lons), self.reach_km
+        )
+        box = Box(
+            (min(b.lat[0] for b in corner_boxes), max(b.lat[1] for b in corner_boxes)),
+            (min(b.lon[0] for b in corner_boxes), max(b.lon[1] for b in corner_boxes)),
+        )
+        return self.read_model(Drivers).available_in([box], seats=1, wheelchair=False)
+
+    def _offer_from_batch(
+        self,
+        ride_id: UUID,
+        driver_id: str,
+        pickup_minutes: Decimal,
+        reason: str,
+        now: Any,
+        batch_id: UUID,
+    ) -> None:
+        def offer() -> None:
+            ride, driver = self.ride(ride_id), self.driver(driver_id)
+            ride.offer(
+                driver_id,
+                pickup_minutes.quantize(Decimal("0.1")),
+                reason,
+                now=now,
+                expires_at=now + self._offer_time,
+                batch_id=batch_id,
+            )
+            driver.receive_offer(ride.id)
+            self.save(ride, driver)
+
+        # The rider cancelled, or the driver took another ride or went off duty, since the
+        # tables were read: the ride (if still waiting) goes into the next batch.
+        with contextlib.suppress(RideNotInState, DriverBusy, NotYourRide):
+            retry_on_conflict(offer)
+
+    def _lapse(self, ride_id: UUID, now: Any) -> None:
+        def lapse() -> None:
+            ride = self.ride(ride_id)
+            if not ride.offer_lapsed_by(now):
+                return  # answered meanwhile
+            driver_id = ride.driver_id
+            ride.lapse_offer(now)
+            changed: list[Any] = [ride]
+            if driver_id is not None:
+                driver = self.driver(driver_id)
+                if driver.current_ride == ride.id:
+                    driver.withdraw_offer(ride.id)  # free again, and no mark against them
+                    changed.append(driver)
+            self.save(*changed)
+
+        retry_on_conflict(lapse)
+
+    def _give_up_on_overdue(
+        self, now: Any, *, reasons: dict[str, str], batch_id: UUID | None = None
+    ) -> None:
+        """Rides still waiting past the city's bound on a wait: answered `unservable`, with the
+        reason the last batch gave (or that nobody took it in time)."""
+        bound = timedelta(minutes=self.city.rides.matching.max_wait_minutes)
+        self.catch_up(RideRecords)
+        for record in self.read_model(RideRecords).waiting(limit=BATCH_LIMIT):
+            if now - record.requested_at < bound:
+                break  # oldest first: the rest waited less
+            reason = reasons.get(str(record.id), "no_driver_took_it_in_time")
+
+            def give_up(ride_id: UUID = record.id, why: str = reason) -> None:
+                ride = self.ride(ride_id)
+                if ride.state is RideState.WAITING:
+                    ride.mark_unservable(why, now, batch_id=batch_id)
+                    self.save(ride)
+
+            retry_on_conflict(give_up)
+
+    def batch(self, batch_id: UUID) -> Batch:
+        found: Batch = self.repository.get(batch_id)
+        return found
 
     def ride(self, ride_id: UUID) -> Ride:
         try:

@@ -21,13 +21,13 @@ from eventsourcing.domain import Aggregate, event
 
 from kernel.ids import stable_uuid
 from kernel.money import Money
-from services.rides.fares import price
+from services.rides.fares import cancellation_charge, no_show_charge, price
 
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
     from uuid import UUID
 
-    from services.rides.fares import FarePolicy
+    from services.rides.fares import Charge, ChargeRules, FarePolicy
 
 
 class RidesError(Exception):
@@ -85,6 +85,51 @@ class DriverBusy(RidesError):
         self.action = action
 
 
+class OutsideServiceArea(RidesError):
+    """A pickup or drop-off outside the city's service area (the polygon in its config)."""
+
+    def __init__(self, field: str, lat: float, lon: float) -> None:
+        super().__init__(f"{field} ({lat}, {lon}) is outside the city's service area")
+        self.field = field
+        self.lat = lat
+        self.lon = lon
+
+
+class TooManyOpenRides(RidesError):
+    """The member has as many rides open (requested, not yet ended) as the city allows."""
+
+    def __init__(self, member_id: str, open_rides: int, limit: int) -> None:
+        super().__init__(
+            f"member {member_id} has {open_rides} rides open; the city allows {limit} at once"
+        )
+        self.member_id = member_id
+        self.open_rides = open_rides
+        self.limit = limit
+
+
+class OfferExpired(RidesError):
+    """The offer lapsed before the driver answered; the ride went (or goes) to the next batch."""
+
+    def __init__(self, ride_id: UUID, driver_id: str, expired_at: datetime) -> None:
+        super().__init__(f"the offer of ride {ride_id} to {driver_id} lapsed at {expired_at}")
+        self.ride_id = ride_id
+        self.driver_id = driver_id
+        self.expired_at = expired_at
+
+
+class NoShowTooEarly(RidesError):
+    """A no-show is marked only after the city's wait at the pickup."""
+
+    def __init__(self, ride_id: UUID, waited_minutes: Decimal, required_minutes: int) -> None:
+        super().__init__(
+            f"ride {ride_id}: the driver has waited {waited_minutes} min at the pickup; a no-show "
+            f"needs {required_minutes} min"
+        )
+        self.ride_id = ride_id
+        self.waited_minutes = waited_minutes
+        self.required_minutes = required_minutes
+
+
 @dataclass(frozen=True)
 class Place:
     """A pickup or drop-off point (validated by kernel.geo.Point at the edge)."""
@@ -103,12 +148,28 @@ class DriverStatus(Enum):
 
 
 class RideState(Enum):
-    WAITING = "waiting"  # requested, no driver offered yet
-    OFFERED = "offered"
-    ACCEPTED = "accepted"
+    WAITING = "waiting"  # requested, waiting for the next batch (no driver offered yet)
+    OFFERED = "offered"  # matched: offered to one driver, until they answer or it lapses
+    ACCEPTED = "accepted"  # the driver is on the way
+    ARRIVING = "arriving"  # the driver is at the pickup: the no-show wait counts from here
     PICKED_UP = "picked_up"
+    DROPPED_OFF = "dropped_off"  # at the drop-off; the fare is fixed in the same command
     COMPLETED = "completed"
-    CANCELLED = "cancelled"
+    CANCELLED = "cancelled"  # by the rider, their booker or the driver
+    NO_SHOW = "no_show"  # the rider did not come after the city's wait at the pickup
+    UNSERVABLE = "unservable"  # nobody could serve it within the city's bound on a wait
+
+
+# Rides still open: they count against the member's cap on open rides.
+OPEN_STATES = (
+    RideState.WAITING,
+    RideState.OFFERED,
+    RideState.ACCEPTED,
+    RideState.ARRIVING,
+    RideState.PICKED_UP,
+)
+# States where the ride has a driver on the way or with them.
+WITH_DRIVER = (RideState.OFFERED, RideState.ACCEPTED, RideState.ARRIVING, RideState.PICKED_UP)
 
 
 class Driver(Aggregate):
@@ -250,8 +311,10 @@ class Ride(Aggregate):
     """One requested trip.
 
     Invariants: a fare and split exist exactly when COMPLETED, and the split sums to the fare;
-    a driver is named exactly while OFFERED, ACCEPTED, PICKED_UP or COMPLETED (and kept when a
-    ride offered or accepted is cancelled); only the named driver moves the ride on.
+    a driver is named exactly while OFFERED, ACCEPTED, ARRIVING, PICKED_UP, DROPPED_OFF,
+    COMPLETED or NO_SHOW (and kept when a ride offered or accepted is cancelled); only the named
+    driver moves the ride on, and an offer is accepted only before it lapses. A charge (a
+    cancellation or a no-show) names the rule that decided it, even when it is nothing.
     """
 
     class Requested(Aggregate.Created):
@@ -272,9 +335,26 @@ class Ride(Aggregate):
             state["quote"] = Money.of(state["quote"], state.pop("currency"))
 
     class Offered(Aggregate.Event):
+        """v2: when, until when, and by which batch decision (services.rides.batching's
+        `Batch.Decided` holds everything the decision considered). v1 offers never lapse."""
+
+        class_version = 2
         driver_id: str
         pickup_minutes: Decimal
         reason: str
+        at: datetime | None
+        expires_at: datetime | None
+        batch_id: UUID | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(at=None, expires_at=None, batch_id=None)
+
+    class OfferLapsed(Aggregate.Event):
+        """The driver did not answer in time: no penalty; the ride goes into the next batch."""
+
+        driver_id: str
+        at: datetime
 
     class Accepted(Aggregate.Event):
         at: datetime
@@ -283,7 +363,13 @@ class Ride(Aggregate):
         driver_id: str
         reason: str
 
+    class DriverArriving(Aggregate.Event):
+        at: datetime
+
     class PickedUp(Aggregate.Event):
+        at: datetime
+
+    class DroppedOff(Aggregate.Event):
         at: datetime
 
     class Completed(Aggregate.Event):
@@ -291,7 +377,9 @@ class Ride(Aggregate):
         RideCompleted is made from this one event."""
 
         # v2: the fare and its parts are Money (v1: Decimals beside a `currency` string).
-        class_version = 2
+        # v3: the fare's breakdown, the rule (and its version) that made it, and what the
+        # common fund pays of a solidarity fare.
+        class_version = 3
         at: datetime
         rider_id: str
         driver_id: str
@@ -300,6 +388,10 @@ class Ride(Aggregate):
         driver_minutes: Decimal
         fare: Money
         split: dict[str, Money]
+        breakdown: dict[str, Money]
+        rule: str
+        rules_version: str
+        common_fund_pays: Money
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -307,11 +399,46 @@ class Ride(Aggregate):
             state["fare"] = Money.of(state["fare"], currency)
             state["split"] = {k: Money.of(v, currency) for k, v in state["split"].items()}
 
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            fare: Money = state["fare"]
+            state.update(
+                breakdown={},
+                rule="formula (before rules were versioned)",
+                rules_version="0",
+                common_fund_pays=Money.zero(fare.currency),
+            )
+
     class Cancelled(Aggregate.Event):
         rider_id: str
         by: str
         reason: str
         at: datetime
+
+    class Charged(Aggregate.Event):
+        """What a cancellation or a no-show costs the rider (maybe nothing), by which rule."""
+
+        kind: str
+        rider_id: str
+        driver_id: str | None
+        amount: Money
+        split: dict[str, Money]
+        rule: str
+        at: datetime
+
+    class NoShow(Aggregate.Event):
+        driver_id: str
+        waited_minutes: Decimal
+        at: datetime
+
+    class Unservable(Aggregate.Event):
+        """Nobody could serve the ride within the city's bound on a wait; `reason` is the
+        matcher's (matching.assignment.UnassignedReason) in the last batch that saw it."""
+
+        reason: str
+        waited_seconds: int
+        at: datetime
+        batch_id: UUID | None
 
     @event(Requested)
     def __init__(
@@ -338,14 +465,28 @@ class Ride(Aggregate):
         self.state = RideState.WAITING
         self.driver_id: str | None = None
         self.offer_reason: str | None = None
-        self.declined_by: list[str] = []  # bounded by the city's drivers
+        self.offered_at: datetime | None = None
+        self.offer_expires_at: datetime | None = None
+        self.batch_id: UUID | None = None
+        self.declined_by: list[str] = []  # who passed (declined or let lapse): bounded by drivers
         self.accepted_at: datetime | None = None
+        self.arrived_at: datetime | None = None
         self.picked_up_at: datetime | None = None
+        self.dropped_off_at: datetime | None = None
         self.completed_at: datetime | None = None
         self.fare: Money | None = None
         self.split: dict[str, Money] = {}
+        self.fare_breakdown: dict[str, Money] = {}
+        self.fare_rule: str | None = None
+        self.rules_version: str | None = None
+        self.common_fund_pays: Money | None = None
         self.cancelled_at: datetime | None = None
         self.cancel_reason: str | None = None
+        self.cancelled_by: str | None = None
+        self.charge: Money | None = None
+        self.charge_kind: str | None = None
+        self.charge_rule: str | None = None
+        self.unservable_reason: str | None = None
 
     @classmethod
     def request(
@@ -383,6 +524,10 @@ class Ride(Aggregate):
     def currency(self) -> str:
         return self.quote.currency
 
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
     def _require(self, action: str, *states: RideState) -> None:
         if self.state not in states:
             raise RideNotInState(self.id, self.state, action)
@@ -391,19 +536,88 @@ class Ride(Aggregate):
         if self.driver_id != member_id:
             raise NotYourRide(self.id, member_id)
 
-    def offer(self, driver_id: str, pickup_minutes: Decimal, reason: str) -> None:
+    # -- matching ------------------------------------------------------------------------------
+    def offer(
+        self,
+        driver_id: str,
+        pickup_minutes: Decimal,
+        reason: str,
+        *,
+        now: datetime | None = None,
+        expires_at: datetime | None = None,
+        batch_id: UUID | None = None,
+    ) -> None:
+        """Offer the ride to one driver, until `expires_at` (None: until they answer)."""
         self._require("offer", RideState.WAITING)
-        self._offered(driver_id=driver_id, pickup_minutes=pickup_minutes, reason=reason)
+        self._offered(
+            driver_id=driver_id,
+            pickup_minutes=pickup_minutes,
+            reason=reason,
+            at=now,
+            expires_at=expires_at,
+            batch_id=batch_id,
+        )
 
     @event(Offered)
-    def _offered(self, driver_id: str, pickup_minutes: Decimal, reason: str) -> None:
+    def _offered(
+        self,
+        driver_id: str,
+        pickup_minutes: Decimal,
+        reason: str,
+        at: datetime | None,
+        expires_at: datetime | None,
+        batch_id: UUID | None,
+    ) -> None:
         self.state = RideState.OFFERED
         self.driver_id = driver_id
         self.offer_reason = reason
+        self.offered_at = at
+        self.offer_expires_at = expires_at
+        self.batch_id = batch_id
 
+    def offer_lapsed_by(self, now: datetime) -> bool:
+        """True while OFFERED and the offer's time is up at `now`."""
+        return (
+            self.state is RideState.OFFERED
+            and self.offer_expires_at is not None
+            and now >= self.offer_expires_at
+        )
+
+    def lapse_offer(self, now: datetime) -> None:
+        """The offer's time is up: back to waiting for the next batch, never to that driver."""
+        if not self.offer_lapsed_by(now):
+            raise RideNotInState(self.id, self.state, "lapse the offer of")
+        assert self.driver_id is not None  # noqa: S101 (OFFERED names a driver)
+        self._offer_lapsed(driver_id=self.driver_id, at=now)
+
+    @event(OfferLapsed)
+    def _offer_lapsed(self, driver_id: str, at: datetime) -> None:
+        self.state = RideState.WAITING
+        self.declined_by.append(driver_id)
+        self.driver_id = None
+        self.offer_reason = None
+        self.offer_expires_at = None
+
+    def mark_unservable(self, reason: str, now: datetime, *, batch_id: UUID | None = None) -> None:
+        self._require("give up on", RideState.WAITING)
+        waited = int((now - self.requested_at).total_seconds())
+        self._unservable(reason=reason, waited_seconds=waited, at=now, batch_id=batch_id)
+
+    @event(Unservable)
+    def _unservable(
+        self, reason: str, waited_seconds: int, at: datetime, batch_id: UUID | None
+    ) -> None:
+        self.state = RideState.UNSERVABLE
+        self.unservable_reason = reason
+        self.batch_id = batch_id
+
+    # -- the driver's answers ----------------------------------------------------------------------
     def accept(self, driver_id: str, now: datetime) -> None:
         self._require("accept", RideState.OFFERED)
         self._require_driver(driver_id)
+        if self.offer_lapsed_by(now):
+            assert self.offer_expires_at is not None  # noqa: S101 (lapsed means it had a limit)
+            raise OfferExpired(self.id, driver_id, self.offer_expires_at)
         self._accepted(at=now)
 
     @event(Accepted)
@@ -423,9 +637,21 @@ class Ride(Aggregate):
         self.declined_by.append(driver_id)
         self.driver_id = None
         self.offer_reason = None
+        self.offer_expires_at = None
+
+    def arrive(self, driver_id: str, now: datetime) -> None:
+        """The driver is at the pickup; the city's no-show wait counts from now."""
+        self._require("mark arriving", RideState.ACCEPTED)
+        self._require_driver(driver_id)
+        self._driver_arriving(at=now)
+
+    @event(DriverArriving)
+    def _driver_arriving(self, at: datetime) -> None:
+        self.state = RideState.ARRIVING
+        self.arrived_at = at
 
     def pick_up(self, driver_id: str, now: datetime) -> None:
-        self._require("mark picked up", RideState.ACCEPTED)
+        self._require("mark picked up", RideState.ACCEPTED, RideState.ARRIVING)
         self._require_driver(driver_id)
         self._picked_up(at=now)
 
@@ -434,14 +660,23 @@ class Ride(Aggregate):
         self.state = RideState.PICKED_UP
         self.picked_up_at = at
 
-    def drop_off(self, driver_id: str, now: datetime, policy: FarePolicy) -> None:
-        """Complete the ride: fare from the co-op's formula on distance and minutes riding."""
+    def drop_off(
+        self, driver_id: str, now: datetime, policy: FarePolicy, *, solidarity: bool = False
+    ) -> None:
+        """Drop off and complete: the fare from the co-op's rules on distance and minutes riding
+        (a solidarity fare if the co-op named the rider)."""
         self._require("mark dropped off", RideState.PICKED_UP)
         self._require_driver(driver_id)
         assert self.picked_up_at is not None  # noqa: S101 (guaranteed by PICKED_UP state)
         assert self.accepted_at is not None  # noqa: S101 (accepted before picked up)
         minutes = _minutes(now - self.picked_up_at)
-        fare = price(policy, distance_km=self.distance_km, minutes=max(minutes, Decimal(0)))
+        fare = price(
+            policy,
+            distance_km=self.distance_km,
+            minutes=max(minutes, Decimal(0)),
+            solidarity=solidarity,
+        )
+        self._dropped_off(at=now)
         self._completed(
             at=now,
             rider_id=self.rider_id,
@@ -451,7 +686,16 @@ class Ride(Aggregate):
             driver_minutes=_minutes(now - self.accepted_at),
             fare=fare.total,
             split=fare.split,
+            breakdown=fare.breakdown,
+            rule=fare.rule,
+            rules_version=policy.rules_version,
+            common_fund_pays=fare.fund_pays,
         )
+
+    @event(DroppedOff)
+    def _dropped_off(self, at: datetime) -> None:
+        self.state = RideState.DROPPED_OFF
+        self.dropped_off_at = at
 
     @event(Completed)
     def _completed(
@@ -464,6 +708,10 @@ class Ride(Aggregate):
         driver_minutes: Decimal,
         fare: Money,
         split: dict[str, Money],
+        breakdown: dict[str, Money],
+        rule: str,
+        rules_version: str,
+        common_fund_pays: Money,
     ) -> None:
         self.state = RideState.COMPLETED
         self.completed_at = at
@@ -471,10 +719,28 @@ class Ride(Aggregate):
         self.driver_minutes = driver_minutes
         self.fare = fare
         self.split = split
+        self.fare_breakdown = breakdown
+        self.fare_rule = rule
+        self.rules_version = rules_version
+        self.common_fund_pays = common_fund_pays
 
-    def cancel(self, by: str, reason: str, now: datetime) -> None:
-        self._require("cancel", RideState.WAITING, RideState.OFFERED, RideState.ACCEPTED)
+    # -- endings without a trip -------------------------------------------------------------------
+    def cancel(
+        self, by: str, reason: str, now: datetime, *, rules: ChargeRules | None = None
+    ) -> None:
+        """Cancel before pickup. With `rules`, the charge is decided and recorded (the rider's or
+        their booker's cancellation after the free minutes costs the fee; the driver's is free)."""
+        self._require(
+            "cancel", RideState.WAITING, RideState.OFFERED, RideState.ACCEPTED, RideState.ARRIVING
+        )
+        by_rider = by != self.driver_id
+        accepted = (
+            self.accepted_at if self.state in (RideState.ACCEPTED, RideState.ARRIVING) else None
+        )
         self._cancelled(rider_id=self.rider_id, by=by, reason=reason, at=now)
+        if rules is not None:
+            charge = cancellation_charge(rules, accepted_at=accepted, now=now, by_rider=by_rider)
+            self._record_charge(charge, now)
 
     @event(Cancelled)
     def _cancelled(self, rider_id: str, by: str, reason: str, at: datetime) -> None:
@@ -482,6 +748,47 @@ class Ride(Aggregate):
         self.cancel_reason = reason
         self.cancelled_by = by
         self.cancelled_at = at
+
+    def no_show(self, driver_id: str, now: datetime, rules: ChargeRules) -> None:
+        """The rider did not come: only after the city's wait at the pickup, with its fee."""
+        self._require("mark a no-show for", RideState.ARRIVING)
+        self._require_driver(driver_id)
+        assert self.arrived_at is not None  # noqa: S101 (ARRIVING records when)
+        waited = _minutes(now - self.arrived_at)
+        if waited < rules.no_show_wait_minutes:
+            raise NoShowTooEarly(self.id, waited, rules.no_show_wait_minutes)
+        self._no_show(driver_id=driver_id, waited_minutes=waited, at=now)
+        self._record_charge(no_show_charge(rules, waited_minutes=waited), now)
+
+    @event(NoShow)
+    def _no_show(self, driver_id: str, waited_minutes: Decimal, at: datetime) -> None:
+        self.state = RideState.NO_SHOW
+
+    def _record_charge(self, charge: Charge, now: datetime) -> None:
+        self._charged(
+            kind=charge.kind,
+            rider_id=self.rider_id,
+            driver_id=self.driver_id,
+            amount=charge.amount,
+            split=charge.split,
+            rule=charge.rule,
+            at=now,
+        )
+
+    @event(Charged)
+    def _charged(
+        self,
+        kind: str,
+        rider_id: str,
+        driver_id: str | None,
+        amount: Money,
+        split: dict[str, Money],
+        rule: str,
+        at: datetime,
+    ) -> None:
+        self.charge = amount
+        self.charge_kind = kind
+        self.charge_rule = rule
 
 
 def _minutes(elapsed: timedelta) -> Decimal:

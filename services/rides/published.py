@@ -12,6 +12,8 @@ from functools import singledispatch
 from typing import Literal
 from uuid import UUID  # noqa: TC003
 
+from pydantic import Field
+
 from kernel.events import IntegrationEvent
 from services.rides.domain import Ride
 
@@ -54,6 +56,31 @@ class RideCompletedV1(IntegrationEvent):
     currency: str
     split: dict[str, Decimal]
     completed_at: datetime
+    # Added within v1 (readers ignore what they do not know): what the fare is made of, the
+    # rule and its version, and who pays it: the rider, and the common fund for a solidarity
+    # fare (rider_pays + common_fund_pays = fare).
+    breakdown: dict[str, Decimal] = Field(default_factory=dict)
+    rule: str = ""
+    rules_version: str = ""
+    rider_pays: Decimal | None = None
+    common_fund_pays: Decimal | None = None
+
+
+class RideFeeChargedV1(IntegrationEvent):
+    """A rider owes a fee for a late cancellation or a no-show; `split` sums exactly to
+    `amount`; `rule` says which of the city's rules applied (and its version)."""
+
+    type: Literal["rides.RideFeeCharged"] = "rides.RideFeeCharged"
+    version: Literal[1] = 1
+    ride_id: UUID
+    rider_id: str
+    driver_id: str | None
+    kind: str
+    amount: Decimal
+    currency: str
+    split: dict[str, Decimal]
+    rule: str
+    charged_at: datetime
 
 
 class RideCancelledV1(IntegrationEvent):
@@ -69,7 +96,12 @@ class RideCancelledV1(IntegrationEvent):
     cancelled_at: datetime
 
 
-PUBLISHED: tuple[type[IntegrationEvent], ...] = (RideRequestedV1, RideCompletedV1, RideCancelledV1)
+PUBLISHED: tuple[type[IntegrationEvent], ...] = (
+    RideRequestedV1,
+    RideCompletedV1,
+    RideCancelledV1,
+    RideFeeChargedV1,
+)
 
 
 @singledispatch
@@ -106,6 +138,28 @@ def _(event: Ride.Completed) -> IntegrationEvent:
         currency=event.fare.currency,
         split={part: money.amount for part, money in event.split.items()},
         completed_at=event.at,
+        breakdown={part: money.amount for part, money in event.breakdown.items()},
+        rule=event.rule,
+        rules_version=event.rules_version,
+        rider_pays=(event.fare - event.common_fund_pays).amount,
+        common_fund_pays=event.common_fund_pays.amount,
+    )
+
+
+@to_integration.register
+def _(event: Ride.Charged) -> IntegrationEvent | None:
+    if event.amount.amount == 0:
+        return None  # a free cancellation: the ride's own record names the rule; nothing owed
+    return RideFeeChargedV1(
+        ride_id=event.originator_id,
+        rider_id=event.rider_id,
+        driver_id=event.driver_id,
+        kind=event.kind,
+        amount=event.amount.amount,
+        currency=event.amount.currency,
+        split={part: money.amount for part, money in event.split.items()},
+        rule=event.rule,
+        charged_at=event.at,
     )
 
 

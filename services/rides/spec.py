@@ -11,6 +11,7 @@ from kernel.valueflows import Action, ContributionRule, ContributionType
 from services.rides.api import RidesMutation, RidesQuery, RidesSubscription
 from services.rides.api.scheduling import ScheduledRidesMutation, ScheduledRidesQuery
 from services.rides.application import Rides
+from services.rides.matcher import BatchRunner
 from services.rides.published import PUBLISHED, to_integration
 
 SPEC = ServiceSpec(
@@ -46,4 +47,5 @@ SPEC = ServiceSpec(
         ),
     ),
     subscription=RidesSubscription,
+    jobs=(("rides-batch", BatchRunner),),
 )

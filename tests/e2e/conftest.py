@@ -41,11 +41,17 @@ _RIDE_ONLY = """
   ... on DriverAlreadyRegistered { memberId }
   ... on DriverBusy { memberId status action }
   ... on NotCaughtUp { seen asOf }
+  ... on OutsideServiceArea { field point { lat lon } }
+  ... on TooManyOpenRides { memberId openRides limit }
+  ... on OfferExpired { rideId expiredAt }
+  ... on NoShowTooEarly { rideId waitedMinutes requiredMinutes }
 """
 RIDE_PROBLEM = PROBLEM + _RIDE_ONLY
 RIDE_FIELDS = """
   id state riderId bookedBy driverId seats wheelchair distanceKm quote fare currency
   offerReason split { part amount } acceptedAt pickedUpAt completedAt
+  offerExpiresAt arrivedAt fareRule rulesVersion commonFundPays riderPays unservableReason
+  fareBreakdown { part amount } charge { kind amount currency rule }
 """
 # A ride command answers the ride and the log position after its write (see `flat`).
 RIDE = f"{RIDE_PROBLEM} ... on RideChanged {{ position ride {{ {RIDE_FIELDS} }} }}"
@@ -74,6 +80,9 @@ mutation Request($input: RequestRideInput!) {{ requestRide(input: $input) {{ {RI
 ACCEPT = f"mutation Accept($id: ID!) {{ acceptRide(rideId: $id) {{ {RIDE} }} }}"
 PICK_UP = f"mutation PickUp($id: ID!) {{ markPickedUp(rideId: $id) {{ {RIDE} }} }}"
 DROP_OFF = f"mutation DropOff($id: ID!) {{ markDroppedOff(rideId: $id) {{ {RIDE} }} }}"
+ARRIVING = f"mutation Arriving($id: ID!) {{ markArriving(rideId: $id) {{ {RIDE} }} }}"
+NO_SHOW = f"mutation NoShow($id: ID!) {{ markNoShow(rideId: $id) {{ {RIDE} }} }}"
+CANCEL = f"mutation Cancel($id: ID!) {{ cancelRide(rideId: $id) {{ {RIDE} }} }}"
 MY_RIDES = f"""
 query MyRides($first: Int, $after: String, $seen: String) {{
   myRides(first: $first, after: $after, seen: $seen) {{
@@ -193,12 +202,37 @@ def ride_command(client: TestClient, query: str, ride_id: str, token: str | None
     return flat(answer)
 
 
-def request_ride(client: TestClient, token: str, **extra: Any) -> dict[str, Any]:
-    """Request a ride from PICKUP to DROPOFF; the answer, `flat` (`__typename` RideChanged)."""
+RIDE_QUERY = (
+    f"query Ride($id: ID!) {{ ride(id: $id) {{ {RIDE_PROBLEM} ... on Ride {{ {RIDE_FIELDS} }} }} }}"
+)
+
+
+def run_batch(client: TestClient) -> None:
+    """Advance the app's FixedClock through one batch window and run the city's batch (the
+    matcher thread runs it too; the runner's lock makes them one), so waiting rides are offered."""
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    rides = runtime.apps["rides"]
+    rides.clock.advance(timedelta(seconds=rides.city.rides.matching.batch_window_seconds))
+    runtime.jobs["rides-batch"].tick()
+
+
+def request_ride(
+    client: TestClient, token: str, *, batch: bool = True, **extra: Any
+) -> dict[str, Any]:
+    """Request a ride from PICKUP to DROPOFF; the answer, `flat` (`__typename` RideChanged).
+
+    With `batch` (the default), the next batch window is run and the ride read back as the
+    requester sees it then (offered, if a driver could take it), with the request's `position`.
+    """
     answer = gql(
         client, REQUEST, {"input": {"pickup": PICKUP, "dropoff": DROPOFF, **extra}}, token=token
     )["requestRide"]
-    return flat(answer)
+    requested = flat(answer)
+    if not batch or requested["__typename"] != "RideChanged":
+        return requested
+    run_batch(client)
+    now = gql(client, RIDE_QUERY, {"id": requested["id"]}, token=token)["ride"]
+    return {**now, "__typename": "RideChanged", "position": requested["position"]}
 
 
 def my_rides(

@@ -14,18 +14,20 @@ from kernel.api import Context, InvalidInput, NoConsent, NotAuthorized, UnknownM
 from kernel.audit import AuditKind
 from kernel.delegation import delegations
 from kernel.ids import InvalidId, member_id, parse_uuid
+from kernel.ids import member_id as parse_member_id
 from kernel.readside.freshness import written
 from kernel.role_requests import role_requests
+from services.rides.api.location import LocationInput  # noqa: TC001 (strawberry reads it)
 from services.rides.api.problems import RidesProblem, call
 from services.rides.api.types import (
     DriverChanged,
     DriverRegistered,
     DriverView,
-    LocationInput,
     RegisterDriverInput,
     RequestRideInput,
     RideChanged,
     RideView,
+    SolidarityFare,
 )
 from services.rides.application import Rides, place
 
@@ -40,6 +42,7 @@ DriverChangeResult = Annotated[DriverChanged | RidesProblem, strawberry.union("D
 RegisterDriverResult = Annotated[
     DriverRegistered | RidesProblem, strawberry.union("RegisterDriverResult")
 ]
+SolidarityResult = Annotated[SolidarityFare | RidesProblem, strawberry.union("SolidarityResult")]
 RequestRideResult = Annotated[
     RideChanged | RidesProblem | UnknownMember | NoConsent, strawberry.union("RequestRideResult")
 ]
@@ -118,7 +121,8 @@ class RidesMutation:
         return await _driver_command(info, lambda r, who: r.go_off_duty(who))
 
     @strawberry.mutation(
-        description="Request an immediate ride; it is offered to a driver at once."
+        description="Request an immediate ride: it waits for the next batch window (the city's "
+        "matching), then is offered to one driver; `ride.state` and `offerReason` follow it."
     )
     async def request_ride(
         self, info: Info[Context, None], input: RequestRideInput
@@ -172,6 +176,43 @@ class RidesMutation:
         return await _ride_command(
             info, lambda r, who: r.decline_ride(who, _ride_id(ride_id), reason)
         )
+
+    @strawberry.mutation(
+        description="The driver is at the pickup; the city's no-show wait counts from now."
+    )
+    async def mark_arriving(
+        self, info: Info[Context, None], ride_id: strawberry.ID
+    ) -> RideChangeResult:
+        return await _ride_command(info, lambda r, who: r.mark_arriving(who, _ride_id(ride_id)))
+
+    @strawberry.mutation(
+        description="The rider did not come: after the city's wait at the pickup, with its fee "
+        "(the charge names the rule)."
+    )
+    async def mark_no_show(
+        self, info: Info[Context, None], ride_id: strawberry.ID
+    ) -> RideChangeResult:
+        return await _ride_command(info, lambda r, who: r.mark_no_show(who, _ride_id(ride_id)))
+
+    @strawberry.mutation(
+        description="The board names a member for solidarity fares (or stops naming them): the "
+        "common fund pays the city's share of their fares."
+    )
+    async def set_solidarity_fare(
+        self, info: Info[Context, None], member_id: str, named: bool
+    ) -> SolidarityResult:
+        rides, who = info.context.app(Rides), info.context.caller.member_id
+        try:
+            member = parse_member_id(member_id)
+        except InvalidId as exc:
+            return InvalidInput(message=str(exc), field="memberId")
+        result = await call(
+            lambda: (rides.name_for_solidarity(member, by=who, named=named), written(rides))
+        )
+        if isinstance(result, tuple):
+            now_named, position = result
+            return SolidarityFare(member_id=member, named=now_named, position=position)
+        return result
 
     @strawberry.mutation
     async def mark_picked_up(

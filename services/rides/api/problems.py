@@ -8,6 +8,8 @@ them) and changes nothing. Who may call at all is the kernel's guard (kernel.per
 
 from __future__ import annotations
 
+from datetime import datetime  # noqa: TC003 (strawberry resolves annotations at runtime)
+from decimal import Decimal  # noqa: TC003
 from typing import TYPE_CHECKING, TypeVar
 
 import strawberry
@@ -21,6 +23,7 @@ from kernel.paging import InvalidPage
 from kernel.readside.freshness import position_token
 from services.rides import domain
 from services.rides.api.enums import DriverStatus, RideState  # noqa: TC001 (strawberry reads them)
+from services.rides.api.location import Location
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -64,6 +67,34 @@ class DriverBusy(Problem):
     action: str
 
 
+@strawberry.type(description="A pickup or drop-off outside the city's service area.")
+class OutsideServiceArea(Problem):
+    field: str
+    point: Location
+
+
+@strawberry.type(description="The member has as many rides open as the city allows at once.")
+class TooManyOpenRides(Problem):
+    member_id: str
+    open_rides: int
+    limit: int
+
+
+@strawberry.type(
+    description="The offer lapsed before it was accepted; the ride went to the next batch."
+)
+class OfferExpired(Problem):
+    ride_id: strawberry.ID
+    expired_at: datetime
+
+
+@strawberry.type(description="A no-show is marked only after the city's wait at the pickup.")
+class NoShowTooEarly(Problem):
+    ride_id: strawberry.ID
+    waited_minutes: Decimal
+    required_minutes: int
+
+
 @strawberry.type(
     description="The ride or driver changed at the same moment, again and again; nothing was "
     "saved: try again."
@@ -84,6 +115,10 @@ RidesProblem = (
     | DriverNotRegistered
     | DriverAlreadyRegistered
     | DriverBusy
+    | OutsideServiceArea
+    | TooManyOpenRides
+    | OfferExpired
+    | NoShowTooEarly
     | TryAgain
 )
 EXPECTED = (domain.RidesError, InvalidId, InvalidPage, readside.NotCaughtUp, IntegrityError)
@@ -116,6 +151,27 @@ def problem(exc: Exception) -> RidesProblem:
             return DriverNotRegistered(message=message, member_id=member_id)
         case domain.DriverAlreadyRegistered(member_id=member_id):
             return DriverAlreadyRegistered(message=message, member_id=member_id)
+        case domain.OutsideServiceArea(field=field, lat=lat, lon=lon):
+            return OutsideServiceArea(
+                message=message, field=field, point=Location(lat=lat, lon=lon)
+            )
+        case domain.TooManyOpenRides(member_id=member_id, open_rides=open_rides, limit=limit):
+            return TooManyOpenRides(
+                message=message, member_id=member_id, open_rides=open_rides, limit=limit
+            )
+        case domain.OfferExpired(ride_id=ride_id, expired_at=expired_at):
+            return OfferExpired(
+                message=message, ride_id=strawberry.ID(str(ride_id)), expired_at=expired_at
+            )
+        case domain.NoShowTooEarly(
+            ride_id=ride_id, waited_minutes=waited, required_minutes=required
+        ):
+            return NoShowTooEarly(
+                message=message,
+                ride_id=strawberry.ID(str(ride_id)),
+                waited_minutes=waited,
+                required_minutes=required,
+            )
         case domain.DriverBusy(member_id=member_id, status=status, action=action):
             return DriverBusy(message=message, member_id=member_id, status=status, action=action)
         case IntegrityError():

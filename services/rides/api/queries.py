@@ -11,23 +11,30 @@ from strawberry.types import Info  # noqa: TC002 (strawberry reads resolver hint
 from kernel.api import Context, InvalidInput
 from kernel.connections import Connection, connection
 from kernel.ids import parse_uuid
-from services.rides.api.problems import RideNotFound, RidesProblem, call
+from services.rides.api.location import LocationInput  # noqa: TC001 (strawberry reads it)
+from services.rides.api.problems import (
+    OutsideServiceArea,
+    RideNotFound,
+    RidesProblem,
+    call,
+    problem,
+)
 from services.rides.api.types import (
     CityRules,
     DriverView,
     FareShare,
-    LocationInput,
     Quote,
     RideView,
     SplitShare,
 )
 from services.rides.application import Rides, place
 from services.rides.domain import Driver, InvalidRideRequest, Ride
+from services.rides.domain import OutsideServiceArea as DomainOutside
 from services.rides.projections import Listing, RideRecord
 
 RideResult = Annotated[RideView | RidesProblem, strawberry.union("RideResult")]
 DriverResult = Annotated[DriverView | RidesProblem, strawberry.union("DriverResult")]
-QuoteResult = Annotated[Quote | InvalidInput, strawberry.union("QuoteResult")]
+QuoteResult = Annotated[Quote | InvalidInput | OutsideServiceArea, strawberry.union("QuoteResult")]
 RidesResult = Annotated[Connection[RideView] | RidesProblem, strawberry.union("RidesResult")]
 
 PAGING = {
@@ -50,14 +57,20 @@ class RidesQuery:
         try:
             a = place(pickup.lat, pickup.lon, field="pickup")
             b = place(dropoff.lat, dropoff.lon, field="dropoff")
+            km, fare = info.context.app(Rides).quote(pickup=a, dropoff=b)
         except InvalidRideRequest as exc:
             return InvalidInput(message=str(exc), field=exc.field)
-        km, fare = info.context.app(Rides).quote(pickup=a, dropoff=b)
+        except DomainOutside as exc:
+            refused = problem(exc)
+            assert isinstance(refused, OutsideServiceArea)  # noqa: S101 (the one mapping)
+            return refused
         return Quote(
             distance_km=km,
             fare=fare.total.amount,
             currency=fare.currency,
             split=[FareShare(part=k, amount=m.amount) for k, m in fare.split.items()],
+            breakdown=[FareShare(part=k, amount=m.amount) for k, m in fare.breakdown.items()],
+            rule=fare.rule,
         )
 
     @strawberry.field(description="The co-op's fare formula and split. No sign-in needed.")

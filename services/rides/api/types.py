@@ -19,24 +19,13 @@ from strawberry.types import Info  # noqa: TC002 (strawberry reads resolver hint
 from kernel.api import Context  # noqa: TC001
 from services.rides.api.enums import DriverStatus, RideState  # noqa: TC001
 from services.rides.api.loaders import driver_records
+from services.rides.api.location import Location, LocationInput
 from services.rides.application import CANCELLED, Rides
 
 if TYPE_CHECKING:
     from kernel.money import Money
     from services.rides.domain import Driver, Ride
     from services.rides.projections import DriverRecord, RideRecord
-
-
-@strawberry.type
-class Location:
-    lat: float
-    lon: float
-
-
-@strawberry.input
-class LocationInput:
-    lat: float
-    lon: float
 
 
 @strawberry.type
@@ -47,6 +36,17 @@ class FareShare:
 
 def _shares(split: dict[str, Money]) -> list[FareShare]:
     return [FareShare(part=part, amount=money.amount) for part, money in split.items()]
+
+
+@strawberry.type(
+    description="What a cancellation or a no-show cost the rider (maybe nothing), and the rule "
+    "that decided it."
+)
+class RideCharge:
+    kind: str
+    amount: Decimal
+    currency: str
+    rule: str
 
 
 @strawberry.type(description="The driver of a ride as its rider sees them: what to look for.")
@@ -90,8 +90,31 @@ class RideView:
     offer_reason: str | None = strawberry.field(
         description="Why the ride was offered to this driver, in words the driver can check."
     )
+    offer_expires_at: datetime | None = strawberry.field(
+        description="When the offer lapses if the driver has not answered (then the ride goes "
+        "into the next batch)."
+    )
+    fare_breakdown: list[FareShare] = strawberry.field(
+        description="What the fare is made of (base, distance, time; or the vehicle's cost per "
+        "km and per hour over its expected riders); sums exactly to the fare."
+    )
+    fare_rule: str | None = strawberry.field(
+        description="The rule that made the fare, in words, with its version."
+    )
+    rules_version: str | None
+    common_fund_pays: Decimal | None = strawberry.field(
+        description="What the common fund pays of a solidarity fare (the rider pays the rest)."
+    )
+    rider_pays: Decimal | None
+    charge: RideCharge | None = strawberry.field(
+        description="The charge of a cancellation or no-show (the rule names why, even when free)."
+    )
+    unservable_reason: str | None = strawberry.field(
+        description="Why nobody could serve the ride within the city's bound on a wait."
+    )
     requested_at: datetime
     accepted_at: datetime | None
+    arrived_at: datetime | None
     picked_up_at: datetime | None
     completed_at: datetime | None
     cancelled_at: datetime | None
@@ -120,6 +143,9 @@ class RideView:
 
     @classmethod
     def of(cls, ride: Ride | RideRecord) -> RideView:
+        # A list's rows (RideRecord) keep the fields lists show; the rest come from the ride.
+        charge, rule = getattr(ride, "charge", None), getattr(ride, "charge_rule", None)
+        fund: Money | None = getattr(ride, "common_fund_pays", None)
         return cls(
             id=strawberry.ID(str(ride.id)),
             state=ride.state,
@@ -136,8 +162,24 @@ class RideView:
             fare=None if ride.fare is None else ride.fare.amount,
             split=_shares(ride.split),
             offer_reason=ride.offer_reason,
+            offer_expires_at=getattr(ride, "offer_expires_at", None),
+            fare_breakdown=_shares(getattr(ride, "fare_breakdown", {})),
+            fare_rule=getattr(ride, "fare_rule", None),
+            rules_version=getattr(ride, "rules_version", None),
+            common_fund_pays=None if fund is None else fund.amount,
+            rider_pays=None if ride.fare is None or fund is None else (ride.fare - fund).amount,
+            charge=None
+            if charge is None or rule is None
+            else RideCharge(
+                kind=getattr(ride, "charge_kind", "") or "",
+                amount=charge.amount,
+                currency=charge.currency,
+                rule=rule,
+            ),
+            unservable_reason=getattr(ride, "unservable_reason", None),
             requested_at=ride.requested_at,
             accepted_at=ride.accepted_at,
+            arrived_at=getattr(ride, "arrived_at", None),
             picked_up_at=ride.picked_up_at,
             completed_at=ride.completed_at,
             cancelled_at=ride.cancelled_at,
@@ -198,12 +240,23 @@ class DriverRegistered:
     position: str = strawberry.field(description=POSITION)
 
 
+@strawberry.type(description="Whether the co-op names the member for solidarity fares.")
+class SolidarityFare:
+    member_id: str
+    named: bool
+    position: str = strawberry.field(description=POSITION)
+
+
 @strawberry.type
 class Quote:
     distance_km: Decimal
     fare: Decimal
     currency: str
     split: list[FareShare]
+    breakdown: list[FareShare] = strawberry.field(
+        description="What the fare is made of; sums exactly to the fare."
+    )
+    rule: str = strawberry.field(description="The fare rule, in words, with its version.")
 
 
 @strawberry.type(description="One part of every fare's split, in percent of the fare.")

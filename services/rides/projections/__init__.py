@@ -8,6 +8,8 @@
                 state, quote, fare and split, times), indexed for a rider's rides and a
                 driver's drives (time-ordered keyset paging) and for the rides waiting for a
                 driver, oldest first.
+    dispatching.py  Dispatching: the offers standing (when each lapses) and who passed on which
+                ride, for the batch runner.
     reading.py  what their queries share (`Listing`, `rows_with`).
 
 No personal data: members appear by their pseudonymous ids; the vehicle is a description the
@@ -15,8 +17,18 @@ driver gave for riders to recognise it. Money columns are exact decimals beside 
 and come back as `Money`.
 """
 
+from services.rides.projections.dispatching import Dispatching, StandingOffer
 from services.rides.projections.drivers import DriverRecord, Drivers
 from services.rides.projections.reading import Listing, rows_with
 from services.rides.projections.rides import RideRecord, RideRecords
 
-__all__ = ["DriverRecord", "Drivers", "Listing", "RideRecord", "RideRecords", "rows_with"]
+__all__ = [
+    "Dispatching",
+    "DriverRecord",
+    "Drivers",
+    "Listing",
+    "RideRecord",
+    "RideRecords",
+    "StandingOffer",
+    "rows_with",
+]

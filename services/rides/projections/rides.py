@@ -175,6 +175,26 @@ class RideRecords(ReadModel):
         ]
 
     @rows.register
+    def _(self, event: Ride.OfferLapsed) -> list[Op]:
+        return [_ride(event, RideState.WAITING, driver_id=None, offer_reason=None)]
+
+    @rows.register
+    def _(self, event: Ride.DriverArriving) -> list[Op]:
+        return [_ride(event, RideState.ARRIVING)]
+
+    @rows.register
+    def _(self, event: Ride.DroppedOff) -> list[Op]:
+        return [_ride(event, RideState.DROPPED_OFF)]
+
+    @rows.register
+    def _(self, event: Ride.NoShow) -> list[Op]:
+        return [_ride(event, RideState.NO_SHOW)]
+
+    @rows.register
+    def _(self, event: Ride.Unservable) -> list[Op]:
+        return [_ride(event, RideState.UNSERVABLE)]
+
+    @rows.register
     def _(self, event: Ride.Accepted) -> list[Op]:
         return [_ride(event, RideState.ACCEPTED, accepted_at=event.at)]
 
@@ -229,6 +249,19 @@ class RideRecords(ReadModel):
             descending=True,
             to_item=RideRecord.from_row,
         )
+
+    def open_of(self, member_id: str, *, states: Sequence[RideState], limit: int) -> int:
+        """How many of the member's rides (as the rider) are in `states`, counting to `limit`."""
+        count = 0
+        for state in states:
+            count += len(
+                self.view.select(
+                    "rides", where={"rider_id": member_id, "state": state.value}, limit=limit
+                )
+            )
+            if count >= limit:
+                break
+        return count
 
     def waiting(self, *, within: Sequence[Box] | None = None, limit: int) -> list[RideRecord]:
         """Rides waiting for a driver, oldest first; only pickups inside `within` if given."""

@@ -1,4 +1,6 @@
-"""Rides with POPO persistence: dispatch to the nearest suitable driver, declines, waiting."""
+"""Rides with POPO persistence under the nearest-first policy (the skeleton's dispatch, kept
+as the benchmark's baseline): the nearest suitable driver, declines, waiting. Batch matching is
+tests/unit/rides/test_batching.py."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from services.rides.domain import (
     RideNotFound,
     RideState,
 )
+from tests.support.rides import NEAREST
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -37,7 +40,7 @@ DROPOFF = Place(51.0300, 3.7500)
 
 @pytest.fixture
 def rides(clock: FixedClock) -> Rides:
-    return Rides(Settings(persistence="popo"), clock=clock)
+    return Rides(Settings(persistence="popo"), clock=clock, city=NEAREST)
 
 
 def member() -> str:

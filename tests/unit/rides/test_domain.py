@@ -143,6 +143,9 @@ def test_offering_a_waiting_ride(clock: FixedClock) -> None:
                 "driver_id": DRIVER,
                 "pickup_minutes": Decimal("3.5"),
                 "reason": "nearest on-duty driver",
+                "at": None,
+                "expires_at": None,
+                "batch_id": None,
             },
         )
     ]
@@ -251,9 +254,14 @@ def test_drop_off_completes_with_base_plus_per_km_plus_per_minute(clock: FixedCl
     new = ride.collect_events()
 
     fare = Money.of(expected_total(KM, Decimal("13.5")), CITY.currency)
-    [(name, attrs)] = names_and_attrs(new)
+    [(dropped, at), (name, attrs)] = names_and_attrs(new)
+    assert (dropped, at) == ("DroppedOff", {"at": clock.now()})
     assert name == "Completed"
     assert attrs["fare"] == fare == ride.fare
+    assert attrs["rules_version"] == POLICY.rules_version
+    assert attrs["rule"].startswith("formula: 2.50 + 1.10/km x 4.73 km + 0.30/min x 13.5 min")
+    assert sum(m.amount for m in attrs["breakdown"].values()) == fare.amount
+    assert attrs["common_fund_pays"] == Money.zero(CITY.currency)
     assert attrs["riding_minutes"] == Decimal("13.5")
     assert attrs["driver_minutes"] == Decimal("19.5")  # from acceptance, not pickup
     assert attrs["distance_km"] == KM

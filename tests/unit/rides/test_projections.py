@@ -19,6 +19,7 @@ from services.rides.application import Rides
 from services.rides.dispatch import reach_box
 from services.rides.domain import Driver, DriverStatus, Place, Ride, RideState
 from services.rides.projections import DriverRecord, Drivers, RideRecords
+from tests.support.rides import NEAREST
 
 if TYPE_CHECKING:
     from kernel.time import FixedClock
@@ -29,7 +30,7 @@ ON_DUTY_AT = Place(51.05, 3.72)
 
 @pytest.fixture
 def rides(clock: FixedClock) -> Rides:
-    return Rides(Settings(persistence="popo"), clock=clock)
+    return Rides(Settings(persistence="popo"), clock=clock, city=NEAREST)
 
 
 def member() -> str:
