@@ -81,8 +81,11 @@ def _persistence_env(settings: Settings, service: str) -> dict[str, str]:
         "POSTGRES_USER": dsn.user,
         "POSTGRES_PASSWORD": dsn.password.get_secret_value(),
         "POSTGRES_SCHEMA": schema,
-        "POSTGRES_POOL_SIZE": "5",
-        "POSTGRES_MAX_OVERFLOW": "10",
+        # Connections are opened as needed up to 2 + 8 and idle ones closed: a process runs
+        # several applications (and a city several processes), so pools kept open eagerly at 5
+        # each ran PostgreSQL's default 100 connections out once the decisions service came.
+        "POSTGRES_POOL_SIZE": "2",
+        "POSTGRES_MAX_OVERFLOW": "8",
     }
 
 

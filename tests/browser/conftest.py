@@ -42,7 +42,7 @@ def base_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
         unavailable("Debian's chromium", "run infra/browser.sh (apt-get install chromium)")

@@ -4,6 +4,7 @@ Refusals are typed and change nothing."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ from tests.e2e.conftest import (
     join,
     request_ride,
     ride_command,
+    run_batch,
     store_positions,
     token_with,
 )
@@ -151,7 +153,7 @@ def test_the_desk_sees_every_ride_in_progress_with_positions(
     desk = token_with(client, dispatcher_id, "dispatcher")
 
     offered = request_ride(client, ada)  # offered to Bram, the one driver
-    e2e_clock.advance(timedelta(minutes=1))
+    e2e_clock.advance(timedelta(seconds=10))  # within the offer's 30 s: Ada's offer holds
     waiting = request_ride(client, chloe)  # nobody left to offer it to
     assert (offered["state"], waiting["state"]) == ("OFFERED", "WAITING")
 
@@ -179,6 +181,14 @@ def test_the_desk_sees_every_ride_in_progress_with_positions(
         done = ride_command(client, command, offered["id"], bram)
     assert done["state"] == "COMPLETED"
     after = answer(client, IN_PROGRESS, desk, seen=done["position"])
+    assert [r["id"] for r in after["nodes"]] == [waiting["id"]]
+    run_batch(client)  # the next batch window
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        after = answer(client, IN_PROGRESS, desk)
+        if [(r["id"], r["state"]) for r in after["nodes"]] == [(waiting["id"], "OFFERED")]:
+            break
+        time.sleep(0.05)
     assert [(r["id"], r["state"]) for r in after["nodes"]] == [(waiting["id"], "OFFERED")]
 
 

@@ -54,6 +54,10 @@ SCALARS = {
         st.integers(-1000, 1000).map(nodes.Int), st.text(max_size=20).map(nodes.String)
     ),
     "Date": st.dates().map(lambda d: nodes.String(d.isoformat())),
+    # An exact amount or quantity as a string (a surplus, a weight, hours): numbers and not.
+    "Decimal": st.sampled_from(["0", "1.5", "-3", "1e9", "12.345", "not a number"]).map(
+        nodes.String
+    ),
     "DateTime": st.one_of(
         st.datetimes(timezones=st.none() | st.just(UTC)).map(lambda t: t.isoformat()),
         st.just("not a time"),

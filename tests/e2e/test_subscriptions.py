@@ -22,6 +22,7 @@ from tests.e2e.conftest import (
     past_clock,
     request_ride,
     ride_command,
+    run_batch,
 )
 from tests.support.accounts import sign_up
 from tests.support.serve import serving
@@ -119,7 +120,8 @@ def test_a_rider_sees_the_ride_move_live_while_the_driver_acts(
             return answer
 
         assert update()["ride"]["state"] == "WAITING"
-        _, token = driver(client, "Dirk")  # type: ignore[arg-type]  # on duty: offered at once
+        _, token = driver(client, "Dirk")  # type: ignore[arg-type]
+        run_batch(client)  # type: ignore[arg-type]  # the next batch window offers it to Dirk
         assert update()["ride"]["state"] == "OFFERED"
         for command, state in (
             (ACCEPT, "ACCEPTED"),
@@ -165,6 +167,7 @@ def test_the_cap_refuses_with_a_typed_answer_and_others_carry_on() -> None:
             assert "member" in refused["message"]
             # The held ones still move.
             driver(client, "Finn")  # type: ignore[arg-type]
+            run_batch(client)  # type: ignore[arg-type]
             for ws in (a, a, b):
                 got = json.loads(ws.recv(timeout=10))
                 if got["type"] == "complete":

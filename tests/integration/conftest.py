@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from contributions.application import Contributions
     from kernel.time import FixedClock
     from services.rides.application import Rides
-    from tests.support.servers import TansuBroker
+from tests.support.rides import next_batch
+from tests.support.servers import TansuBroker
 
 DRIVER = "demo:11111111-1111-4111-8111-111111111111"
 RIDER = "demo:22222222-2222-4222-8222-222222222222"
@@ -92,6 +93,8 @@ def complete_rides(
             seats=1,
             wheelchair=False,
         )
+        if rides.batched:
+            next_batch(rides, clock)  # the matcher's next window, run here on the test's clock
         rides.accept_ride(driver, ride_id)
         clock.advance(timedelta(minutes=5))
         rides.mark_picked_up(driver, ride_id)

@@ -37,6 +37,7 @@ from tests.integration.conftest import (
     scale_env,
     start_driver,
 )
+from tests.support.rides import NEAREST
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -56,7 +57,7 @@ class Slice:
         self.bus = KafkaBus(settings.kafka_bootstrap or "", client_id="test")
         self.topic = settings.topic("rides")
         self.bus.ensure_topics([self.topic], settings.topic_partitions)
-        self.rides = Rides(settings, clock=self.clock)
+        self.rides = Rides(settings, clock=self.clock, city=NEAREST)
         self.contributions = Contributions(settings, clock=self.clock)
         self.relay = Relay(
             self.rides,

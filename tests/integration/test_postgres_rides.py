@@ -16,6 +16,7 @@ from services.rides.application import Rides
 from services.rides.domain import DriverStatus, Place, RideState
 from services.rides.projections import Drivers
 from tests.integration.conftest import DRIVER, complete_rides, start_driver
+from tests.support.rides import NEAREST
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -34,12 +35,12 @@ def pg_settings(postgres_dsn: str, pg_schema_prefix: str) -> Settings:
 
 def test_a_second_process_sees_what_the_first_stored(pg_settings: Settings) -> None:
     clock = FixedClock()
-    first = Rides(pg_settings, clock=clock)
+    first = Rides(pg_settings, clock=clock, city=NEAREST)
     start_driver(first)
     (ride_id,) = complete_rides(first, clock, 1)
     first.close()
 
-    again = Rides(pg_settings, clock=clock)  # a new process would do exactly this
+    again = Rides(pg_settings, clock=clock, city=NEAREST)  # a new process would do exactly this
     ride = again.ride(ride_id)
     assert ride.state is RideState.COMPLETED
     assert ride.fare is not None
@@ -54,11 +55,11 @@ def test_a_second_process_sees_what_the_first_stored(pg_settings: Settings) -> N
 
 def test_concurrent_replicas_never_offer_one_driver_two_rides(pg_settings: Settings) -> None:
     # given two drivers on duty, and eight gateway replicas (each its own application)
-    setup = Rides(pg_settings)
+    setup = Rides(pg_settings, city=NEAREST)
     drivers = [f"demo:0000000{i}-0000-4000-8000-000000000000" for i in (1, 2)]
     for d in drivers:
         start_driver(setup, d)
-    replicas = [Rides(pg_settings) for _ in range(8)]
+    replicas = [Rides(pg_settings, city=NEAREST) for _ in range(8)]
     barrier = threading.Barrier(len(replicas))
     made: list[UUID] = []
     errors: list[BaseException] = []

@@ -118,7 +118,18 @@ def test_one_ride_end_to_end_across_processes(
         "... on RideChanged { ride { id state driverId } } } }",
         rider,
     )["requestRide"]["ride"]
-    assert (ride["state"], ride["driverId"]) == ("OFFERED", member["memberId"])
+    # it waits for the rides worker's next batch window, then is offered to the one driver
+    assert ride["state"] == "WAITING"
+
+    def offered() -> bool:
+        seen = api.gql(
+            "query($id: ID!) { ride(id: $id) { ... on Ride { state driverId } } }",
+            rider,
+            id=ride["id"],
+        )["ride"]
+        return (seen["state"], seen["driverId"]) == ("OFFERED", member["memberId"])
+
+    eventually(offered, what="the batch matcher offering the ride")
     for step in ("acceptRide", "markPickedUp", "markDroppedOff"):
         answer = api.gql(
             f"mutation($id: ID!) {{ {step}(rideId: $id) {{ __typename ... on RideChanged "

@@ -30,6 +30,7 @@ from services.rides.application import Rides
 from services.rides.domain import Place
 from services.rides.published import to_integration
 from tests.support.ledger import tables
+from tests.support.rides import NEAREST
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -49,7 +50,7 @@ def _no_fault_injection(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def rides(clock: FixedClock) -> Rides:
-    return Rides(SETTINGS, clock=clock)
+    return Rides(SETTINGS, clock=clock, city=NEAREST)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -144,8 +145,10 @@ def test_the_demo_city_loads() -> None:
 
 
 def test_a_valid_copy_loads_from_another_dir(tmp_path: Path) -> None:
-    config = {**_demo_config(), "id": "copy"}
-    _write_city(tmp_path, config)
+    # The demo file itself under another id: every section (matching, scheduled, fees, ...).
+    text = (CITIES_DIR / "demo.toml").read_text(encoding="utf-8")
+    copy = re.sub(r'^id = "demo"$', 'id = "copy"', text, count=1, flags=re.MULTILINE)
+    (tmp_path / "copy.toml").write_text(copy, encoding="utf-8")
     assert load_city("copy", cities_dir=tmp_path).rides == load_city("demo").rides
 
 
