@@ -564,13 +564,13 @@ class Rides(ScheduledRides, FederationApplication):
         batch = Batch.record(now, decision)
         self.save(batch)
         by_id = {str(r.id): r for r in waiting}
-        for offer in decision.offers:
-            record = by_id[offer.ride_id]
+        for made in decision.offers:
+            record = by_id[made.ride_id]
             reason = offer_reason(
-                now, decision, offer, seats=record.seats, wheelchair=record.wheelchair
+                now, decision, made, seats=record.seats, wheelchair=record.wheelchair
             )
             self._offer_from_batch(
-                record.id, offer.driver_id, Decimal(offer.pickup_s / 60), reason, now, batch.id
+                record.id, made.driver_id, Decimal(made.pickup_s / 60), reason, now, batch.id
             )
         self._give_up_on_overdue(
             now, reasons={u.ride_id: u.reason for u in decision.unmatched}, batch_id=batch.id

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from contributions.application import Contributions
     from kernel.time import FixedClock
     from services.rides.application import Rides
+    from tests.support.servers import TansuBroker
 from tests.support.rides import next_batch
-from tests.support.servers import TansuBroker
 
 DRIVER = "demo:11111111-1111-4111-8111-111111111111"
 RIDER = "demo:22222222-2222-4222-8222-222222222222"

@@ -30,8 +30,8 @@ from kernel.delegation import delegations
 from kernel.ids import InvalidId, member_id, parse_uuid
 from kernel.paging import Page, encode_cursor, page_request
 from kernel.readside.freshness import written
+from services.rides.api.location import LocationInput  # noqa: TC001 (strawberry reads it)
 from services.rides.api.problems import EXPECTED, RidesProblem, problem
-from services.rides.api.types import LocationInput  # noqa: TC001 (strawberry reads it)
 from services.rides.application import Rides
 from services.rides.scheduling import domain
 from services.rides.scheduling.application import VehicleDay, route_km

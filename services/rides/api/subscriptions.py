@@ -31,8 +31,9 @@ from kernel.ids import InvalidId, parse_uuid
 from kernel.readside.freshness import position_token
 from kernel.streams import CONNECTION, FOLLOWERS, SLOTS, TOKEN, Slot, Slots, TooManySubscriptions
 from services.rides.api.live import WATCHED, driver_snapshot, ride_snapshot
+from services.rides.api.location import Location
 from services.rides.api.problems import RideNotFound, RidesProblem, call
-from services.rides.api.types import DriverView, Location, RideView
+from services.rides.api.types import DriverView, RideView
 from services.rides.application import Rides
 from services.rides.domain import Driver, Ride
 from services.rides.projections import RideRecords

@@ -113,6 +113,7 @@ def test_a_request_waits_for_the_batch_then_goes_to_the_nearest_driver(
     assert rides.ride(ride_id).state is RideState.WAITING
 
     batch = next_batch(rides, clock)
+    assert batch is not None
 
     ride = rides.ride(ride_id)
     assert (ride.state, ride.driver_id, ride.batch_id) == (RideState.OFFERED, near, batch.id)
