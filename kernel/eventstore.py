@@ -13,12 +13,15 @@ import random
 import re
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
+from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.projection import EventSourcedProjection
 
+from kernel.batch import Processed, is_durable, record_batch
 from kernel.cities import CityConfig, load_city
 from kernel.correlation import MAPPER_TOPIC
 from kernel.parking import Parked, ParkedMessage, ParkedMessages, ParkedRow
@@ -29,10 +32,10 @@ from kernel.transcodings import KERNEL_TRANSCODINGS
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from eventsourcing.application import ProcessingEvent
     from eventsourcing.persistence import JSONTranscoder, Recording, Tracking
 
     from kernel.config import Settings
+    from kernel.readside.tables import Op
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -94,6 +97,25 @@ def ensure_postgres_schema(conninfo: str, schema: str) -> None:
         conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
 
 
+@dataclass(frozen=True)
+class Tracked:
+    """A consumed message for `process_events`: the policy's input, its position, and the rows
+    read models following the same message write for it (in the same transaction)."""
+
+    event: Any
+    tracking: Tracking
+    views: Sequence[tuple[TableView, Sequence[Op]]] = field(default_factory=tuple)
+
+
+class BatchConflict(IntegrityError):
+    """A transaction of `process_events` was refused (a message recorded meanwhile, an
+    aggregate moved on); the first `recorded` messages were recorded, the rest were not."""
+
+    def __init__(self, recorded: int, cause: IntegrityError) -> None:
+        super().__init__(f"batch refused after {recorded} recorded: {cause}")
+        self.recorded = recorded
+
+
 class FederationApplication(EventSourcedProjection[UUID]):
     """Base of the services' applications: settings, city policy, clock, and consumption.
 
@@ -108,6 +130,11 @@ class FederationApplication(EventSourcedProjection[UUID]):
     # Read models of the integration events this service consumes (their `rows` are registered
     # on the inbound models): the consumer applies them, tracked per source aggregate.
     inbound_read_models: ClassVar[tuple[type[ReadModel], ...]] = ()
+    # The consumer records a poll's messages in one transaction (`process_events`), which is
+    # exact while each policy decides only on the aggregates it changes (a later message's
+    # policy that changes one of them runs again on the recorded state). A service whose policy
+    # decides on state it does not change sets this False: one transaction per message.
+    consume_in_batches: ClassVar[bool] = True
     # The relay reads the notification log in sections of this size.
     log_section_size = 500
 
@@ -207,6 +234,70 @@ class FederationApplication(EventSourcedProjection[UUID]):
         """Parked messages, oldest first, from the read model (caught up first)."""
         self.catch_up(ParkedMessages)
         return self.read_model(ParkedMessages).page(first=first, after=after)
+
+    def process_events(
+        self, items: Sequence[Tracked], *, after_each: Callable[[int], None] | None = None
+    ) -> None:
+        """Apply consumed messages as `process_event` does, in as few transactions as can be.
+
+        Each message's policy runs on the state the messages before it left: while policies
+        touch different aggregates their results are recorded together, in one transaction
+        with every message's tracking record (`kernel.batch`); a policy that touches an
+        aggregate an earlier message of the open batch touched runs again once that batch is
+        recorded. Raises `BatchConflict` if a transaction is refused (the messages before it
+        stay recorded). `after_each(n)` runs inside the transaction after the n-th message's
+        writes (fault injection).
+        """
+        if not is_durable(self) or not self.consume_in_batches:
+            # The in-memory store: the library's path, message after message.
+            for n, item in enumerate(items, start=1):
+                try:
+                    self.process_event(item.event, item.tracking)
+                except IntegrityError as exc:
+                    raise BatchConflict(n - 1, exc) from exc
+                for view, ops in item.views:
+                    view.apply(ops, item.tracking)
+                if after_each is not None:
+                    after_each(n)
+            return
+        done = 0
+        batch: list[Processed] = []
+        touched: set[UUID] = set()
+        for item in items:
+            processed = self._processed(item)
+            ids = {e.originator_id for e in processed.processing.events}
+            if ids & touched:
+                done = self._record_batch(batch, done, after_each)
+                batch, touched = [], set()
+                processed = self._processed(item)  # on the state just recorded
+                ids = {e.originator_id for e in processed.processing.events}
+            batch.append(processed)
+            touched |= ids
+        self._record_batch(batch, done, after_each)
+
+    def _processed(self, item: Tracked) -> Processed:
+        processing = ProcessingEvent[UUID](tracking=item.tracking)
+        self.policy(item.event, processing)
+        return Processed(processing, item.views)
+
+    def _record_batch(
+        self, batch: list[Processed], done: int, after_each: Callable[[int], None] | None
+    ) -> int:
+        if not batch:
+            return done
+        try:
+            recordings = record_batch(
+                self, batch, after_each=(lambda n: after_each(done + n)) if after_each else None
+            )
+        except IntegrityError as exc:
+            raise BatchConflict(done, exc) from exc
+        for processed in batch:
+            if self.repository.cache and not self.repository.fastforward:
+                for aggregate_id, aggregate in processed.processing.aggregates.items():
+                    self.repository.cache.put(aggregate_id, aggregate)
+            self._take_snapshots(processed.processing)
+        self._notify(recordings)
+        return done + len(batch)
 
     def already_applied(self, tracking: Tracking) -> bool:
         return self.recorder.has_tracking_id(tracking.application_name, tracking.notification_id)

@@ -232,16 +232,32 @@ class TableView(TrackingRecorder):
         `generation` writes a generation other than the current one (a rebuild).
         """
         with self._transaction() as c:
-            self._lock_generation(c)
-            gen = self._read_generation(c) if generation is None else generation
-            if generation is None:
-                self._set_generation(gen)
-            self._advance(c, tracking, expected, in_order=in_order, generation=gen)
-            for op in compact(ops, self.tables):
-                self._write(c, op, gen)
+            self.apply_in(
+                c, ops, tracking, expected=expected, in_order=in_order, generation=generation
+            )
             if self._die_before_commit and ops:
                 log.error("fault injection: %s exits before committing its rows", self.projection)
                 os._exit(137)
+
+    def apply_in(
+        self,
+        c: Any,
+        ops: Sequence[Op],
+        tracking: Tracking,
+        *,
+        expected: int | None = None,
+        in_order: bool = False,
+        generation: int | None = None,
+    ) -> None:
+        """`apply` inside a write transaction the caller holds on the view's datastore (a
+        consumer recording a batch of messages with their effects in one transaction)."""
+        self._lock_generation(c)
+        gen = self._read_generation(c) if generation is None else generation
+        if generation is None:
+            self._set_generation(gen)
+        self._advance(c, tracking, expected, in_order=in_order, generation=gen)
+        for op in compact(ops, self.tables):
+            self._write(c, op, gen)
 
     def _advance(
         self, c: Any, tracking: Tracking, expected: int | None, *, in_order: bool, generation: int
