@@ -40,6 +40,8 @@ class Processed:
 
     processing: ProcessingEvent[UUID]
     views: Sequence[tuple[TableView, Sequence[Op]]] = field(default_factory=tuple)
+    # Its events as stored, when encoded already (under the message's own correlation).
+    stored: Sequence[StoredEvent] | None = None
 
 
 def is_durable(app: Application[Any]) -> bool:
@@ -89,12 +91,14 @@ def record_batch(
     batch: Sequence[Processed],
     *,
     after_each: Callable[[int], None] | None = None,
+    before_commit: Callable[[Any], None] | None = None,
 ) -> list[Recording[UUID]]:
     """Record every message of `batch` in one transaction and return the recordings.
 
     `after_each(n)` is called inside the transaction after the n-th message's writes (fault
     injection: dying there must leave nothing). Raises the library's `IntegrityError` (and
     writes nothing) if any message was recorded meanwhile or any aggregate moved on.
+    `before_commit(cursor)` writes more in the same transaction (kernel.readside.inline).
     """
     recorder: Any = app.recorder
     to_stored = app.mapper.to_stored_event
@@ -102,7 +106,11 @@ def record_batch(
     with write_transaction(recorder.datastore) as c:
         for n, processed in enumerate(batch, start=1):
             pe = processed.processing
-            stored = [to_stored(e) for e in pe.events]
+            stored = (
+                list(processed.stored)
+                if processed.stored is not None
+                else [to_stored(e) for e in pe.events]
+            )
             ids = _insert(recorder, c, stored) if stored else []
             if pe.tracking is not None:
                 recorder._insert_tracking(c, pe.tracking)
@@ -123,6 +131,8 @@ def record_batch(
             ]
             if after_each is not None:
                 after_each(n)
+        if before_commit is not None:
+            before_commit(c)
     return recordings
 
 

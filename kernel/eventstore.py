@@ -20,12 +20,14 @@ from uuid import UUID, uuid4
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.projection import EventSourcedProjection
+from eventsourcing.utils import get_topic
 
 from kernel.batch import Processed, is_durable, record_batch
 from kernel.cities import CityConfig, load_city
-from kernel.correlation import MAPPER_TOPIC
+from kernel.correlation import MAPPER_TOPIC, correlated
 from kernel.parking import Parked, ParkedMessage, ParkedMessages, ParkedRow
 from kernel.readside import ProjectionRunner, ReadModel, TableView
+from kernel.readside.inline import catch_up_in
 from kernel.time import Clock, SystemClock
 from kernel.transcodings import KERNEL_TRANSCODINGS
 
@@ -105,6 +107,9 @@ class Tracked:
     event: Any
     tracking: Tracking
     views: Sequence[tuple[TableView, Sequence[Op]]] = field(default_factory=tuple)
+    # The work it belongs to (correlation, causation): its policy runs, and its events are
+    # stored, as part of it (kernel.correlation).
+    correlation: tuple[UUID | None, UUID | None] = (None, None)
 
 
 class BatchConflict(IntegrityError):
@@ -135,6 +140,9 @@ class FederationApplication(EventSourcedProjection[UUID]):
     # policy that changes one of them runs again on the recorded state). A service whose policy
     # decides on state it does not change sets this False: one transaction per message.
     consume_in_batches: ClassVar[bool] = True
+    # On SQLite a save also brings this service's read models up to date in its own
+    # transaction (kernel.readside.inline): one commit where a command's catch-up made another.
+    inline_read_models: ClassVar[bool] = True
     # The relay reads the notification log in sections of this size.
     log_section_size = 500
 
@@ -161,6 +169,9 @@ class FederationApplication(EventSourcedProjection[UUID]):
         self.runners = {cls: ProjectionRunner(self, model) for cls, model in self.models.items()}
         for cls in self.inbound_read_models:
             self.models[cls] = cls(view=TableView(datastore, cls.name, cls.tables))
+        from eventsourcing.sqlite import SQLiteProcessRecorder
+
+        self._inline = self.inline_read_models and isinstance(self.recorder, SQLiteProcessRecorder)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -176,6 +187,23 @@ class FederationApplication(EventSourcedProjection[UUID]):
         from eventsourcing.sqlite import SQLiteDatastore
 
         return SQLiteDatastore(f"file:muni-{self.service}-{uuid4().hex}?mode=memory&cache=shared")
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """The library's recording, with the read models kept in the same transaction on
+        SQLite (kernel.readside.inline)."""
+        if not self._inline:
+            return super()._record(processing_event)
+        runners = list(self.runners.values())
+        saved = {get_topic(type(e)) for e in processing_event.events}
+        recordings = record_batch(
+            self,
+            [Processed(processing_event)],
+            before_commit=lambda c: catch_up_in(c, self, runners, saved),
+        )
+        if self.repository.cache and not self.repository.fastforward:
+            for aggregate_id, aggregate in processing_event.aggregates.items():
+                self.repository.cache.put(aggregate_id, aggregate)
+        return recordings
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         super()._notify(recordings)
@@ -252,7 +280,8 @@ class FederationApplication(EventSourcedProjection[UUID]):
             # The in-memory store: the library's path, message after message.
             for n, item in enumerate(items, start=1):
                 try:
-                    self.process_event(item.event, item.tracking)
+                    with correlated(*item.correlation):
+                        self.process_event(item.event, item.tracking)
                 except IntegrityError as exc:
                     raise BatchConflict(n - 1, exc) from exc
                 for view, ops in item.views:
@@ -277,8 +306,10 @@ class FederationApplication(EventSourcedProjection[UUID]):
 
     def _processed(self, item: Tracked) -> Processed:
         processing = ProcessingEvent[UUID](tracking=item.tracking)
-        self.policy(item.event, processing)
-        return Processed(processing, item.views)
+        with correlated(*item.correlation):
+            self.policy(item.event, processing)
+            stored = [self.mapper.to_stored_event(e) for e in processing.events]
+        return Processed(processing, item.views, stored)
 
     def _record_batch(
         self, batch: list[Processed], done: int, after_each: Callable[[int], None] | None

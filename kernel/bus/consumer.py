@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     import threading
     from collections.abc import Iterable, Mapping, Sequence
     from contextlib import AbstractContextManager
+    from uuid import UUID
 
     from kernel.bus.port import Subscriber
     from kernel.events import TolerantModel
@@ -158,10 +159,12 @@ class Consumer:
             steps.append(step)
         if not steps:
             return
-        items = [Tracked(s.obj, s.tracking, self._views(s)) for s in steps]
+        items = [
+            Tracked(s.obj, s.tracking, self._views(s), correlation=self._correlation(s))
+            for s in steps
+        ]
         try:
-            with self._correlated(steps[0]):
-                self.app.process_events(items, after_each=self._fault_mid_batch)
+            self.app.process_events(items, after_each=self._fault_mid_batch)
         except BatchConflict as conflict:
             log.info(
                 "consumer %s: a batch was refused after %d; applying the rest one by one",
@@ -169,13 +172,15 @@ class Consumer:
                 conflict.recorded,
             )
             for step in steps[: conflict.recorded]:
-                self._count(step)
+                with self._correlated(step):
+                    self._count(step)
             for step in steps[conflict.recorded :]:
                 with self._correlated(step):
                     self._execute(step)
             return
         for step in steps:
-            self._count(step)
+            with self._correlated(step):
+                self._count(step)
 
     def _plan(self, message: Message) -> Step | None:
         """What to do with a message: None if it was applied already (or is parked now, for a
@@ -228,11 +233,14 @@ class Consumer:
         return Step(message, envelope, tracking, "apply", model, catch_up=catch_up)
 
     @staticmethod
-    def _correlated(step: Step) -> AbstractContextManager[None]:
+    def _correlation(step: Step) -> tuple[UUID, UUID]:
         # The message's work belongs to the request that caused it: its log lines say so, and
         # the events the policy stores record it, caused by this envelope.
         envelope = step.envelope
-        return correlated(envelope.correlation_id or envelope.id, envelope.id)
+        return envelope.correlation_id or envelope.id, envelope.id
+
+    def _correlated(self, step: Step) -> AbstractContextManager[None]:
+        return correlated(*self._correlation(step))
 
     def _execute(self, step: Step) -> None:
         """Apply one planned message in its own transaction (and its read models in theirs)."""
