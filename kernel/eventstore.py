@@ -13,17 +13,22 @@ import random
 import re
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
+from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.projection import EventSourcedProjection
+from eventsourcing.utils import get_topic
 
+from kernel.batch import Processed, is_durable, record_batch
 from kernel.cities import CityConfig, load_city
-from kernel.correlation import MAPPER_TOPIC
+from kernel.correlation import MAPPER_TOPIC, correlated
 from kernel.parking import Parked, ParkedMessage, ParkedMessages, ParkedRow
 from kernel.policies import Policies, PolicyVersionsBase
 from kernel.readside import ProjectionRunner, ReadModel, TableView
+from kernel.readside.inline import catch_up_in
 from kernel.time import Clock, SystemClock
 from kernel.transcodings import KERNEL_TRANSCODINGS
 
@@ -31,10 +36,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from datetime import datetime
 
-    from eventsourcing.application import ProcessingEvent
     from eventsourcing.persistence import JSONTranscoder, Recording, Tracking
 
     from kernel.config import Settings
+    from kernel.readside.tables import Op
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -99,6 +104,28 @@ def ensure_postgres_schema(conninfo: str, schema: str) -> None:
         conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
 
 
+@dataclass(frozen=True)
+class Tracked:
+    """A consumed message for `process_events`: the policy's input, its position, and the rows
+    read models following the same message write for it (in the same transaction)."""
+
+    event: Any
+    tracking: Tracking
+    views: Sequence[tuple[TableView, Sequence[Op]]] = field(default_factory=tuple)
+    # The work it belongs to (correlation, causation): its policy runs, and its events are
+    # stored, as part of it (kernel.correlation).
+    correlation: tuple[UUID | None, UUID | None] = (None, None)
+
+
+class BatchConflict(IntegrityError):
+    """A transaction of `process_events` was refused (a message recorded meanwhile, an
+    aggregate moved on); the first `recorded` messages were recorded, the rest were not."""
+
+    def __init__(self, recorded: int, cause: IntegrityError) -> None:
+        super().__init__(f"batch refused after {recorded} recorded: {cause}")
+        self.recorded = recorded
+
+
 class FederationApplication(EventSourcedProjection[UUID]):
     """Base of the services' applications: settings, city policy, clock, and consumption.
 
@@ -113,6 +140,14 @@ class FederationApplication(EventSourcedProjection[UUID]):
     # Read models of the integration events this service consumes (their `rows` are registered
     # on the inbound models): the consumer applies them, tracked per source aggregate.
     inbound_read_models: ClassVar[tuple[type[ReadModel], ...]] = ()
+    # The consumer records a poll's messages in one transaction (`process_events`), which is
+    # exact while each policy decides only on the aggregates it changes (a later message's
+    # policy that changes one of them runs again on the recorded state). A service whose policy
+    # decides on state it does not change sets this False: one transaction per message.
+    consume_in_batches: ClassVar[bool] = True
+    # On SQLite a save also brings this service's read models up to date in its own
+    # transaction (kernel.readside.inline): one commit where a command's catch-up made another.
+    inline_read_models: ClassVar[bool] = True
     # The relay reads the notification log in sections of this size.
     log_section_size = 500
 
@@ -139,6 +174,9 @@ class FederationApplication(EventSourcedProjection[UUID]):
         self.runners = {cls: ProjectionRunner(self, model) for cls, model in self.models.items()}
         for cls in self.inbound_read_models:
             self.models[cls] = cls(view=TableView(datastore, cls.name, cls.tables))
+        from eventsourcing.sqlite import SQLiteProcessRecorder
+
+        self._inline = self.inline_read_models and isinstance(self.recorder, SQLiteProcessRecorder)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -154,6 +192,23 @@ class FederationApplication(EventSourcedProjection[UUID]):
         from eventsourcing.sqlite import SQLiteDatastore
 
         return SQLiteDatastore(f"file:muni-{self.service}-{uuid4().hex}?mode=memory&cache=shared")
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """The library's recording, with the read models kept in the same transaction on
+        SQLite (kernel.readside.inline)."""
+        if not self._inline:
+            return super()._record(processing_event)
+        runners = list(self.runners.values())
+        saved = {get_topic(type(e)) for e in processing_event.events}
+        recordings = record_batch(
+            self,
+            [Processed(processing_event)],
+            before_commit=lambda c: catch_up_in(c, self, runners, saved),
+        )
+        if self.repository.cache and not self.repository.fastforward:
+            for aggregate_id, aggregate in processing_event.aggregates.items():
+                self.repository.cache.put(aggregate_id, aggregate)
+        return recordings
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         super()._notify(recordings)
@@ -228,6 +283,73 @@ class FederationApplication(EventSourcedProjection[UUID]):
         """Parked messages, oldest first, from the read model (caught up first)."""
         self.catch_up(ParkedMessages)
         return self.read_model(ParkedMessages).page(first=first, after=after)
+
+    def process_events(
+        self, items: Sequence[Tracked], *, after_each: Callable[[int], None] | None = None
+    ) -> None:
+        """Apply consumed messages as `process_event` does, in as few transactions as can be.
+
+        Each message's policy runs on the state the messages before it left: while policies
+        touch different aggregates their results are recorded together, in one transaction
+        with every message's tracking record (`kernel.batch`); a policy that touches an
+        aggregate an earlier message of the open batch touched runs again once that batch is
+        recorded. Raises `BatchConflict` if a transaction is refused (the messages before it
+        stay recorded). `after_each(n)` runs inside the transaction after the n-th message's
+        writes (fault injection).
+        """
+        if not is_durable(self) or not self.consume_in_batches:
+            # The in-memory store: the library's path, message after message.
+            for n, item in enumerate(items, start=1):
+                try:
+                    with correlated(*item.correlation):
+                        self.process_event(item.event, item.tracking)
+                except IntegrityError as exc:
+                    raise BatchConflict(n - 1, exc) from exc
+                for view, ops in item.views:
+                    view.apply(ops, item.tracking)
+                if after_each is not None:
+                    after_each(n)
+            return
+        done = 0
+        batch: list[Processed] = []
+        touched: set[UUID] = set()
+        for item in items:
+            processed = self._processed(item)
+            ids = {e.originator_id for e in processed.processing.events}
+            if ids & touched:
+                done = self._record_batch(batch, done, after_each)
+                batch, touched = [], set()
+                processed = self._processed(item)  # on the state just recorded
+                ids = {e.originator_id for e in processed.processing.events}
+            batch.append(processed)
+            touched |= ids
+        self._record_batch(batch, done, after_each)
+
+    def _processed(self, item: Tracked) -> Processed:
+        processing = ProcessingEvent[UUID](tracking=item.tracking)
+        with correlated(*item.correlation):
+            self.policy(item.event, processing)
+            stored = [self.mapper.to_stored_event(e) for e in processing.events]
+        return Processed(processing, item.views, stored)
+
+    def _record_batch(
+        self, batch: list[Processed], done: int, after_each: Callable[[int], None] | None
+    ) -> int:
+        if not batch:
+            return done
+        try:
+            recordings = record_batch(
+                self, batch, after_each=(lambda n: after_each(done + n)) if after_each else None
+            )
+        except IntegrityError as exc:
+            raise BatchConflict(done, exc) from exc
+        for processed in batch:
+            if self.repository.cache and not self.repository.fastforward:
+                for aggregate_id, aggregate in processed.processing.aggregates.items():
+                    self.repository.cache.put(aggregate_id, aggregate)
+            self._take_snapshots(processed.processing)
+        self._notify(recordings)
+        return done + len(batch)
 
     def already_applied(self, tracking: Tracking) -> bool:
         return self.recorder.has_tracking_id(tracking.application_name, tracking.notification_id)

@@ -27,7 +27,8 @@ class MoneyAsDict(Transcoding):
         return {"amount": str(obj.amount), "currency": obj.currency}
 
     def decode(self, data: dict[str, str]) -> Money:
-        return Money.of(Decimal(data["amount"]), data["currency"])
+        # `str(amount)` of a Money keeps its exponent, so this is the amount that was stored.
+        return Money.stored(Decimal(data["amount"]), data["currency"])
 
 
 class IntervalAsDict(Transcoding):

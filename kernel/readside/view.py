@@ -84,6 +84,7 @@ class TableView(TrackingRecorder):
         self.projection = projection
         self.tables = {t.name: t for t in tables}
         self._lock = threading.Lock()
+        self._statements: dict[tuple[Any, ...], str] = {}
         self._generation = 0
         self._generation_read_at = 0.0
         # Fault injection for crash tests: exit the process after writing a batch's rows and
@@ -232,16 +233,31 @@ class TableView(TrackingRecorder):
         `generation` writes a generation other than the current one (a rebuild).
         """
         with self._transaction() as c:
-            self._lock_generation(c)
-            gen = self._read_generation(c) if generation is None else generation
-            if generation is None:
-                self._set_generation(gen)
-            self._advance(c, tracking, expected, in_order=in_order, generation=gen)
-            for op in compact(ops, self.tables):
-                self._write(c, op, gen)
+            self.apply_in(
+                c, ops, tracking, expected=expected, in_order=in_order, generation=generation
+            )
             if self._die_before_commit and ops:
                 log.error("fault injection: %s exits before committing its rows", self.projection)
                 os._exit(137)
+
+    def apply_in(
+        self,
+        c: Any,
+        ops: Sequence[Op],
+        tracking: Tracking,
+        *,
+        expected: int | None = None,
+        in_order: bool = False,
+        generation: int | None = None,
+    ) -> None:
+        """`apply` inside a write transaction the caller holds on the view's datastore (a
+        consumer recording a batch of messages with their effects in one transaction)."""
+        self._lock_generation(c)
+        gen = self._read_generation(c) if generation is None else generation
+        if generation is None:
+            self._set_generation(gen)
+        self._advance(c, tracking, expected, in_order=in_order, generation=gen)
+        self._write_all(c, compact(ops, self.tables), gen)
 
     def _advance(
         self, c: Any, tracking: Tracking, expected: int | None, *, in_order: bool, generation: int
@@ -272,53 +288,101 @@ class TableView(TrackingRecorder):
         if _rowcount(c) != 1:
             raise PositionMoved(f"{self.projection}: {name} is already past {expected or to}")
 
-    def _write(self, c: Any, op: Op, generation: int) -> None:
+    def _write_all(self, c: Any, ops: Sequence[Op], generation: int) -> None:
+        """Write ops in order; runs of ops with the same statement go in one `executemany`
+        (a rebuild's batch is thousands of rows of the same shape)."""
+        sql: str | None = None
+        run: list[list[Any]] = []
+        for op in ops:
+            statement = self._statement(op, generation)
+            if statement is None:
+                continue
+            if statement[0] != sql:
+                if run:
+                    c.executemany(sql, run)
+                sql, run = statement[0], []
+            run.append(statement[1])
+        if run:
+            c.executemany(sql, run)
+
+    def _statement(self, op: Op, generation: int) -> tuple[str, list[Any]] | None:
+        """The SQL and parameters of one row operation (None if it changes nothing)."""
         table = self.tables[op.table]
-        name = self._q(self.table_name(table.name, generation))
-        p = self.dialect.param
-        q = self.dialect.quote
         if isinstance(op, Upsert):
-            cols = list(op.row)
-            values = [to_db(table.column(k), op.row[k]) for k in cols]
-            updates = [k for k in cols if k not in table.key]
+            cols = tuple(op.row)
+            return (
+                self._sql("upsert", table, cols, generation),
+                [to_db(table.column(k), op.row[k]) for k in cols],
+            )
+        if isinstance(op, Update):
+            if not op.changes:
+                return None
+            changes, keys = tuple(op.changes), tuple(op.key)
+            return (
+                self._sql("update", table, (changes, keys), generation),
+                [
+                    *(to_db(table.column(k), v) for k, v in op.changes.items()),
+                    *(to_db(table.column(k), v) for k, v in op.key.items()),
+                ],
+            )
+        if isinstance(op, Delete):
+            keys = tuple(op.key)
+            return (
+                self._sql("delete", table, keys, generation),
+                [to_db(table.column(k), v) for k, v in op.key.items()],
+            )
+        if isinstance(op, Add):
+            row = {**op.defaults, **op.key}
+            for col in op.amounts:
+                row.setdefault(col, 0)
+            row.update({k: v for k, v in op.amounts.items()})
+            cols = tuple(row)
+            return (
+                self._sql("add", table, (cols, tuple(op.amounts)), generation),
+                [to_db(table.column(k), row[k]) for k in cols],
+            )
+        raise TypeError(f"unknown row operation {op!r}")  # pragma: no cover (Op is closed)
+
+    def _sql(self, kind: str, table: Table, shape: Any, generation: int) -> str:
+        """A row operation's statement, made once per table, shape and generation."""
+        cache_key = (kind, table.name, shape, generation)
+        found = self._statements.get(cache_key)
+        if found is not None:
+            return found
+        name = self._q(self.table_name(table.name, generation))
+        p, q = self.dialect.param, self.dialect.quote
+        if kind == "upsert":
+            updates = [k for k in shape if k not in table.key]
             conflict = (
                 "DO UPDATE SET " + ", ".join(f"{q(k)} = excluded.{q(k)}" for k in updates)
                 if updates
                 else "DO NOTHING"
             )
-            c.execute(
+            sql = (
+                f"INSERT INTO {name} ({', '.join(q(k) for k in shape)}) "
+                f"VALUES ({', '.join([p] * len(shape))}) "
+                f"ON CONFLICT ({', '.join(q(k) for k in table.key)}) {conflict}"
+            )
+        elif kind == "update":
+            changes, keys = shape
+            sets = ", ".join(f"{q(k)} = {p}" for k in changes)
+            sql = f"UPDATE {name} SET {sets} WHERE {self._where_sql(keys)}"
+        elif kind == "delete":
+            sql = f"DELETE FROM {name} WHERE {self._where_sql(shape)}"
+        else:
+            cols, amounts = shape
+            sets = ", ".join(f"{q(k)} = {name}.{q(k)} + excluded.{q(k)}" for k in amounts)
+            sql = (
                 f"INSERT INTO {name} ({', '.join(q(k) for k in cols)}) "
                 f"VALUES ({', '.join([p] * len(cols))}) "
-                f"ON CONFLICT ({', '.join(q(k) for k in table.key)}) {conflict}",
-                values,
+                f"ON CONFLICT ({', '.join(q(k) for k in table.key)}) DO UPDATE SET {sets}"
             )
-        elif isinstance(op, Update):
-            if not op.changes:
-                return
-            sets = ", ".join(f"{q(k)} = {p}" for k in op.changes)
-            where, params = self._where(table, op.key)
-            c.execute(
-                f"UPDATE {name} SET {sets} WHERE {where}",
-                [*(to_db(table.column(k), v) for k, v in op.changes.items()), *params],
-            )
-        elif isinstance(op, Delete):
-            where, params = self._where(table, op.key)
-            c.execute(f"DELETE FROM {name} WHERE {where}", params)
-        elif isinstance(op, Add):
-            row = {**op.defaults, **op.key}
-            for col in op.amounts:
-                row.setdefault(col, 0)
-            row.update({k: v for k, v in op.amounts.items()})
-            cols = list(row)
-            sets = ", ".join(f"{q(k)} = {name}.{q(k)} + excluded.{q(k)}" for k in op.amounts)
-            c.execute(
-                f"INSERT INTO {name} ({', '.join(q(k) for k in cols)}) "
-                f"VALUES ({', '.join([p] * len(cols))}) "
-                f"ON CONFLICT ({', '.join(q(k) for k in table.key)}) DO UPDATE SET {sets}",
-                [to_db(table.column(k), row[k]) for k in cols],
-            )
-        else:  # pragma: no cover (Op is closed)
-            raise TypeError(f"unknown row operation {op!r}")
+        self._statements[cache_key] = sql
+        return sql
+
+    def _where_sql(self, keys: Sequence[str]) -> str:
+        p = self.dialect.param
+        return " AND ".join(f"{self.dialect.quote(k)} = {p}" for k in keys) or "1 = 1"
 
     def _where(self, table: Table, key: Mapping[str, Any]) -> tuple[str, list[Any]]:
         p = self.dialect.param

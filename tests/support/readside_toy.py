@@ -88,6 +88,8 @@ class Pots(ReadModel):
 class Toy(FederationApplication):
     service = "toy"
     read_models = (Pots,)
+    # What this toy shows is the runner's guarantees: saves leave the read model to it.
+    inline_read_models = False
 
 
 def main(argv: list[str]) -> None:

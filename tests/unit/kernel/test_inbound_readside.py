@@ -109,11 +109,13 @@ def test_a_read_model_that_missed_an_applied_event_catches_up_on_redelivery(
     broker.publisher().publish(TOPIC, [envelope("ada", a, 1)])
     consumer = Consumer(app, broker.subscriber("tally"), topics=[TOPIC], inbound=INBOUND)
     # The service's own effect commits, then the process dies before the read model commits.
-    projected = consumer._project
+    # (Its rows are written with the message, in one batch or on their own: both are skipped.)
+    projected, views = consumer._project, consumer._views
     consumer._project = lambda model, tracking: None  # type: ignore[method-assign]
+    consumer._views = lambda step: []  # type: ignore[method-assign]
     drain(consumer)
     assert counts(app) == {}
-    consumer._project = projected  # type: ignore[method-assign]
+    consumer._project, consumer._views = projected, views  # type: ignore[method-assign]
 
     broker.publisher().publish(TOPIC, [envelope("ada", a, 1)])  # redelivered
     drain(consumer)
