@@ -167,8 +167,7 @@ def load_history(app: Contributions, people: list[str], n: int, rng: random.Rand
         # The rows stand for history credited before this store: written without moving the
         # runner's position (nothing in the log to re-apply), through the view's own writer.
         with view.transaction() as c:
-            for op in ops:
-                view._write(c, op, view.generation)
+            view._write_all(c, ops, view.generation)
     print(f"  history: {n:,} events as {len(items):,} member-day rows in {watch.seconds:.1f}s")
     return watch.seconds
 
