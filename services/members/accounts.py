@@ -14,14 +14,13 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
-from kernel.personal import PASSWORD_HASH
-
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from kernel.auth import Identity, mint
 from kernel.eventstore import retry_on_conflict
 from kernel.ids import InvalidId, home_city, member_id
+from kernel.personal import PASSWORD_HASH
 from kernel.time import SystemClock
 from services.members import identifiers
 from services.members.account import Account, AccountNotFound, Login
