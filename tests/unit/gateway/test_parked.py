@@ -38,7 +38,7 @@ START = datetime(2026, 12, 1, 8, tzinfo=UTC)
 def apps() -> Iterator[dict[type[Any], Any]]:
     clock = FixedClock(START)
     settings = Settings(persistence="popo")
-    found = {
+    found: dict[type[Any], Any] = {
         Rides: Rides(settings, clock=clock),
         Contributions: Contributions(settings, clock=clock),
     }
