@@ -46,7 +46,7 @@ def apps() -> Iterator[dict[type[Any], Any]]:
     for n in range(5):
         app = found[Rides] if n % 2 == 0 else found[Contributions]
         parked = Parked(reason=f"bad {n}", topic="t", partition=0, offset=n, raw="x")
-        app.process_event(parked, Tracking("malformed:t#0", n + 1))  # type: ignore[arg-type]
+        app.process_event(parked, Tracking("malformed:t#0", n + 1))
         clock.advance(timedelta(minutes=1))
     yield found
     for app in found.values():
