@@ -158,7 +158,9 @@ def updated(
 
 def render(catalog: Catalog) -> bytes:
     out = io.BytesIO()
-    write_po(out, catalog, sort_output=False, include_previous=False)
+    # Locations without line numbers: a catalog changes when its strings do, not whenever a
+    # line is added above one (fewer merge conflicts between areas).
+    write_po(out, catalog, sort_output=False, include_previous=False, include_lineno=False)
     return out.getvalue()
 
 
@@ -183,12 +185,18 @@ def update(
     (with `write=False`, that would change, and nothing is written). A catalog whose area has
     no strings any more is left alone (its translations are not thrown away)."""
     changed: list[Path] = []
+    # What each language translates before anything is written (obsolete entries included):
+    # a string leaving the frame's catalog for its area's is still known when the area's
+    # catalog is made.
+    known = {
+        language: translations(language, locale_dir, obsolete=True)
+        for language in languages(locale_dir)
+    }
     for area, template in sorted(templates(found).items()):
         for language in languages(locale_dir):
             path = catalog_file(locale_dir, language, area)
             before = path.read_bytes() if path.is_file() else b""
-            known = translations(language, locale_dir)
-            after = render(updated(template, read(path, language), language, known))
+            after = render(updated(template, read(path, language), language, known[language]))
             if _same_but_dates(before, after):
                 continue
             changed.append(path)
@@ -198,16 +206,19 @@ def update(
     return changed
 
 
-def translations(language: str, locale_dir: Path = LOCALE_DIR) -> dict[str, str]:
-    """Every translated msgid of `language`, over all its catalogs (fuzzy ones do not count)."""
+def translations(
+    language: str, locale_dir: Path = LOCALE_DIR, *, obsolete: bool = False
+) -> dict[str, str]:
+    """Every translated msgid of `language`, over all its catalogs (fuzzy ones do not count;
+    obsolete ones only with `obsolete`)."""
     folder = locale_dir / language / "LC_MESSAGES"
+    catalogs = [read(path, language) for path in sorted(folder.glob("*.po"))]
+    live = [message for catalog in catalogs if catalog is not None for message in catalog]
+    gone = [m for c in catalogs if c is not None and obsolete for m in c.obsolete.values()]
     out: dict[str, str] = {}
-    for path in sorted(folder.glob("*.po")):
-        catalog = read(path, language)
-        assert catalog is not None  # noqa: S101 (globbed just above)
-        for message in catalog:
-            if message.id and isinstance(message.id, str) and message.string and not message.fuzzy:
-                out[message.id] = str(message.string)
+    for message in [*live, *gone]:  # a live translation wins over an obsolete one
+        if message.id and isinstance(message.id, str) and message.string and not message.fuzzy:
+            out.setdefault(message.id, str(message.string))
     return out
 
 

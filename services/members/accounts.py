@@ -23,7 +23,7 @@ from kernel.ids import InvalidId, home_city, member_id
 from kernel.time import SystemClock
 from services.members import identifiers
 from services.members.account import Account, AccountNotFound, Login
-from services.members.domain import InvalidMembership, MembersError
+from services.members.domain import InvalidMembership, MemberNotFound, MembersError
 from services.members.passwords import Passwords
 from services.members.session import RefreshTokenInvalid, RefreshTokenReused, Session
 from services.members.signin_code import SignInCode, new_code, normalise
@@ -138,6 +138,8 @@ class Accounts:
         stored = account.password_hash if account else None
         if account is None or not self._passwords.matches(stored, password):
             raise InvalidCredentials
+        if self._erased(account.member_id):
+            raise InvalidCredentials
         if self._passwords.needs_rehash(account.password_hash):
             account.change_password_hash(self._passwords.hash(password), now=self._app.clock.now())
         session, refresh = self._start(account, via="password")
@@ -184,6 +186,8 @@ class Accounts:
                 record: SignInCode = self._app.repository.get(self._code_id(normal))
             except AggregateNotFoundError:
                 raise InvalidCredentials from None
+            if self._erased(record.member_id):
+                raise InvalidCredentials  # the code stays unused: nothing changes
             record.use(now=self._app.clock.now())
             account = self.account(record.member_id)
             session, refresh = self._start(account, via=f"code issued by {record.issued_by}")
@@ -293,6 +297,14 @@ class Accounts:
         except AggregateNotFoundError:
             return None
         return self.account(pointer.member_id)
+
+    def _erased(self, member_id: str) -> bool:
+        """An erased member no longer signs in: the name and contact details their logins
+        stood for are gone, and the history kept under their id is nobody's to open."""
+        try:
+            return self._app.member(member_id).erased
+        except MemberNotFound:
+            return False
 
     def _exists(self, aggregate_id: UUID) -> bool:
         try:

@@ -4,6 +4,7 @@ the CSRF token a page's forms carry."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,16 @@ if TYPE_CHECKING:
     from starlette.testclient import TestClient
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_ADDRESSES = itertools.count(1)
+
+
+def browser_on(app: Any) -> TestClient:
+    """A client with cookies and an address of its own (so the per-address rate limits of
+    sign-up and sign-in count each test's browser apart, as they would count people)."""
+    from starlette.testclient import TestClient
+
+    n = next(_ADDRESSES)
+    return TestClient(app, client=(f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}", 50000))
 
 
 def signed_in(client: TestClient, name: str, **login: str) -> dict[str, Any]:
