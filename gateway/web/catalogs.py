@@ -73,7 +73,7 @@ def area_of(path: str, known: frozenset[str]) -> str:
 def extract(web_dir: Path = WEB_DIR, mapping: Path = MAPPING) -> list[Found]:
     """Every translatable string under `web_dir`, by the mapping in `mapping` (babel.cfg)."""
     with mapping.open(encoding="utf-8") as fh:
-        method_map, options_map = parse_mapping_cfg(fh)
+        method_map, options_map = parse_mapping_cfg(fh)  # type: ignore[no-untyped-call]
     known = areas(web_dir)
     found: list[Found] = []
     for filename, line, message, _comments, context in extract_from_dir(
