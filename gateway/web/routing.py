@@ -24,7 +24,6 @@ from urllib.parse import quote, urlsplit
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from gateway.web.account_language import adopt_account_language
 from gateway.web.client import GraphQLFailure
 from gateway.web.forms import FORM, is_problem, problem_errors
 
@@ -154,7 +153,8 @@ class WebRequest:
     # -- answers --------------------------------------------------------------------------------
     def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         env = self.web.environments[self.language]
-        body = env.get_template(template).render({**self.layout(), **context})  # errors, values
+        # A page's own `errors` and `values` (a refused form) win over the layout's empty ones.
+        body = env.get_template(template).render({**self.layout(), **context})
         return HTMLResponse(body, status_code=status_code)
 
     def layout(self) -> dict[str, Any]:
@@ -211,11 +211,7 @@ def _endpoint(handler: Callable[[WebRequest], Awaitable[Response]], *, post: boo
                 sent = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER)
                 if not session.csrf_matches(sent if isinstance(sent, str) else None):
                     raise CsrfRefused
-            signed_in_as = session.member_id
             response = await handler(page)
-            if session.signed_in and session.member_id != signed_in_as:
-                # This request signed the browser in: the language follows the account.
-                await adopt_account_language(page)
         except SignInRequired:
             target = quote(
                 request.url.path + (f"?{request.url.query}" if request.url.query else "")
