@@ -101,8 +101,10 @@ def test_a_bad_role_request_is_shown_by_its_field_and_changes_nothing(
         "/account/role", data={"csrf_token": csrf_of(client), "role": role, "reason": reason}
     )
     assert response.status_code == 400
-    assert f'<p class="field-error" id="{field}-error">{message}</p>' in response.text
-    assert f'id="{field}"' in response.text
+    assert f'<p class="field-error" id="f-{field}-error">{message}</p>' in response.text
+    assert f'aria-describedby="f-{field}-error"' in response.text or (
+        f'aria-describedby="f-{field}-hint f-{field}-error"' in response.text
+    )
     assert 'aria-invalid="true"' in response.text
     assert account_of(client, member)["requestedRoles"] == []
 
