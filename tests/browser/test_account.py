@@ -150,3 +150,41 @@ def test_next_off_the_site_lands_on_this_site(page, language, gateway: Served):
         assert page.url.startswith(gateway.url + "/"), page.url
         page.get_by_role("button", name=SIGN_OUT[language], exact=True).click()
         page.wait_for_url("**/")
+
+
+ASK = {"en": "Ask the board", "nl": "Aanvragen bij het bestuur"}
+ASKED = {"en": "Driver", "nl": "Chauffeur"}
+NONE = {"en": "None", "nl": "Geen"}
+EVERYWHERE = {"en": "Sign out everywhere", "nl": "Overal uitloggen"}
+SIGNED_OUT_EVERYWHERE = {
+    "en": "You are signed out on every device.",
+    "nl": "Je bent op elk apparaat uitgelogd.",
+}
+
+
+def test_a_member_asks_for_a_role_and_an_empty_reason_is_said_by_its_field(page, language):
+    sign_up_in_browser(page, "Emre")
+    page.goto("/account")
+    page.locator("#f-role").select_option("driver")
+    page.get_by_role("button", name=ASK[language]).click()
+    page.wait_for_url("**/account/role")
+    assert page.locator("#f-reason").get_attribute("aria-invalid") == "true"
+    assert page.locator("#f-reason-error").is_visible()
+    assert page.locator(".requested-roles").inner_text() == NONE[language]  # nothing asked
+    assert_accessible(page)
+
+    page.locator("#f-reason").fill("I have a van with a ramp")
+    page.get_by_role("button", name=ASK[language]).click()
+    page.wait_for_url("**/account")
+    assert page.locator(".requested-roles").inner_text() == ASKED[language]
+    assert page.get_by_role("status").inner_text() != ""
+
+
+def test_signing_out_everywhere_signs_this_browser_out_too(page, language):
+    sign_up_in_browser(page, "Fien")
+    page.goto("/account")
+    page.get_by_role("button", name=EVERYWHERE[language]).click()
+    page.wait_for_url(lambda url: "/account" not in url)
+    assert SIGNED_OUT_EVERYWHERE[language] in page.get_by_role("status").inner_text()
+    page.goto("/account")
+    assert "/signin" in page.url
