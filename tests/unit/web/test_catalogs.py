@@ -4,6 +4,7 @@ keeps every translation."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,25 @@ def test_strings_are_found_in_templates_routes_and_the_frame() -> None:
 def test_every_string_the_pages_use_is_translated(language: str) -> None:
     missing = catalogs.untranslated(FOUND, language)
     assert missing == [], "\n".join(f"{m.path}:{m.line}: {m.msgid!r}" for m in missing)
+
+
+PLACEHOLDERS = re.compile(r"%\((\w+)\)s|\{(\w+)\}")
+
+
+@pytest.mark.parametrize("language", catalogs.languages())
+def test_every_translation_keeps_the_placeholders_of_its_string(language: str) -> None:
+    """A translation without `%(role)s` (or with one of its own) would fail on the page."""
+    known = catalogs.translations(language)
+
+    def names(text: str) -> set[str]:
+        return {a or b for a, b in PLACEHOLDERS.findall(text)}
+
+    wrong = {
+        item.msgid: known[item.msgid]
+        for item in FOUND
+        if item.msgid in known and names(item.msgid) != names(known[item.msgid])
+    }
+    assert wrong == {}
 
 
 def test_the_gateway_shows_an_area_s_words_in_dutch() -> None:
