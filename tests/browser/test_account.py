@@ -137,6 +137,24 @@ def test_the_chosen_language_follows_the_member_to_a_fresh_browser(browser, gate
     fresh.close()
 
 
+def test_a_language_chosen_before_signing_up_is_kept_on_the_account(browser, gateway: Served):
+    first = browser.new_context(viewport=SIZES["phone"], locale="en", base_url=gateway.url)
+    page = first.new_page()
+    page.goto("/signup")
+    page.get_by_role("button", name="Nederlands").click()  # the footer's language switch
+    page.wait_for_url("**/signup")
+    assert page.locator("html").get_attribute("lang") == "nl"
+    login = sign_up_in_browser(page, "Daan")
+    first.close()
+
+    fresh = browser.new_context(viewport=SIZES["desktop"], locale="en", base_url=gateway.url)
+    page = fresh.new_page()
+    sign_in_in_browser(page, login["email"], login["password"])
+    page.goto("/account")
+    assert page.locator("html").get_attribute("lang") == "nl"
+    fresh.close()
+
+
 def test_next_off_the_site_lands_on_this_site(page, language, gateway: Served):
     login = sign_up_in_browser(page, "Dina")
     page.get_by_role("button", name=SIGN_OUT[language], exact=True).click()
