@@ -224,6 +224,24 @@ class Accounts:
 
         return retry_on_conflict(rotate)
 
+    def sign_out(self, refresh_token: str) -> str:
+        """End the one session `refresh_token` belongs to (this browser, this phone); its
+        member's other sessions go on. Returns the member id."""
+        session_id, generation, secret = _parse_refresh(refresh_token)
+
+        def end() -> str:
+            try:
+                session: Session = self._app.repository.get(session_id)
+            except AggregateNotFoundError:
+                raise RefreshTokenInvalid from None
+            if session.sign_out(
+                generation=generation, token_hash=_hash(secret), now=self._app.clock.now()
+            ):
+                self._app.save(session)
+            return str(session.member_id)
+
+        return retry_on_conflict(end)
+
     def sign_out_everywhere(self, member: str) -> None:
         """Revoke every refresh token of the member; access tokens out run out in minutes."""
 
