@@ -103,9 +103,7 @@ async def contest(page: WebRequest) -> Response:
     if page.is_problem(answer):
         page.notify(errors(page, answer)[FORM], "error")
     else:
-        page.notify(
-            page.gettext("Your contest is recorded. The board will review it."), "success"
-        )
+        page.notify(page.gettext("Your contest is recorded. The board will review it."), "success")
     return page.redirect(back)
 
 

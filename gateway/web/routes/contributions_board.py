@@ -118,9 +118,7 @@ async def period_command(page: WebRequest) -> Response:
         )["distributeSurplus"]
         done = N_("The surplus of %(period)s is distributed.")
     elif action == "close":
-        answer = (await page.query("contributions/closePeriod", {"period": period}))[
-            "closePeriod"
-        ]
+        answer = (await page.query("contributions/closePeriod", {"period": period}))["closePeriod"]
         done = N_("The period %(period)s is closed; its shares are frozen.")
     else:
         answer = (await page.query("contributions/openPeriod", {"period": period}))["openPeriod"]

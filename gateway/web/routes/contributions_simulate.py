@@ -40,7 +40,9 @@ class EquationForm:
         fields.update({f"cap-{c['type']}": str(c["amount"]) for c in equation["caps"]})
         if equation.get("halfLifeDays"):
             fields["halfLifeDays"] = str(equation["halfLifeDays"])
-        known = list(types) + [t for t in (w["type"] for w in equation["weights"]) if t not in types]
+        known = list(types) + [
+            t for t in (w["type"] for w in equation["weights"]) if t not in types
+        ]
         return cls(known, fields)
 
     def parsed(self, page: WebRequest) -> dict[str, Any] | None:

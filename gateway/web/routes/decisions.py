@@ -17,6 +17,8 @@ from gateway.web.routes.value_words import errors
 from gateway.web.routing import NavLink, get, post
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from starlette.responses import Response
 
     from gateway.web.routing import WebRequest
@@ -136,9 +138,7 @@ async def command(page: WebRequest) -> Response:
 
 
 async def new(page: WebRequest, status_code: int = 200, **context: Any) -> Response:
-    return page.render(
-        "decisions/new.html", status_code=status_code, paths=COMMON_PATHS, **context
-    )
+    return page.render("decisions/new.html", status_code=status_code, paths=COMMON_PATHS, **context)
 
 
 async def show_new(page: WebRequest) -> Response:
@@ -185,8 +185,12 @@ async def propose_equation(page: WebRequest) -> Response:
 
 
 async def submit(
-    page: WebRequest, values: dict[str, str], changes: list[dict[str, Any]], form: Any
+    page: WebRequest,
+    values: dict[str, str],
+    changes: list[dict[str, Any]],
+    form: Callable[..., Awaitable[Response]] | None,
 ) -> Response:
+    """Propose `changes`; a refusal goes back to `form` (None: to the simulation, as a notice)."""
     proposal: dict[str, Any] = {"title": values["title"], "changes": changes}
     if values.get("effectiveFrom"):
         proposal["effectiveFrom"] = values["effectiveFrom"]
@@ -207,7 +211,9 @@ async def submit(
         page.notify(page.gettext("Your proposal is open for votes."), "success")
     else:
         page.notify(
-            page.gettext("Your proposal is recorded. It goes to a vote once enough members back it."),
+            page.gettext(
+                "Your proposal is recorded. It goes to a vote once enough members back it."
+            ),
             "success",
         )
     return page.redirect(back_to(decision["id"]))

@@ -15,6 +15,9 @@ from tests.support.accounts import operator_grant, refreshed, sign_up
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
 
+# What the TestClient answers (an httpx response; typed loosely, as its httpx is vendored).
+Page = Any
+
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -28,13 +31,13 @@ class Browser:
     token: str
     cookie: str
 
-    def get(self, path: str, **kwargs: Any) -> Any:
+    def get(self, path: str, **kwargs: Any) -> Page:
         self._wear()
         response = self.client.get(path, **kwargs)
         self._keep(response)
         return response
 
-    def post(self, path: str, data: dict[str, str], **kwargs: Any) -> Any:
+    def post(self, path: str, data: dict[str, str], **kwargs: Any) -> Page:
         self._wear()
         page = self.client.get("/contributions")
         found = CSRF.search(page.text)
@@ -52,7 +55,7 @@ class Browser:
         self.client.cookies.clear()
         self.client.cookies.set(COOKIE, self.cookie)
 
-    def _keep(self, response: Any) -> None:
+    def _keep(self, response: Page) -> None:
         cookie = response.cookies.get(COOKIE)
         if cookie:
             self.cookie = cookie

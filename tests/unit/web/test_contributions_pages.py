@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from gateway.app import create_app
 from tests.e2e.conftest import SETTINGS, past_clock, store_positions
-from tests.unit.web.contrib_support import Browser, browser_of
+from tests.unit.web.contrib_support import Browser, Page, browser_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -33,16 +33,15 @@ def client(clock: FixedClock) -> Iterator[TestClient]:
         yield client
 
 
-def notices(response: object) -> str:
-    text = str(getattr(response, "text", ""))
-    return text.split('id="notices"')[-1].split("</div>")[0]
+def notices(response: Page) -> str:
+    """The live region of notices on a page (what the last command said)."""
+    return str(response.text).split('id="notices"')[-1].split("</div>")[0]
 
 
-def follow(member: Browser, response: object) -> str:
-    """The page a 303 leads to (its notices say what happened)."""
-    assert getattr(response, "status_code", None) == 303, notices(response)
-    location = getattr(response, "headers", {})["location"]
-    return notices(member.get(location))
+def follow(member: Browser, response: Page) -> str:
+    """The notices of the page a 303 leads to."""
+    assert response.status_code == 303, notices(response)
+    return notices(member.get(response.headers["location"]))
 
 
 def test_logged_work_is_validated_by_peers_never_by_oneself(
@@ -55,13 +54,15 @@ def test_logged_work_is_validated_by_peers_never_by_oneself(
 
     page = ana.get("/contributions/work")
     assert page.status_code == 200
-    assert 'name="hours"' in page.text and "<label for=\"hours\">" in page.text
+    assert 'name="hours"' in page.text
+    assert '<label for="hours">' in page.text
 
     # bad input: the field says why and nothing is stored
     before = store_positions(client)
     refused = ana.post("/contributions/work", {"kind": "care", "hours": "-2", "workedOn": today})
     assert refused.status_code == 400
-    assert "at most 24" in refused.text and 'aria-invalid="true"' in refused.text
+    assert "at most 24" in refused.text
+    assert 'aria-invalid="true"' in refused.text
     assert store_positions(client) == before
 
     logged = ana.post("/contributions/work", {"kind": "care", "hours": "3,5", "workedOn": today})
@@ -77,12 +78,18 @@ def test_logged_work_is_validated_by_peers_never_by_oneself(
     assert "Nobody validates their own work" in follow(ana, own)
     assert store_positions(client) == before
 
-    assert "another member" in follow(ben, ben.post("/contributions/validate", {"contributionId": contribution}))
+    assert "another member" in follow(
+        ben, ben.post("/contributions/validate", {"contributionId": contribution})
+    )
     twice = ben.post("/contributions/validate", {"contributionId": contribution})
     assert "validated this work already" in follow(ben, twice)
-    assert "now counts" in follow(cy, cy.post("/contributions/validate", {"contributionId": contribution}))
+    assert "now counts" in follow(
+        cy, cy.post("/contributions/validate", {"contributionId": contribution})
+    )
     mine = ana.get("/contributions/work").text
-    assert "Counts" in mine and ben.member_id in mine and cy.member_id in mine
+    assert "Counts" in mine
+    assert ben.member_id in mine
+    assert cy.member_id in mine
 
 
 def test_a_line_is_contested_reviewed_and_the_period_closed_and_distributed(
@@ -103,7 +110,8 @@ def test_a_line_is_contested_reviewed_and_the_period_closed_and_distributed(
     opened = board.post("/board/contributions/period", {"action": "open", "period": period})
     assert f"The period {period} is open" in follow(board, opened)
     bad = board.post("/board/contributions/period", {"action": "open", "period": "soon"})
-    assert bad.status_code == 400 and "2026-Q4" in bad.text
+    assert bad.status_code == 400
+    assert "2026-Q4" in bad.text
 
     ana.post("/contributions/work", {"kind": "code", "hours": "2", "workedOn": today})
     work = ben.get("/contributions/work").text
@@ -113,7 +121,8 @@ def test_a_line_is_contested_reviewed_and_the_period_closed_and_distributed(
             member.post("/contributions/validate", {"contributionId": contribution})
 
     statement = ana.get(f"/contributions?period={period}").text
-    assert "Line items" in statement and 'action="/contributions/contest"' in statement
+    assert "Line items" in statement
+    assert 'action="/contributions/contest"' in statement
     entry = statement.split('name="entryId" value="')[1].split('"')[0]
     line = statement.split('name="line" value="')[1].split('"')[0]
 
@@ -130,7 +139,8 @@ def test_a_line_is_contested_reviewed_and_the_period_closed_and_distributed(
     assert "In review" in ana.get(f"/contributions?period={period}").text
 
     dashboard = board.get(f"/board/contributions?period={period}").text
-    assert "Contests to review" in dashboard and "data-chart=" in dashboard
+    assert "Contests to review" in dashboard
+    assert "data-chart=" in dashboard
     contest = dashboard.split('name="contestId" value="')[1].split('"')[0]
     reviewed = board.post(
         "/board/contributions/review",
@@ -143,11 +153,13 @@ def test_a_line_is_contested_reviewed_and_the_period_closed_and_distributed(
     assert "shares are frozen" in follow(board, closed)
     before = store_positions(client)
     twice = board.post("/board/contributions/period", {"action": "close", "period": period})
-    assert twice.status_code == 400 and "cannot be done now" in twice.text
+    assert twice.status_code == 400
+    assert "cannot be done now" in twice.text
     no_surplus = board.post(
         "/board/contributions/period", {"action": "distribute", "period": period, "surplus": "x"}
     )
-    assert no_surplus.status_code == 400 and "1000.00" in no_surplus.text
+    assert no_surplus.status_code == 400
+    assert "1000.00" in no_surplus.text
     assert store_positions(client) == before
     done = board.post(
         "/board/contributions/period",
@@ -161,7 +173,8 @@ def test_a_line_is_contested_reviewed_and_the_period_closed_and_distributed(
     assert shares.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(shares.text)))
     paid = {r["member_id"] for r in rows}
-    assert ana.member_id in paid and ben.member_id not in paid  # Ben validated, logged nothing
+    assert ana.member_id in paid
+    assert ben.member_id not in paid
     assert ana.get(f"/board/contributions/{period}/shares.csv").status_code == 403
 
     assert "Dividend" in ana.get(f"/contributions?period={period}").text
@@ -174,10 +187,12 @@ def test_a_proposed_equation_is_simulated_beside_the_one_in_force(
     form = board.get("/board/contributions/simulate").text
     assert 'name="weight-work/care" inputmode="decimal" size="6" value="1.5"' in form
     refused = board.get("/board/contributions/simulate?run=1&weight-work/care=-1")
-    assert refused.status_code == 400 and "0 or more" in refused.text
+    assert refused.status_code == 400
+    assert "0 or more" in refused.text
     period = clock.now().date().isoformat()[:7]
     shown = board.get(
         f"/board/contributions/simulate?run=1&period={period}&weight-work/code=1&halfLifeDays=30"
     )
     assert shown.status_code == 200, shown.text
-    assert "Shares side by side" in shown.text and "Propose this equation" in shown.text
+    assert "Shares side by side" in shown.text
+    assert "Propose this equation" in shown.text
