@@ -43,6 +43,12 @@ def notice(page: Any) -> str:
     return str(page.locator("#notices").inner_text())
 
 
+def waiting(page: Any, who: dict[str, str]) -> Any:
+    """The row of `who`'s work in the list waiting for validation."""
+    table = page.locator("table", has_text="Work other members logged")
+    return table.locator("tbody tr", has_text=who["memberId"])
+
+
 def test_a_member_logs_work_and_peers_validate_it(browser: Any, gateway: Served) -> None:
     ana = member(gateway, "Ana")
     page = signed_in_page(browser, gateway, ana)
@@ -55,14 +61,14 @@ def test_a_member_logs_work_and_peers_validate_it(browser: Any, gateway: Served)
     assert page.get_by_text("Waiting (0 of 2)").is_visible()
 
     # her own work: the button is there, the refusal is the API's, in words
-    page.get_by_role("button", name="Validate 2.5 hours of translation").click()
+    waiting(page, ana).get_by_role("button", name="Validate").click()
     assert "Nobody validates their own work" in notice(page)
 
     ben, cy = member(gateway, "Ben"), member(gateway, "Cy")
     for peer in (ben, cy):
         other = signed_in_page(browser, gateway, peer)
         other.goto("/contributions/work")
-        other.get_by_role("button", name="Validate 2.5 hours of translation").first.click()
+        waiting(other, ana).get_by_role("button", name="Validate").click()
         assert "Validated" in notice(other)
         other.context.close()
     page.reload()
@@ -91,7 +97,7 @@ def test_a_member_contests_a_line_and_the_board_reviews_it(browser: Any, gateway
     desk = signed_in_page(browser, gateway, board)
     desk.goto("/board/contributions")
     review = desk.locator("form.review", has_text=ana["memberId"])
-    review.get_by_label("Changed").check()
+    review.get_by_label("Changed", exact=True).check()
     review.get_by_label("Corrected amount (when changed)").fill("3")
     review.get_by_role("button", name="Record the review").click()
     assert "The review is recorded" in notice(desk)
