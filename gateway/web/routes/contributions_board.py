@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
@@ -48,6 +49,14 @@ async def dashboard(page: WebRequest, **context: Any) -> Response:
             report = answer
             for share in report["shares"]["nodes"]:
                 share["percent"] = percent(share["share"])
+            if not report["frozen"]:
+                # An open period's own totals are set at close; until then, the live ones.
+                live = sum((Decimal(t["points"]) for t in report["byType"]), Decimal(0))
+                report["period"]["totalPoints"] = str(live)
+                report["period"]["members"] = report["participation"]["contributors"]
+                for known_period in known:
+                    if known_period["period"] == period:
+                        known_period["totalPoints"] = str(live)
     contests = (await page.query("contributions/contests", {"inReview": True, "first": 50}))[
         "contests"
     ]
