@@ -85,9 +85,8 @@ class EquationForm:
         field = str(answer.get("field", ""))
         for prefix, name in (("weights.", "weight-"), ("caps.", "cap-")):
             if field.startswith(prefix):
-                self.errors[name + field[len(prefix) :]] = page.gettext(
-                    WEIGHT if name == "weight-" else CAP
-                )
+                message = WEIGHT if prefix == "weights." else CAP
+                self.errors[name + field[len(prefix) :]] = page.gettext(message)
                 return
         self.errors.update(errors(page, answer, "halfLifeDays", "period"))
 

@@ -73,6 +73,8 @@ def errors(page: WebRequest, answer: Mapping[str, Any], *fields: str) -> dict[st
             if name == FORM and answer.get("message"):
                 text = f"{text} ({answer['message']})"
             return {name: text}
+    if kind == "PeriodNotInState":  # its state in words ("open", "closed", "distributed")
+        answer = {**answer, "state": page.gettext(str(answer.get("state", "")))}
     if kind in PROBLEMS:
         text = page.gettext(PROBLEMS[kind])
         try:

@@ -196,3 +196,15 @@ def test_a_proposed_equation_is_simulated_beside_the_one_in_force(
     assert shown.status_code == 200, shown.text
     assert "Shares side by side" in shown.text
     assert "Propose this equation" in shown.text
+
+
+def test_the_pages_speak_dutch_to_a_dutch_browser(client: TestClient) -> None:
+    board = browser_of(client, "Bestuur", "board")
+    dutch = {"accept-language": "nl"}
+    assert "<h1>Geregistreerd werk</h1>" in board.get("/contributions/work", headers=dutch).text
+    assert "<h1>Mijn overzicht</h1>" in board.get("/contributions", headers=dutch).text
+    assert "Overzicht van de bijdragen" in board.get("/board/contributions", headers=dutch).text
+    refused = board.get("/board/contributions/simulate?run=1&weight-work/care=-1", headers=dutch)
+    assert "Een gewicht moet een getal van 0 of meer zijn." in refused.text
+    assert "<h1>Besluiten</h1>" in board.get("/decisions", headers=dutch).text
+    assert "Beleidsversies" in board.get("/decisions/policies", headers=dutch).text
