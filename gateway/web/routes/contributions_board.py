@@ -54,6 +54,9 @@ async def dashboard(page: WebRequest, **context: Any) -> Response:
                 live = sum((Decimal(t["points"]) for t in report["byType"]), Decimal(0))
                 report["period"]["totalPoints"] = str(live)
                 report["period"]["members"] = report["participation"]["contributors"]
+                equations = (await page.query("contributions/valueEquations"))["valueEquations"]
+                if not page.is_problem(equations):
+                    report["period"]["equationVersion"] = equations["inForce"]["version"]
                 for known_period in known:
                     if known_period["period"] == period:
                         known_period["totalPoints"] = str(live)

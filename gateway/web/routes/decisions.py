@@ -122,8 +122,12 @@ async def command(page: WebRequest) -> Response:
         if problems:
             return await one(page, errors=problems, values={"to": to}, status_code=400)
         name, variables["to"] = "giveProxy", to
+        if page.field("standing") == "yes":  # until withdrawn, not for this decision alone
+            variables["decisionId"] = None
         done = N_("Your proxy is given. Your own vote still replaces theirs.")
     elif action == "withdraw-proxy":
+        if page.field("standing") == "yes":
+            variables["decisionId"] = None
         name, done = "withdrawProxy", N_("Your proxy is withdrawn.")
     else:
         return page.redirect(back_to(decision_id))
