@@ -39,6 +39,11 @@ def today(gateway: Served) -> str:
     return gateway.clock.now().date().isoformat()
 
 
+def fits(page: Any) -> bool:
+    """Nothing makes the page wider than the screen (wide tables scroll in their own region)."""
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
 def notice(page: Any) -> str:
     return str(page.locator("#notices").inner_text())
 
@@ -129,6 +134,7 @@ def test_the_contributions_pages_are_accessible(
         page.goto(path)
         assert page.locator("html").get_attribute("lang") == language
         assert_accessible(page)
+        assert fits(page), f"{path} is wider than the screen"
         if language == "en" and path == "/board/contributions":
             screenshot(page, "contributions-dashboard", size)
     page.goto("/board/contributions/simulate?run=1&weight-work/care=2&weight-work/code=1")

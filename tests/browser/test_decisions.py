@@ -42,6 +42,11 @@ def base_url(gateway: Served) -> str:
     return gateway.url
 
 
+def fits(page: Any) -> bool:
+    """Nothing makes the page wider than the screen (wide tables scroll in their own region)."""
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
 def notice(page: Any) -> str:
     return str(page.locator("#notices").inner_text())
 
@@ -156,6 +161,7 @@ def test_the_decisions_pages_are_accessible(
         page.goto(path)
         assert page.locator("html").get_attribute("lang") == language
         assert_accessible(page)
+        assert fits(page), f"{path} is wider than the screen"
         if language == "en" and path == f"/decisions/{decision}":
             screenshot(page, "decision", size)
     # a refused form is accessible too
