@@ -138,5 +138,13 @@ def test_a_members_proposal_gathers_backers_and_bad_input_is_refused(
     if "Back this proposal" in page:
         backed = ben.post(f"{path}/back", {})
         assert backed.status_code in (303, 400)
+    # a standing proxy (until withdrawn), with consent, and withdrawn again
+    standing = ben.post(f"{path}/proxy", {"to": ana.member_id, "consent": "yes", "standing": "yes"})
+    assert "Your proxy is given" in follow(ben, standing)
+    withdrawn = ben.post(f"{path}/withdraw-proxy", {"standing": "yes"})
+    assert "Your proxy is withdrawn" in follow(ben, withdrawn)
+    unknown = ben.post(f"{path}/proxy", {"to": "demo:nobody", "consent": "yes"})
+    assert unknown.status_code == 400
+    assert 'id="to-error"' in unknown.text
     assert "A levy of 12 %" in ben.get("/decisions").text
     assert ben.get("/decisions/nope").status_code == 404
