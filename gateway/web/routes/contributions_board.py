@@ -60,6 +60,7 @@ async def dashboard(page: WebRequest, **context: Any) -> Response:
                 for known_period in known:
                     if known_period["period"] == period:
                         known_period["totalPoints"] = str(live)
+                        known_period["members"] = report["period"]["members"]
     contests = (await page.query("contributions/contests", {"inReview": True, "first": 50}))[
         "contests"
     ]
