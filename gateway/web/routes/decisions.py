@@ -89,6 +89,20 @@ async def show(page: WebRequest) -> Response:
     return await one(page)
 
 
+async def tally(page: WebRequest) -> Response:
+    """The votes alone (`_tally.html`), for htmx to refresh while the vote is open."""
+    decision_id = page.request.path_params["decision_id"]
+    answer = await page.query("decisions/decision", {"decisionId": decision_id})
+    if page.is_problem(answer["decision"]):
+        return page.redirect("/decisions")
+    found = answer["decisionTally"]
+    return page.render(
+        "decisions/_tally.html",
+        d=answer["decision"],
+        tally=None if page.is_problem(found) else found,
+    )
+
+
 def back_to(decision_id: str) -> str:
     return f"/decisions/{quote(decision_id, safe='')}"
 
@@ -240,6 +254,7 @@ ROUTES = [
     post("/decisions/equation", propose_equation, "decisions-equation"),
     get("/decisions/policies", policies, "decisions-policies"),
     get("/decisions/{decision_id}", show, "decision"),
+    get("/decisions/{decision_id}/tally", tally, "decision-tally"),
     post("/decisions/{decision_id}/{action}", command, "decision-command"),
 ]
 NAV = [

@@ -148,3 +148,20 @@ def test_a_members_proposal_gathers_backers_and_bad_input_is_refused(
     assert 'id="to-error"' in unknown.text
     assert "A levy of 12 %" in ben.get("/decisions").text
     assert ben.get("/decisions/nope").status_code == 404
+
+
+def test_the_votes_alone_refresh_while_the_vote_is_open(client: TestClient) -> None:
+    board = browser_of(client, "Board", "board")
+    proposed = board.post(
+        "/decisions/new",
+        {"title": "Quorum 20 %", "path": "governance.quorum_percent", "value": "20"},
+    )
+    path = decision_path(proposed)
+    page = board.get(path).text
+    assert f'hx-get="{path}/tally"' in page
+    assert vote(board, path, "for").status_code == 303
+    votes = board.get(f"{path}/tally")
+    assert votes.status_code == 200
+    assert '<div id="tally" aria-live="polite"' in votes.text
+    assert "<td>1</td>" in votes.text
+    assert "<html" not in votes.text  # a fragment, not a page
