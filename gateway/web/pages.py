@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gateway.web.routes import account, auth, home, public
+from gateway.web.routes import (
+    account,
+    auth,
+    contributions,
+    contributions_board,
+    contributions_simulate,
+    decisions,
+    home,
+    public,
+)
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -18,6 +27,10 @@ PAGES: tuple[ModuleType, ...] = (
     home,
     public,
     # rider (web-rider), driver (web-rider), desk and board (web-board) go here
+    contributions,
+    decisions,
+    contributions_board,
+    contributions_simulate,
     account,
     auth,
 )
