@@ -14,12 +14,14 @@ from eventsourcing.persistence import IntegrityError, Transcoding
 from contributions.accounting import ContributionDays, ValueAccounting
 from contributions.activity import CityActivity
 from contributions.crediting import ContributionRules, service_rules
-from contributions.domain import JournalEntry, Posting, member_account
+from contributions.domain import ContributionsError, JournalEntry, Posting, member_account
 from contributions.inbound import RideCompleted, RideFeeCharged
+from contributions.policy import EQUATION_PATH
 from contributions.projections import Ledger
 from contributions.value_accounting import ValueAccountingCommands
 from kernel.events import TolerantModel
 from kernel.eventstore import FederationApplication
+from kernel.policies import PolicyChanged, PolicyLog
 from kernel.readside.freshness import read_after
 
 if TYPE_CHECKING:
@@ -71,6 +73,9 @@ class Contributions(ValueAccountingCommands, FederationApplication):
 
     service = "contributions"
     read_models = (Ledger, ContributionDays, ValueAccounting, CityActivity)
+    # The policy versions decisions adopted (decisions.PolicyChanged), so `policies()` and
+    # `policy_version(at)` name them (kernel.policies).
+    inbound_read_models = (PolicyLog,)
 
     def __init__(
         self,
@@ -152,6 +157,36 @@ class Contributions(ValueAccountingCommands, FederationApplication):
         )
         if entry is not None:
             processing.collect_events(entry)
+
+    @react.register
+    def when_an_equation_is_ratified_adopt_it(
+        self, event: PolicyChanged, processing: ProcessingEvent[UUID]
+    ) -> None:
+        """A passed decision that changes `contributions.equation` adopts it as the next
+        equation version, from the decision's start. Idempotent by the decision: a redelivered
+        or replayed `PolicyChanged` finds its version and adopts nothing."""
+        for change in event.changes:
+            if change.get("path") != EQUATION_PATH or change.get("value") is None:
+                continue
+            try:
+                version, adoption = self.equation_adoption(
+                    change["value"], event.decision_id, event.effective_from
+                )
+            except ContributionsError as exc:
+                # Decisions validated the equation against the config's schema before the vote,
+                # so this is a producer's bug: recorded as consumed (no crash loop), and loud.
+                log.error(
+                    "decision %s: equation not adopted (%s)", event.decision_id, exc, exc_info=True
+                )
+                continue
+            if adoption is not None:
+                log.info(
+                    "value equation v%d adopted by decision %s (policy version %d)",
+                    version.version,
+                    event.decision_id,
+                    event.policy_version,
+                )
+                processing.collect_events(adoption)
 
     @staticmethod
     def _split_postings(split: dict[str, Money], driver_id: str | None) -> list[Posting]:

@@ -301,11 +301,26 @@ class ValueAccountingCommands(FederationApplication):
     ) -> EquationVersion:
         """Adopt a value equation by a recorded decision, in force from `effective_from`.
 
-        The one way an equation changes: the decisions package calls this when a vote on an
-        equation passes. The equation gets the next version number. Adopting again for a
-        decision already adopted returns that version and changes nothing (a redelivered
-        decision). Raises `InvalidEquation` (negative weights, ...) or `NotAdopted`.
+        The one way an equation changes: contributions' consumer calls this (through
+        `equation_adoption`) when `decisions.PolicyChanged` ratifies an equation. The equation
+        gets the next version number. Adopting again for a decision already adopted returns
+        that version and changes nothing (a redelivered decision). Raises `InvalidEquation`
+        (negative weights, ...) or `NotAdopted`.
         """
+        version, adoption = self.equation_adoption(equation, decision_id, effective_from)
+        if adoption is not None:
+            self.save(adoption)  # a concurrent adoption of the same version fails here
+            log.info("value equation v%d adopted by decision %s", version.version, decision_id)
+        return version
+
+    def equation_adoption(
+        self,
+        equation: ValueEquation | dict[str, Any],
+        decision_id: str,
+        effective_from: datetime,
+    ) -> tuple[EquationVersion, EquationAdoption | None]:
+        """The version `decision_id` adopts and the aggregate to save for it (None when that
+        decision was adopted already); saves nothing. Raises as `adopt_equation`."""
         if not isinstance(equation, ValueEquation):
             equation = ValueEquation.from_data(equation)
         if not decision_id or not decision_id.strip():
@@ -315,7 +330,7 @@ class ValueAccountingCommands(FederationApplication):
         versions = self.equation_versions()
         for existing in versions:
             if existing.decision_id == decision_id:
-                return existing
+                return existing, None
         latest = versions[-1]
         if latest.effective_from is not None and effective_from < latest.effective_from:
             raise NotAdopted(
@@ -332,9 +347,7 @@ class ValueAccountingCommands(FederationApplication):
             effective_from=effective_from,
             adopted_at=self.clock.now(),
         )
-        self.save(adoption)  # a concurrent adoption of the same version fails here
-        log.info("value equation v%d adopted by decision %s", version, decision_id)
-        return EquationVersion(version, equation, effective_from, decision_id)
+        return EquationVersion(version, equation, effective_from, decision_id), adoption
 
     def simulate_equation(self, proposed: ValueEquation, key: str) -> Simulation:
         """Every member's share in period `key` under the equation in force on its last day and

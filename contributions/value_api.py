@@ -5,7 +5,7 @@ Every answer is a union of its result and typed problems that changed nothing. W
 the matrix (kernel.permissions); what depends on the row (one's own line, one's own work) is
 checked by the commands and answered as its own type. Lists are cursor-paged connections.
 An equation is never adopted here: only a recorded decision adopts one
-(`Contributions.adopt_equation`, called by the decisions package).
+(`Contributions.adopt_equation`, when contributions consumes a ratifying `decisions.PolicyChanged`).
 """
 
 from __future__ import annotations
