@@ -2,16 +2,17 @@
 logged work, adopted equations, periods, frozen shares, dividends and contests.
 
 `ContributionDays` (table `member_days`) is what shares are computed from: one row per member,
-contribution type, unit and day (UTC), the sum of what that member was credited of that type on
-that day, and how many credits it took. It is kept from `JournalEntry.Posted` by exact increments
-(an adjusting entry after a contest lowers the day it is dated on; it is not counted as a credit),
-so closing a period or simulating an equation is one SQL aggregate over a range of days, never a
-replay of events. `ValueAccounting` keeps the rest, for lists and reports.
+contribution type, unit and day (the city's local date, its `timezone`), the sum of what that member
+was credited of that type on that day, and how many credits it took. It is kept from
+`JournalEntry.Posted` by exact increments (an adjusting entry after a contest lowers the day it is
+dated on; it is not counted as a credit), so closing a period or simulating an equation is one SQL
+aggregate over a range of days, never a replay of events.
+`ValueAccounting` keeps the rest, for lists and reports.
 """
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, tzinfo
 from decimal import Decimal
 from functools import singledispatchmethod
 from typing import Any
@@ -35,7 +36,7 @@ MEMBER_DAYS = Table(
         Column("member_id", nullable=False),
         Column("type", nullable=False),
         Column("unit", nullable=False),
-        Column("day", nullable=False),  # YYYY-MM-DD (UTC): sorts and ranges as a date
+        Column("day", nullable=False),  # YYYY-MM-DD, local: sorts and ranges as a date
         _amount("quantity"),
         Column("credits", "int", nullable=False),
     ),
@@ -58,6 +59,9 @@ def member_and_kind(account: str) -> tuple[str, str] | None:
 class ContributionDays(ReadModel):
     name = "contributions_days"
     tables = (MEMBER_DAYS,)
+    # The city's time zone, set by the application (as CityActivity's): a day is a local date,
+    # so a period closes at local midnight. UTC until then.
+    zone: tzinfo = UTC
 
     @singledispatchmethod
     def rows(self, event: Any) -> list[Op]:
@@ -66,7 +70,7 @@ class ContributionDays(ReadModel):
     @rows.register
     def _(self, event: JournalEntry.Posted) -> list[Op]:
         ops: list[Op] = []
-        day = event.at.astimezone(UTC).date().isoformat()
+        day = event.at.astimezone(self.zone).date().isoformat()
         for posting in event.postings:
             found = member_and_kind(posting.account)
             if found is None:

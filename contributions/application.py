@@ -6,7 +6,6 @@ import logging
 from functools import singledispatchmethod
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Transcoding
@@ -89,8 +88,10 @@ class Contributions(ValueAccountingCommands, FederationApplication):
         # Every service's rules, unless a caller (a test, a benchmark) names its own.
         self.rules = service_rules() if rules is None else rules
         super().__init__(settings, clock=clock, city=city, env=env)
-        # The chart's days are the city's own dates (a ride at 00:30 in Brussels is that day's).
-        self.read_model(CityActivity).zone = ZoneInfo(self.city.timezone)
+        # The chart's and the shares' days are the city's own dates (a ride at 00:30 in
+        # Brussels is that day's), so a period closes at local midnight.
+        self.read_model(CityActivity).zone = self.zone
+        self.read_model(ContributionDays).zone = self.zone
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

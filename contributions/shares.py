@@ -16,7 +16,7 @@ from contributions.equations import FACTOR_PLACES, MemberPoints, share_of
 from kernel.money import Money
 
 if TYPE_CHECKING:
-    from datetime import date
+    from datetime import date, tzinfo
 
     from contributions.accounting import ContributionDays
     from contributions.equations import EquationVersion, ValueEquation
@@ -169,9 +169,10 @@ class ProtocolShare:
 
 
 def protocol_share(
-    ledger: Ledger, agreement: ProtocolAgreement, span: PeriodSpan, currency: str
+    ledger: Ledger, agreement: ProtocolAgreement, span: PeriodSpan, currency: str, zone: tzinfo
 ) -> ProtocolShare:
-    at = {"at": (span.starts, span.ends)}
+    """The share of the period's revenue in the city's own calendar (`zone`)."""
+    at = {"at": (span.starts(zone), span.ends(zone))}
 
     def total(accounts: tuple[str, ...]) -> Decimal:
         rows = ledger.view.sums(

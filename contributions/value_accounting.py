@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError
 
@@ -36,7 +38,13 @@ from contributions.distribution import Distribution, InvalidSurplus, distribute
 from contributions.domain import JournalEntry, Posting, member_account
 from contributions.equations import EquationVersion, ValueEquation
 from contributions.logged import ContributionNotFound, LoggedWork
-from contributions.periods import Period, PeriodAlreadyOpen, PeriodNotOpen, PeriodSpan
+from contributions.periods import (
+    Period,
+    PeriodAlreadyOpen,
+    PeriodNotOpen,
+    PeriodSpan,
+    end_of_day,
+)
 from contributions.policy import EquationAdoption, NotAdopted
 from contributions.projections import Ledger, tidy
 from contributions.shares import (
@@ -168,6 +176,11 @@ def _page(rows: list[Row], request: PageRequest, order: tuple[str, ...]) -> Page
 class ValueAccountingCommands(FederationApplication):
     """The value-accounting half of `Contributions` (which adds the ledger's consumption)."""
 
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        """The city's time zone: days and periods are its local calendar."""
+        return ZoneInfo(self.city.timezone)
+
     # -- logged work ----------------------------------------------------------------------------
     def log_contribution(
         self, member_id: str, kind: str, hours: Decimal, worked_on: date
@@ -281,11 +294,12 @@ class ValueAccountingCommands(FederationApplication):
         ]
 
     def equation_in_force(self, on: datetime | date | None = None) -> EquationVersion:
-        """The newest version whose start is on or before `on` (default: now)."""
+        """The newest version whose start is on or before `on` (default: now; a date: the end of
+        that day in the city's time zone)."""
         if on is None:
             on = self.clock.now()
         if isinstance(on, date) and not isinstance(on, datetime):
-            on = datetime(on.year, on.month, on.day, 23, 59, 59, 999_999, tzinfo=UTC)
+            on = end_of_day(on, self.zone)
         found = None
         for version in self.equation_versions():
             if version.effective_from is None or version.effective_from <= on:
@@ -511,6 +525,7 @@ class ValueAccountingCommands(FederationApplication):
             self.city.contributions.protocol,
             PeriodSpan.parse(key),
             self.city.currency,
+            self.zone,
         )
 
     def statement_lines(self, member_id: str, key: str, request: PageRequest) -> Page[LedgerLine]:
@@ -522,7 +537,7 @@ class ValueAccountingCommands(FederationApplication):
         rows = self.read_model(Ledger).view.select(
             "lines",
             where={"member_id": member_id},
-            ranges={"at": (span.starts, span.ends)},
+            ranges={"at": (span.starts(self.zone), span.ends(self.zone))},
             order_by=LINE_ORDER,
             descending=True,
             after=request.after,
