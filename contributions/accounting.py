@@ -23,7 +23,7 @@ from contributions.domain import AMOUNT_PLACES, MEMBER_PREFIX, JournalEntry
 from contributions.logged import LoggedWork
 from contributions.periods import Period, PeriodSpan
 from contributions.policy import EquationAdoption
-from kernel.readside import Add, Column, Op, ReadModel, Table, Update, Upsert
+from kernel.readside import Add, Column, Op, ReadModel, Row, Table, Update, Upsert
 
 
 def _amount(name: str) -> Column:
@@ -367,3 +367,48 @@ class ValueAccounting(ReadModel):
                 },
             )
         ]
+
+
+VALIDATIONS = Table(
+    "validations",
+    (
+        Column("contribution_id", nullable=False),
+        Column("validator_id", nullable=False),
+        Column("at", "timestamp", nullable=False),
+        Column("counts", "bool", nullable=False),
+    ),
+    key=("contribution_id", "validator_id"),
+    indexes=(("validator_id", "at", "contribution_id"),),
+)
+VALIDATION_ORDER = ("at", "contribution_id")
+
+
+class Validations(ReadModel):
+    """Who validated which logged work, and when: a member's validations for their export (the
+    `logged` table keeps each contribution's validators, but cannot be searched by one)."""
+
+    name = "contributions_validations"
+    tables = (VALIDATIONS,)
+
+    @singledispatchmethod
+    def rows(self, event: Any) -> list[Op]:
+        return []
+
+    @rows.register
+    def _(self, event: LoggedWork.Validated) -> list[Op]:
+        return [
+            Upsert(
+                "validations",
+                {
+                    "contribution_id": str(event.originator_id),
+                    "validator_id": event.by,
+                    "at": event.at,
+                    "counts": event.counts,
+                },
+            )
+        ]
+
+    def given_by(self, member_id: str) -> list[Row]:
+        return self.view.select(
+            "validations", where={"validator_id": member_id}, order_by=VALIDATION_ORDER
+        )

@@ -10,7 +10,8 @@ from uuid import UUID
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Transcoding
 
-from contributions.accounting import ContributionDays, ValueAccounting
+from contributions import privacy
+from contributions.accounting import ContributionDays, Validations, ValueAccounting
 from contributions.activity import CityActivity
 from contributions.crediting import ContributionRules, service_rules
 from contributions.domain import ContributionsError, JournalEntry, Posting, member_account
@@ -20,6 +21,7 @@ from contributions.projections import Ledger
 from contributions.value_accounting import ValueAccountingCommands
 from kernel.events import TolerantModel
 from kernel.eventstore import FederationApplication
+from kernel.personal import open_personal_data
 from kernel.policies import PolicyChanged, PolicyLog
 from kernel.readside.freshness import read_after
 
@@ -71,7 +73,7 @@ class Contributions(ValueAccountingCommands, FederationApplication):
     """
 
     service = "contributions"
-    read_models = (Ledger, ContributionDays, ValueAccounting, CityActivity)
+    read_models = (Ledger, ContributionDays, ValueAccounting, CityActivity, Validations)
     # The policy versions decisions adopted (decisions.PolicyChanged), so `policies()` and
     # `policy_version(at)` name them (kernel.policies).
     inbound_read_models = (PolicyLog,)
@@ -92,6 +94,20 @@ class Contributions(ValueAccountingCommands, FederationApplication):
         # Brussels is that day's), so a period closes at local midnight.
         self.read_model(CityActivity).zone = self.zone
         self.read_model(ContributionDays).zone = self.zone
+        # After the store is open (a vault beside its file or schema): what members write.
+        self.personal = open_personal_data(self.settings, self.service)
+
+    def close(self) -> None:
+        super().close()
+        self.personal.close()
+
+    def export_member(self, member_id: str) -> dict[str, Any]:
+        """Everything contributions holds about a member, for their export (privacy.py)."""
+        return privacy.export_member(self, member_id)
+
+    def erase_member(self, member_id: str) -> list[str]:
+        """Erase what the member wrote here (their vault); amounts stay (contributions.privacy)."""
+        return privacy.erase_member(self, member_id)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

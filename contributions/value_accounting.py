@@ -9,7 +9,7 @@ with the city's history) and reads the tables it decides on after catching them 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property
@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError
 
+from contributions import written
 from contributions.accounting import (
     CONTEST_ORDER,
     LOGGED_ORDER,
@@ -62,6 +63,7 @@ from kernel.paging import Page, PageRequest, encode_cursor
 
 if TYPE_CHECKING:
     from contributions.projections import LedgerLine
+    from kernel.personal import PersonalData
     from kernel.readside import Row
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,8 @@ class LoggedRecord:
     required: int
     validators: list[str]
     status: str
+    # What the member wrote about the work (from their vault; None if nothing, or erased).
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,8 @@ class ContestRecord:
     quantity: Decimal | None
     reviewer: str | None
     reviewed_at: datetime | None
+    # Why the member contested the line (from their vault; None if nothing, or erased).
+    reason: str | None = None
 
 
 def _logged(row: Row) -> LoggedRecord:
@@ -176,6 +182,9 @@ def _page(rows: list[Row], request: PageRequest, order: tuple[str, ...]) -> Page
 class ValueAccountingCommands(FederationApplication):
     """The value-accounting half of `Contributions` (which adds the ledger's consumption)."""
 
+    # What members write (notes, contest reasons): their vaults (contributions.written).
+    personal: PersonalData
+
     @cached_property
     def zone(self) -> ZoneInfo:
         """The city's time zone: days and periods are its local calendar."""
@@ -183,8 +192,11 @@ class ValueAccountingCommands(FederationApplication):
 
     # -- logged work ----------------------------------------------------------------------------
     def log_contribution(
-        self, member_id: str, kind: str, hours: Decimal, worked_on: date
+        self, member_id: str, kind: str, hours: Decimal, worked_on: date, note: str = ""
     ) -> LoggedRecord:
+        """Log work; `note` (what was done, for the peers who validate it) goes to the member's
+        vault, never into the event."""
+        note = written.checked("note", note)
         policy = self.city.contributions
         work = LoggedWork.log(
             member_id=member_id,
@@ -197,6 +209,8 @@ class ValueAccountingCommands(FederationApplication):
             required=policy.validators,
         )
         self.save(work)
+        if note:
+            self.personal.put(member_id, written.vault_field(written.NOTE, work.id), note)
         return self.logged(str(work.id))
 
     def validate_contribution(self, contribution_id: str, by: str) -> LoggedRecord:
@@ -251,7 +265,11 @@ class ValueAccountingCommands(FederationApplication):
         row = self.accounting().view.get("logged", {"id": contribution_id})
         if row is None:
             raise ContributionNotFound(f"no logged contribution {contribution_id}")
-        return _logged(row)
+        return self._with_note(_logged(row))
+
+    def _with_note(self, record: LoggedRecord) -> LoggedRecord:
+        field = written.vault_field(written.NOTE, UUID(record.id))
+        return replace(record, note=self.personal.get(record.member_id, field))
 
     def logged_page(
         self,
@@ -274,7 +292,7 @@ class ValueAccountingCommands(FederationApplication):
             limit=request.first + 1,
         )
         page = _page(rows, request, LOGGED_ORDER)
-        return Page([_logged(r) for r in page.items], page.cursors, page.has_next)
+        return Page([self._with_note(_logged(r)) for r in page.items], page.cursors, page.has_next)
 
     # -- equations ------------------------------------------------------------------------------
     def equation_versions(self) -> list[EquationVersion]:
@@ -547,8 +565,12 @@ class ValueAccountingCommands(FederationApplication):
         return Page([_line(r) for r in page.items], page.cursors, page.has_next)
 
     # -- contests -------------------------------------------------------------------------------
-    def contest_line(self, member_id: str, entry_id: str, line: int) -> ContestRecord:
-        """Contest one of the member's own ledger lines; it goes to the board's review."""
+    def contest_line(
+        self, member_id: str, entry_id: str, line: int, reason: str = ""
+    ) -> ContestRecord:
+        """Contest one of the member's own ledger lines; it goes to the board's review. The
+        member's `reason` goes to their vault, never into the event."""
+        reason = written.checked("reason", reason)
         self.catch_up(Ledger)
         row = self.read_model(Ledger).view.get("lines", {"entry_id": entry_id, "line": line})
         if row is None:
@@ -568,6 +590,8 @@ class ValueAccountingCommands(FederationApplication):
             at=self.clock.now(),
         )
         self.save(contest)
+        if reason:
+            self.personal.put(member_id, written.vault_field(written.REASON, contest.id), reason)
         return self.contest(str(contest.id))
 
     def review_contest(
@@ -611,7 +635,11 @@ class ValueAccountingCommands(FederationApplication):
         row = self.accounting().view.get("contests", {"contest_id": contest_id})
         if row is None:
             raise ContestNotFound(f"no contest {contest_id}")
-        return _contest(row)
+        return self._with_reason(_contest(row))
+
+    def _with_reason(self, record: ContestRecord) -> ContestRecord:
+        field = written.vault_field(written.REASON, UUID(record.contest_id))
+        return replace(record, reason=self.personal.get(record.member_id, field))
 
     def contests(
         self,
@@ -634,4 +662,6 @@ class ValueAccountingCommands(FederationApplication):
             limit=request.first + 1,
         )
         page = _page(rows, request, CONTEST_ORDER)
-        return Page([_contest(r) for r in page.items], page.cursors, page.has_next)
+        return Page(
+            [self._with_reason(_contest(r)) for r in page.items], page.cursors, page.has_next
+        )

@@ -24,6 +24,7 @@ from contributions.api import LedgerLineView
 from contributions.application import Contributions
 from contributions.crediting import logged_type
 from contributions.equations import ValueEquation, share_of
+from contributions.written import InvalidText
 from kernel.api import (
     Context,
     InvalidInput,
@@ -98,7 +99,8 @@ def _problem(exc: Exception, **ids: Any) -> Problem | None:
         logged.InvalidContribution
         | equations.InvalidEquation
         | policy.NotAdopted
-        | contests.InvalidReview,
+        | contests.InvalidReview
+        | InvalidText,
     ):
         return InvalidInput(message=message, field=exc.field)
     if isinstance(exc, distribution.InvalidSurplus):
@@ -172,6 +174,10 @@ class LoggedView:
     required: int = strawberry.field(description="Validations it needs (the city's config).")
     validators: list[str]
     status: str = strawberry.field(description="pending, or counted once validated.")
+    note: str | None = strawberry.field(
+        default=None,
+        description="What the member wrote about the work (kept in their vault; null once erased).",
+    )
 
     @classmethod
     def of(cls, r: va.LoggedRecord) -> LoggedView:
@@ -186,6 +192,7 @@ class LoggedView:
             required=r.required,
             validators=r.validators,
             status=r.status,
+            note=r.note,
         )
 
 
@@ -332,6 +339,10 @@ class ContestView:
     quantity: Decimal | None = strawberry.field(description="What the line credits after review.")
     reviewer: str | None
     reviewed_at: datetime | None
+    reason: str | None = strawberry.field(
+        default=None,
+        description="Why the member contested the line (kept in their vault; null once erased).",
+    )
 
     @classmethod
     def of(cls, r: va.ContestRecord) -> ContestView:
@@ -803,6 +814,13 @@ class LogContributionInput:
     kind: str = strawberry.field(description="care, governance, code, translation, meeting, ...")
     hours: Decimal
     worked_on: date
+    note: str = strawberry.field(
+        default="",
+        description=(
+            "What was done, for the peers who validate it (at most 500 characters). Personal "
+            "data: kept in the member's vault, never in an event; erased with their data."
+        ),
+    )
 
 
 @strawberry.type
@@ -814,7 +832,7 @@ class ValueAccountingMutation:
         app, who = info.context.app(Contributions), info.context.caller.member_id
 
         def run() -> LoggedChanged:
-            found = app.log_contribution(who, input.kind, input.hours, input.worked_on)
+            found = app.log_contribution(who, input.kind, input.hours, input.worked_on, input.note)
             return LoggedChanged(contribution=LoggedView.of(found), position=written(app))
 
         return await _call(run)
@@ -833,12 +851,24 @@ class ValueAccountingMutation:
 
     @strawberry.mutation(description="Contest one of the caller's ledger lines; it goes to review.")
     async def contest_line(
-        self, info: Info[Context, None], entry_id: str, line: int
+        self,
+        info: Info[Context, None],
+        entry_id: str,
+        line: int,
+        reason: Annotated[
+            str,
+            strawberry.argument(
+                description=(
+                    "Why (at most 500 characters). Personal data: kept in the member's vault, "
+                    "never in an event; erased with their data."
+                )
+            ),
+        ] = "",
     ) -> ContestResult:
         app, who = info.context.app(Contributions), info.context.caller.member_id
 
         def run() -> ContestChanged:
-            found = app.contest_line(who, entry_id, line)
+            found = app.contest_line(who, entry_id, line, reason)
             return ContestChanged(contest=ContestView.of(found), position=written(app))
 
         return await _call(run, entry=entry_id, line=line)
