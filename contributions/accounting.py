@@ -41,7 +41,10 @@ MEMBER_DAYS = Table(
         Column("credits", "int", nullable=False),
     ),
     key=("member_id", "type", "unit", "day"),
-    indexes=(("day",),),
+    # The day finds a short range (a month's participation); the second, covering, index serves
+    # closing and simulating: a period's days read in member and type order, summed without a
+    # sort or a lookup into the table (contributions.shares.decayed_quantities).
+    indexes=(("day",), ("member_id", "type", "day", "quantity")),
 )
 
 
