@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import strawberry
-from starlette.concurrency import run_in_threadpool
 from strawberry.types import Info  # noqa: TC002 (strawberry reads resolver hints at runtime)
 
 from contributions.activity import MAX_DAYS, BadRange, RangeTooLong
@@ -31,11 +30,11 @@ from kernel.api import (
     Problem,
 )
 from kernel.connections import Connection, connection
-from kernel.paging import InvalidPage, Page, encode_cursor, page_request
+from kernel.paging import Page, encode_cursor, page_request
 from kernel.parking import ORDER as PARKED_ORDER
 from kernel.parking import ParkedMessages
-from kernel.readside.freshness import position_token, read_after
-from kernel.readside.runner import NotCaughtUp as Behind
+from kernel.problems import call, shared_problem
+from kernel.readside.freshness import read_after
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -156,10 +155,6 @@ class ParkedMessageConnection(Connection[ParkedMessageView]):
     apart by their fields' values, and meets the generic `Connection.nodes` resolver (a method,
     not a list) when a page has rows; a concrete class is matched by its type alone."""
 
-    @classmethod
-    def of(cls, page: Connection[ParkedMessageView]) -> ParkedMessageConnection:
-        return cls(edges=page.edges, nodes=page.nodes, page_info=page.page_info, as_of=page.as_of)
-
 
 @strawberry.type(description="One day's figures; a day without any is zeros.")
 class ActivityDay:
@@ -228,17 +223,7 @@ ParkedMessagesResult = Annotated[
 
 async def _read(app: Contributions, read: Callable[[], T]) -> T | InvalidInput | NotCaughtUp:
     """Run a read in a thread; bad paging arguments and a read model behind `seen` are typed."""
-    try:
-        return await run_in_threadpool(read)
-    except InvalidPage as exc:
-        return InvalidInput(message=str(exc), field=exc.field)
-    except Behind as exc:
-        return NotCaughtUp(
-            message=str(exc),
-            read_model=exc.read_model,
-            seen=position_token(app.service, exc.position),
-            as_of=position_token(app.service, exc.reached),
-        )
+    return await call(read, lambda exc: shared_problem(exc, app.service))
 
 
 def _unit_totals(ledger: Ledger) -> list[UnitTotal]:

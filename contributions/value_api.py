@@ -34,8 +34,8 @@ from kernel.api import (
     Problem,
 )
 from kernel.connections import Connection, connection
-from kernel.ids import InvalidId
-from kernel.paging import InvalidPage, Page, page_request
+from kernel.paging import Page, page_request
+from kernel.problems import call, shared_problem
 from kernel.readside.freshness import position_token, written
 
 if TYPE_CHECKING:
@@ -91,9 +91,10 @@ Common = InvalidInput | NotFound | NotAuthenticated | NotAuthorized
 
 def _problem(exc: Exception, **ids: Any) -> Problem | None:
     """The typed answer for an expected failure of a command, or None if it is not one."""
+    shared = shared_problem(exc, "contributions", id_field=ids.get("field", "id"))
+    if shared is not None:
+        return shared
     message = str(exc)
-    if isinstance(exc, InvalidPage):
-        return InvalidInput(message=message, field=exc.field)
     if isinstance(
         exc,
         logged.InvalidContribution
@@ -107,8 +108,6 @@ def _problem(exc: Exception, **ids: Any) -> Problem | None:
         return InvalidInput(message=message, field="surplus")
     if isinstance(exc, periods.InvalidPeriod):
         return InvalidInput(message=message, field="period")
-    if isinstance(exc, InvalidId):
-        return InvalidInput(message=message, field=ids.get("field", "id"))
     if isinstance(exc, logged.OwnContribution):
         return CannotValidateOwnWork(message=message, contribution_id=ids.get("contribution", ""))
     if isinstance(exc, logged.AlreadyValidated):
@@ -133,16 +132,7 @@ def _problem(exc: Exception, **ids: Any) -> Problem | None:
 
 
 async def _call(work: Callable[[], T], **ids: Any) -> T | Any:
-    def run() -> T | Any:
-        try:
-            return work()
-        except Exception as exc:
-            found = _problem(exc, **ids)
-            if found is None:
-                raise
-            return found
-
-    return await run_in_threadpool(run)
+    return await call(work, lambda exc: _problem(exc, **ids))
 
 
 # -- types ---------------------------------------------------------------------------------------
@@ -198,9 +188,7 @@ class LoggedView:
 
 @strawberry.type(name="LoggedContributionConnection")
 class LoggedConnection(Connection[LoggedView]):
-    @classmethod
-    def of(cls, page: Connection[LoggedView]) -> LoggedConnection:
-        return cls(edges=page.edges, nodes=page.nodes, page_info=page.page_info, as_of=page.as_of)
+    """Made concrete: a union tells its members apart by their class (Connection.of)."""
 
 
 @strawberry.type
@@ -305,9 +293,7 @@ class PeriodView:
 
 @strawberry.type(name="PeriodConnection")
 class PeriodConnection(Connection[PeriodView]):
-    @classmethod
-    def of(cls, page: Connection[PeriodView]) -> PeriodConnection:
-        return cls(edges=page.edges, nodes=page.nodes, page_info=page.page_info, as_of=page.as_of)
+    """Made concrete: a union tells its members apart by their class (Connection.of)."""
 
 
 @strawberry.type
@@ -351,9 +337,7 @@ class ContestView:
 
 @strawberry.type(name="ContestConnection")
 class ContestConnection(Connection[ContestView]):
-    @classmethod
-    def of(cls, page: Connection[ContestView]) -> ContestConnection:
-        return cls(edges=page.edges, nodes=page.nodes, page_info=page.page_info, as_of=page.as_of)
+    """Made concrete: a union tells its members apart by their class (Connection.of)."""
 
 
 @strawberry.type
