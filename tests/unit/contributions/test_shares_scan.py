@@ -94,4 +94,6 @@ def test_a_simulation_reads_both_equations_from_the_same_rows(app: Contributions
             decayed[(row.member_id, "work/driving")], proposed.caps["work/driving"]
         )
         assert row.proposed_points == expected.quantize(Decimal("0.0001"))
-    assert sum(r.proposed_share for r in simulation.rows) == pytest.approx(Decimal(1), abs=Decimal("0.00001"))
+    assert sum(r.proposed_share for r in simulation.rows) == pytest.approx(
+        Decimal(1), abs=Decimal("0.00001")
+    )
