@@ -12,7 +12,7 @@ aggregate over a range of days, never a replay of events.
 
 from __future__ import annotations
 
-from datetime import UTC, tzinfo
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from functools import singledispatchmethod
 from typing import Any
@@ -59,12 +59,21 @@ def member_and_kind(account: str) -> tuple[str, str] | None:
     return f"{city}:{uuid_part}", kind
 
 
-class ContributionDays(ReadModel):
+class LocalDays:
+    """For a read model whose rows are per day of the city's own calendar: the application sets
+    `zone` to its city's (the same zone for the same city, so a rebuild gives the same rows),
+    so a period closes at local midnight. UTC until then."""
+
+    zone: tzinfo = UTC
+
+    def day_of(self, at: datetime) -> str:
+        """The city's local date of `at`, as the tables keep it (YYYY-MM-DD)."""
+        return at.astimezone(self.zone).date().isoformat()
+
+
+class ContributionDays(LocalDays, ReadModel):
     name = "contributions_days"
     tables = (MEMBER_DAYS,)
-    # The city's time zone, set by the application (as CityActivity's): a day is a local date,
-    # so a period closes at local midnight. UTC until then.
-    zone: tzinfo = UTC
 
     @singledispatchmethod
     def rows(self, event: Any) -> list[Op]:
@@ -73,7 +82,7 @@ class ContributionDays(ReadModel):
     @rows.register
     def _(self, event: JournalEntry.Posted) -> list[Op]:
         ops: list[Op] = []
-        day = event.at.astimezone(self.zone).date().isoformat()
+        day = self.day_of(event.at)
         for posting in event.postings:
             found = member_and_kind(posting.account)
             if found is None:

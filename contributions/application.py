@@ -11,7 +11,7 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Transcoding
 
 from contributions import privacy
-from contributions.accounting import ContributionDays, Validations, ValueAccounting
+from contributions.accounting import ContributionDays, LocalDays, Validations, ValueAccounting
 from contributions.activity import CityActivity
 from contributions.crediting import ContributionRules, service_rules
 from contributions.domain import ContributionsError, JournalEntry, Posting, member_account
@@ -92,8 +92,9 @@ class Contributions(ValueAccountingCommands, FederationApplication):
         super().__init__(settings, clock=clock, city=city, env=env)
         # The chart's and the shares' days are the city's own dates (a ride at 00:30 in
         # Brussels is that day's), so a period closes at local midnight.
-        self.read_model(CityActivity).zone = self.zone
-        self.read_model(ContributionDays).zone = self.zone
+        for model in self.models.values():
+            if isinstance(model, LocalDays):
+                model.zone = self.zone
         # After the store is open (a vault beside its file or schema): what members write.
         self.personal = open_personal_data(self.settings, self.service)
 
