@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gateway.web.routes import account, auth, home, public
+from gateway.web.routes import account, auth, board, desk, home, public
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -18,6 +18,8 @@ PAGES: tuple[ModuleType, ...] = (
     home,
     public,
     # rider (web-rider), driver (web-rider), desk and board (web-board) go here
+    desk,
+    board,
     account,
     auth,
 )

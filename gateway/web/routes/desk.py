@@ -1,0 +1,328 @@
+"""The dispatcher's desk (role dispatcher): find the member who phoned, see and record their
+consent, book a ride for them (now, or in a pickup window days ahead), hand them a one-time
+sign-in code; every ride in progress and every driver on duty on a map and in tables; every
+vehicle's schedule for a day and a vehicle's route on a map.
+
+The maps (static/desk.js, Leaflet) are drawn from the tables' rows, so the tables are the page
+and the map is a picture of them: without JavaScript, or with a screen reader, nothing is lost.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from gateway.web import desk_input
+from gateway.web.desk_input import BadField, bad_field, problem_text
+from gateway.web.forms import FORM, N_
+from gateway.web.roles import for_role
+from gateway.web.routing import NavLink, get, post
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from starlette.responses import Response
+
+    from gateway.web.routing import WebRequest
+
+ROLE = "dispatcher"
+PAGE_SIZE = 20
+RIDE_FIELDS = frozenset({"pickup", "dropoff", "seats"})
+SCHEDULED_FIELDS = frozenset({"pickup", "dropoff", "seats", "window"})
+
+
+def _desk(handler: Callable[[WebRequest], Awaitable[Response]]) -> Any:
+    return for_role(ROLE, handler)
+
+
+def _arg(page: WebRequest, name: str) -> str | None:
+    value = page.request.query_params.get(name, "").strip()
+    return value or None
+
+
+async def _timezone(page: WebRequest) -> str:
+    return str((await page.query("desk/cityClock", member=False))["cityRules"]["timezone"])
+
+
+def _member_path(member_id: str) -> str:
+    return f"/desk/members/{quote(member_id, safe='')}"
+
+
+# -- the desk: what is moving now ---------------------------------------------------------------
+async def desk(page: WebRequest) -> Response:
+    return await _desk_page(page)
+
+
+async def _desk_page(
+    page: WebRequest, *, errors: dict[str, str] | None = None, login: str = "", status: int = 200
+) -> Response:
+    rides = (
+        await page.query(
+            "desk/ridesInProgress", {"first": PAGE_SIZE, "after": _arg(page, "after")}
+        )
+    )["ridesInProgress"]
+    drivers = (
+        await page.query(
+            "desk/driversOnDuty", {"first": PAGE_SIZE, "after": _arg(page, "drivers_after")}
+        )
+    )["driversOnDuty"]
+    problems = {}
+    for name, answer in (("rides", rides), ("drivers", drivers)):
+        if page.is_problem(answer):
+            problems[name] = problem_text(answer, page.gettext, fields=frozenset())[FORM]
+    return page.render(
+        "desk/desk.html",
+        status_code=status,
+        rides=None if "rides" in problems else rides,
+        drivers=None if "drivers" in problems else drivers,
+        problems=problems,
+        field_errors=errors or {},
+        field_values={"login": login},
+        drivers_after=_arg(page, "drivers_after"),
+        rides_after=_arg(page, "after"),
+    )
+
+
+async def find(page: WebRequest) -> Response:
+    """GET /desk/find?login=: the member's page, or the desk with the problem by the field."""
+    login = (page.request.query_params.get("login") or "").strip()
+    if not login:
+        errors = {"login": page.gettext("Write the email or phone the member signed up with.")}
+        return await _desk_page(page, errors=errors, status=400)
+    found = (await page.query("desk/findMember", {"login": login}))["findMember"]
+    if page.is_problem(found):
+        errors = problem_text(found, page.gettext, fields=frozenset({"login"}))
+        if "login" not in errors and found.get("__typename") == "NotFound":
+            errors = {"login": errors.pop(FORM)}
+        return await _desk_page(page, errors=errors, login=login, status=404)
+    return page.redirect(_member_path(str(found["memberId"])))
+
+
+# -- one member: consent, booking, a sign-in code -----------------------------------------------
+async def member(page: WebRequest) -> Response:
+    return await _member_page(page)
+
+
+async def _member_page(
+    page: WebRequest,
+    *,
+    form: str = "",
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    nearest: list[dict[str, Any]] | None = None,
+    status: int = 200,
+) -> Response:
+    member_id = str(page.request.path_params["member_id"])
+    consent = (await page.query("desk/memberConsent", {"memberId": member_id}))["memberConsent"]
+    kind = consent.get("__typename")
+    if kind not in ("Consent", "NoConsent"):
+        return page.render(
+            "errors/error.html",
+            status_code=404,
+            title=page.gettext("No such member"),
+            detail=problem_text(consent, page.gettext, fields=frozenset())[FORM],
+        )
+    timezone = await _timezone(page)
+    today = datetime.now(ZoneInfo(timezone)).date().isoformat()
+    return page.render(
+        "desk/member.html",
+        status_code=status,
+        member_id=member_id,
+        consent=consent if kind == "Consent" else None,
+        form=form,
+        field_errors=errors or {},
+        field_values=values or {},
+        nearest=nearest or [],
+        today=today,
+        statement=page.gettext(CONSENT_STATEMENT),
+    )
+
+
+CONSENT_STATEMENT = N_(
+    "I agree that the co-op's desk may book, change and cancel rides for me when I ask by "
+    "phone, and that it records each time it does. I can withdraw this at any time."
+)
+
+
+async def give_consent(page: WebRequest) -> Response:
+    member_id = str(page.request.path_params["member_id"])
+    statement = page.field("statement")
+    if not statement:
+        errors = {"statement": page.gettext("Write what the member said, or the statement you read them.")}
+        return await _member_page(page, form="consent", errors=errors, status=400)
+    answer = (
+        await page.query("desk/giveConsent", {"memberId": member_id, "statement": statement})
+    )["giveConsent"]
+    if page.is_problem(answer):
+        errors = problem_text(answer, page.gettext, fields=frozenset({"statement"}))
+        return await _member_page(
+            page, form="consent", errors=errors, values={"statement": statement}, status=400
+        )
+    page.notify(page.gettext("Consent recorded: the desk may now book for this member."), "success")
+    return page.redirect(_member_path(member_id))
+
+
+def _ride_values(page: WebRequest) -> dict[str, str]:
+    names = ("pickup_lat", "pickup_lon", "dropoff_lat", "dropoff_lon", "seats", "wheelchair")
+    names += ("day", "start", "end")
+    return {name: page.field(name) for name in names}
+
+
+async def book_ride(page: WebRequest) -> Response:
+    """An immediate ride for the member: it waits for the next batch, then is offered."""
+    member_id = str(page.request.path_params["member_id"])
+    values = _ride_values(page)
+    try:
+        ride_input: dict[str, Any] = {
+            "pickup": desk_input.place(page.field, "pickup").as_input(),
+            "dropoff": desk_input.place(page.field, "dropoff").as_input(),
+            "seats": desk_input.seats(values["seats"] or "1"),
+            "wheelchair": values["wheelchair"] == "yes",
+            "onBehalfOf": member_id,
+        }
+    except BadField as exc:
+        return await _member_page(
+            page, form="ride", errors=bad_field(exc, page.gettext), values=values, status=400
+        )
+    answer = (await page.query("desk/bookRide", {"input": ride_input}))["requestRide"]
+    if page.is_problem(answer):
+        errors = problem_text(answer, page.gettext, fields=RIDE_FIELDS)
+        return await _member_page(page, form="ride", errors=errors, values=values, status=400)
+    page.notify(
+        page.gettext("Ride booked for the member. It is in the list of rides in progress."),
+        "success",
+    )
+    return page.redirect("/desk")
+
+
+async def book_scheduled(page: WebRequest) -> Response:
+    """A ride in a pickup window days ahead; the day is re-planned at once."""
+    member_id = str(page.request.path_params["member_id"])
+    values = _ride_values(page)
+    try:
+        start, end = desk_input.window(
+            values["day"], values["start"], values["end"], await _timezone(page)
+        )
+        ride_input: dict[str, Any] = {
+            "pickup": desk_input.place(page.field, "pickup").as_input(),
+            "dropoff": desk_input.place(page.field, "dropoff").as_input(),
+            "window": {"start": start.isoformat(), "end": end.isoformat()},
+            "seats": desk_input.seats(values["seats"] or "1"),
+            "wheelchair": values["wheelchair"] == "yes",
+            "onBehalfOf": member_id,
+        }
+    except BadField as exc:
+        return await _member_page(
+            page, form="scheduled", errors=bad_field(exc, page.gettext), values=values, status=400
+        )
+    answer = (await page.query("desk/bookScheduledRide", {"input": ride_input}))[
+        "bookScheduledRide"
+    ]
+    if page.is_problem(answer):
+        errors = problem_text(answer, page.gettext, fields=SCHEDULED_FIELDS)
+        return await _member_page(
+            page,
+            form="scheduled",
+            errors=errors,
+            values=values,
+            nearest=list(answer.get("nearestWindows") or []),
+            status=400,
+        )
+    ride = answer["ride"]
+    page.notify(
+        page.gettext("Scheduled ride booked for %(day)s.", day=str(ride["day"])), "success"
+    )
+    return page.redirect(f"/desk/schedules?day={ride['day']}")
+
+
+async def sign_in_code(page: WebRequest) -> Response:
+    """A one-time code for a member without a smartphone: shown once, in the next page's notice
+    (the session cookie is sealed, so the code is never readable on the way)."""
+    member_id = str(page.request.path_params["member_id"])
+    answer = (await page.query("desk/issueSignInCode", {"memberId": member_id}))["issueSignInCode"]
+    if page.is_problem(answer):
+        errors = problem_text(answer, page.gettext, fields=frozenset())
+        return await _member_page(page, form="code", errors=errors, status=400)
+    page.notify(
+        page.gettext(
+            "Sign-in code for the member: %(code)s. Read it to them; it works once, until %(until)s.",
+            code=str(answer["code"]),
+            until=str(answer["expiresAt"]),
+        ),
+        "success",
+    )
+    return page.redirect(_member_path(member_id))
+
+
+# -- vehicles: the day's schedules, a route --------------------------------------------------
+async def _day(page: WebRequest) -> tuple[str, dict[str, str]]:
+    text = _arg(page, "day")
+    if text is None:
+        return datetime.now(ZoneInfo(await _timezone(page))).date().isoformat(), {}
+    try:
+        return desk_input.day(text).isoformat(), {}
+    except BadField as exc:
+        return text, bad_field(exc, page.gettext)
+
+
+async def schedules(page: WebRequest) -> Response:
+    day, errors = await _day(page)
+    found: dict[str, Any] | None = None
+    if not errors:
+        answer = (
+            await page.query(
+                "desk/vehicleSchedules",
+                {"day": day, "first": PAGE_SIZE, "after": _arg(page, "after")},
+            )
+        )["vehicleSchedules"]
+        if page.is_problem(answer):
+            errors = problem_text(answer, page.gettext, fields=frozenset({"day"}))
+        else:
+            found = answer
+    return page.render(
+        "desk/schedules.html",
+        status_code=400 if errors else 200,
+        day=day,
+        schedules=found,
+        field_errors=errors,
+        field_values={"day": day},
+    )
+
+
+async def route(page: WebRequest) -> Response:
+    vehicle_id = str(page.request.path_params["vehicle_id"])
+    day, errors = await _day(page)
+    found: dict[str, Any] | None = None
+    if not errors:
+        answer = (await page.query("desk/vehicleRoute", {"vehicleId": vehicle_id, "day": day}))[
+            "vehicleRoute"
+        ]
+        if page.is_problem(answer):
+            errors = problem_text(answer, page.gettext, fields=frozenset({"day"}))
+        else:
+            found = answer
+    return page.render(
+        "desk/route.html",
+        status_code=400 if errors else 200,
+        day=day,
+        vehicle_id=vehicle_id,
+        route=found,
+        field_errors=errors,
+        field_values={"day": day},
+    )
+
+
+ROUTES = [
+    get("/desk", _desk(desk), "desk"),
+    get("/desk/find", _desk(find), "desk-find"),
+    get("/desk/members/{member_id}", _desk(member), "desk-member"),
+    post("/desk/members/{member_id}/consent", _desk(give_consent), "desk-consent"),
+    post("/desk/members/{member_id}/ride", _desk(book_ride), "desk-ride"),
+    post("/desk/members/{member_id}/scheduled", _desk(book_scheduled), "desk-scheduled"),
+    post("/desk/members/{member_id}/code", _desk(sign_in_code), "desk-code"),
+    get("/desk/schedules", _desk(schedules), "desk-schedules"),
+    get("/desk/schedules/{vehicle_id}", _desk(route), "desk-route"),
+]
+NAV = [NavLink(N_("Desk"), "/desk", ROLE)]
