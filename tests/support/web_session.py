@@ -29,6 +29,7 @@ def signed_in(client: TestClient, name: str, *roles: str) -> tuple[str, Session]
         refresh_token=tokens["refreshToken"],
     )
     web = client.app.state.web  # type: ignore[attr-defined]
+    client.cookies.delete(COOKIE)  # a visitor's session from an earlier page, if any
     client.cookies.set(COOKIE, web.sessions.seal(session))
     return tokens["memberId"], session
 

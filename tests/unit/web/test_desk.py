@@ -1,0 +1,204 @@
+"""The dispatcher's desk pages through Starlette's TestClient on the real, embedded gateway:
+find the member who phoned, record their consent, book for them now and for a later day, hand
+them a sign-in code, and see the ride in progress. Refusals show by the field and change
+nothing; the pages are the dispatcher's only."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import pytest
+from starlette.testclient import TestClient
+
+from gateway.app import create_app
+from tests.e2e.conftest import SETTINGS, past_clock
+from tests.support.accounts import SIGN_IN_WITH_CODE, sign_up, unique_email
+from tests.support.graphql import gql
+from tests.support.web_session import csrf_of, signed_in
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+pytestmark = pytest.mark.e2e
+
+PICKUP = {"pickup_lat": "51.06", "pickup_lon": "3.71"}
+DROPOFF = {"dropoff_lat": "51.03", "dropoff_lon": "3.75"}
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    with TestClient(create_app(SETTINGS, clock=past_clock())) as client:
+        yield client
+
+
+def rides_in_progress(client: TestClient) -> int:
+    page = client.get("/desk")
+    assert page.status_code == 200
+    return len(re.findall(r"<tr data-pickup=", page.text))
+
+
+def member_page(client: TestClient, member_id: str) -> tuple[str, str]:
+    page = client.get(f"/desk/members/{member_id}")
+    assert page.status_code == 200, page.text
+    return page.text, csrf_of(page.text)
+
+
+def test_a_visitor_is_sent_to_sign_in_and_a_member_without_the_role_is_refused(
+    client: TestClient,
+) -> None:
+    visitor = client.get("/desk/schedules?day=2026-12-04", follow_redirects=False)
+    assert visitor.status_code == 303
+    assert visitor.headers["location"] == "/signin?next=/desk/schedules%3Fday%3D2026-12-04"
+    signed_in(client, "Ada")
+    refused = client.get("/desk")
+    assert refused.status_code == 403
+    assert "dispatcher" in refused.text
+
+
+def test_the_desk_finds_a_member_records_consent_and_books_a_ride_for_them(
+    client: TestClient,
+) -> None:
+    email = unique_email("Grandma")
+    grandma = sign_up(client, "Grandma", email=email)["memberId"]
+    signed_in(client, "Dina", "dispatcher")
+
+    found = client.get("/desk/find", params={"login": email}, follow_redirects=False)
+    assert found.status_code == 303
+    assert found.headers["location"] == f"/desk/members/{grandma.replace(':', '%3A')}"
+    html, csrf = member_page(client, grandma)
+    assert "No consent recorded yet" in html
+
+    # Without consent the booking is refused by name, and nothing is booked.
+    refused = client.post(
+        f"/desk/members/{grandma}/ride", data={"csrf_token": csrf, **PICKUP, **DROPOFF}
+    )
+    assert refused.status_code == 400
+    assert "has not given (or has withdrawn) consent" in refused.text
+    assert rides_in_progress(client) == 0
+
+    given = client.post(
+        f"/desk/members/{grandma}/consent",
+        data={"csrf_token": csrf, "statement": "Yes, book for me when I call."},
+    )
+    assert given.status_code == 200  # after the 303, the member's page
+    assert "Consent recorded" in given.text
+    assert "Consent given, recorded on" in given.text
+
+    booked = client.post(
+        f"/desk/members/{grandma}/ride",
+        data={"csrf_token": csrf, **PICKUP, **DROPOFF, "seats": "1"},
+        follow_redirects=False,
+    )
+    assert (booked.status_code, booked.headers["location"]) == (303, "/desk")
+    desk = client.get("/desk").text
+    assert "Ride booked for the member" in desk
+    assert "waiting for a driver" in desk
+    assert rides_in_progress(client) == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "text"),
+    [
+        ({"pickup_lat": "north", "pickup_lon": "3.7"}, "pickup", "as numbers"),
+        ({"pickup_lat": "95", "pickup_lon": "3.7"}, "pickup", "between -90 and 90"),
+        ({"pickup_lat": "0", "pickup_lon": "0"}, "pickup", "outside the area our rides serve"),
+        ({**PICKUP, "seats": "0"}, "seats", "a whole number from 1 to 8"),
+    ],
+)
+def test_a_bad_booking_is_refused_by_its_field_and_books_nothing(
+    client: TestClient, fields: dict[str, str], field: str, text: str
+) -> None:
+    grandma = sign_up(client, "Grandma")["memberId"]
+    signed_in(client, "Dina", "dispatcher")
+    _, csrf = member_page(client, grandma)
+    client.post(f"/desk/members/{grandma}/consent", data={"csrf_token": csrf, "statement": "yes"})
+
+    refused = client.post(
+        f"/desk/members/{grandma}/ride",
+        data={"csrf_token": csrf, **PICKUP, **DROPOFF, **fields},
+    )
+    assert refused.status_code == 400
+    assert f'id="ride-{field}-error"' in refused.text
+    assert text in refused.text
+    assert 'aria-invalid="true"' in refused.text
+    assert rides_in_progress(client) == 0
+
+
+def test_a_post_without_the_csrf_token_is_refused_and_records_nothing(client: TestClient) -> None:
+    grandma = sign_up(client, "Grandma")["memberId"]
+    signed_in(client, "Dina", "dispatcher")
+    refused = client.post(f"/desk/members/{grandma}/consent", data={"statement": "yes"})
+    assert refused.status_code == 403
+    html, _ = member_page(client, grandma)
+    assert "No consent recorded yet" in html
+
+
+def test_an_unknown_member_is_a_not_found_page_and_a_login_nobody_has_shows_by_the_field(
+    client: TestClient,
+) -> None:
+    signed_in(client, "Dina", "dispatcher")
+    unknown = client.get("/desk/members/demo:00000000-0000-4000-8000-000000000000")
+    assert unknown.status_code == 404
+    nobody = client.get("/desk/find", params={"login": "<b>nobody</b>@example.org"})
+    assert nobody.status_code == 404
+    assert 'id="login-error"' in nobody.text
+    assert "&lt;b&gt;nobody&lt;/b&gt;@example.org" in nobody.text  # escaped, as typed
+    assert "<b>nobody</b>" not in nobody.text
+
+
+def test_the_desk_hands_out_a_sign_in_code_that_signs_the_member_in_once(
+    client: TestClient,
+) -> None:
+    grandma = sign_up(client, "Grandma")["memberId"]
+    signed_in(client, "Dina", "dispatcher")
+    _, csrf = member_page(client, grandma)
+    issued = client.post(f"/desk/members/{grandma}/code", data={"csrf_token": csrf})
+    assert issued.status_code == 200
+    code = re.search(r"Sign-in code for the member: ([^.\s]+)\.", issued.text)
+    assert code, issued.text
+    answer = gql(client, SIGN_IN_WITH_CODE, {"code": code.group(1)})["signInWithCode"]
+    assert (answer["__typename"], answer["memberId"]) == ("SignedIn", grandma)
+
+
+def test_the_desk_books_a_scheduled_ride_and_sees_it_on_the_vans_day(client: TestClient) -> None:
+    grandma = sign_up(client, "Grandma")["memberId"]
+    signed_in(client, "Dina", "dispatcher")
+    _, csrf = member_page(client, grandma)
+    client.post(f"/desk/members/{grandma}/consent", data={"csrf_token": csrf, "statement": "yes"})
+    tomorrow = (datetime.now(UTC).astimezone(ZoneInfo("Europe/Brussels")) + timedelta(days=1)).date()
+    window = {"day": tomorrow.isoformat(), "start": "10:00", "end": "10:40"}
+
+    backwards = client.post(
+        f"/desk/members/{grandma}/scheduled",
+        data={"csrf_token": csrf, **PICKUP, **DROPOFF, **window, "end": "09:00"},
+    )
+    assert backwards.status_code == 400
+    assert 'id="window-error"' in backwards.text
+    assert "must end after it starts" in backwards.text
+
+    booked = client.post(
+        f"/desk/members/{grandma}/scheduled",
+        data={"csrf_token": csrf, **PICKUP, **DROPOFF, **window},
+        follow_redirects=False,
+    )
+    assert booked.status_code == 303, booked.text
+    assert booked.headers["location"] == f"/desk/schedules?day={tomorrow.isoformat()}"
+    day = client.get(booked.headers["location"]).text
+    assert "Scheduled ride booked" in day
+    assert day.count(">pickup<") == 1
+    assert day.count(">drop-off<") == 1
+
+    route = client.get(f"/desk/schedules/van?day={tomorrow.isoformat()}")
+    assert route.status_code == 200
+    assert 'id="route-map"' in route.text
+    assert route.text.count("data-stop=") >= 4  # start, pickup, drop-off, end
+
+
+def test_a_bad_day_is_refused_by_the_field(client: TestClient) -> None:
+    signed_in(client, "Dina", "dispatcher")
+    page = client.get("/desk/schedules?day=tomorrow")
+    assert page.status_code == 400
+    assert 'id="day-error"' in page.text
