@@ -153,7 +153,8 @@ class WebRequest:
     # -- answers --------------------------------------------------------------------------------
     def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         env = self.web.environments[self.language]
-        body = env.get_template(template).render(**self.layout(), **context)
+        # A page's own `errors` and `values` (a refused form) win over the layout's empty ones.
+        body = env.get_template(template).render({**self.layout(), **context})
         return HTMLResponse(body, status_code=status_code)
 
     def layout(self) -> dict[str, Any]:
