@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from gateway.web import desk_input
+from gateway.web import desk_input, i18n
 from gateway.web.desk_input import BadField, bad_field, problem_text
 from gateway.web.forms import FORM, N_
 from gateway.web.roles import for_role
@@ -245,11 +245,15 @@ async def sign_in_code(page: WebRequest) -> Response:
     if page.is_problem(answer):
         errors = problem_text(answer, page.gettext, fields=frozenset())
         return await _member_page(page, form="code", errors=errors, status=400)
+    until = i18n.when(
+        datetime.fromisoformat(str(answer["expiresAt"])), page.language, await _timezone(page)
+    )
     page.notify(
         page.gettext(
-            "Sign-in code for the member: %(code)s. Read it to them; it works once, until %(until)s.",
+            "Sign-in code for the member: %(code)s. Read it to them; it works once, "
+            "until %(until)s.",
             code=str(answer["code"]),
-            until=str(answer["expiresAt"]),
+            until=until,
         ),
         "success",
     )
