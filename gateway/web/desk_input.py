@@ -45,9 +45,13 @@ def place(form: Callable[[str], str], name: str) -> Place:
         lat = float(form(f"{name}_lat").replace(",", "."))
         lon = float(form(f"{name}_lon").replace(",", "."))
     except ValueError:
-        raise BadField(name, N_("Write the latitude and longitude as numbers, like 51.05 and 3.72."))
+        raise BadField(
+            name, N_("Write the latitude and longitude as numbers, like 51.05 and 3.72.")
+        ) from None
     if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
-        raise BadField(name, N_("A latitude is between -90 and 90, a longitude between -180 and 180."))
+        raise BadField(
+            name, N_("A latitude is between -90 and 90, a longitude between -180 and 180.")
+        )
     return Place(lat, lon)
 
 
@@ -75,7 +79,9 @@ def window(day_text: str, start: str, end: str, timezone: str) -> tuple[datetime
         begins = datetime.combine(on, time.fromisoformat(start), ZoneInfo(timezone))
         ends = datetime.combine(on, time.fromisoformat(end), ZoneInfo(timezone))
     except ValueError:
-        raise BadField("window", N_("Choose the window's start and end times, like 09:00.")) from None
+        raise BadField(
+            "window", N_("Choose the window's start and end times, like 09:00.")
+        ) from None
     if ends <= begins:
         raise BadField("window", N_("The window must end after it starts."))
     return begins, ends

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 ROLE_NAMES = {"dispatcher": N_("dispatcher"), "board": N_("board")}
 
 
-
 def for_role(
     role: str, handler: Callable[[WebRequest], Awaitable[Response]]
 ) -> Callable[[WebRequest], Awaitable[Response]]:

@@ -159,7 +159,9 @@ def test_a_refused_booking_shows_by_the_field_and_books_nothing(
 def test_the_vehicles_pages_are_accessible(page: Any, gateway: Served, language: str) -> None:
     dina = member_with_roles(gateway, "Dina", "dispatcher")
     sign_in_in_browser(page, dina["email"], dina["password"])
-    tomorrow = (datetime.now(UTC).astimezone(ZoneInfo("Europe/Brussels")) + timedelta(days=1)).date()
+    tomorrow = (
+        datetime.now(UTC).astimezone(ZoneInfo("Europe/Brussels")) + timedelta(days=1)
+    ).date()
     for path in (f"/desk/schedules?day={tomorrow}", f"/desk/schedules/van?day={tomorrow}"):
         page.goto(path)
         assert page.get_by_role("heading", level=1).count() == 1

@@ -93,7 +93,9 @@ async def activity(page: WebRequest) -> Response:
 
 async def balance(page: WebRequest) -> Response:
     answer = (
-        await page.query("board/trialBalance", {"first": _first(page), "after": _arg(page, "after")})
+        await page.query(
+            "board/trialBalance", {"first": _first(page), "after": _arg(page, "after")}
+        )
     )["trialBalance"]
     problem = _problem(page, answer)[FORM] if page.is_problem(answer) else None
     return page.render(

@@ -59,9 +59,7 @@ async def _desk_page(
     page: WebRequest, *, errors: dict[str, str] | None = None, login: str = "", status: int = 200
 ) -> Response:
     rides = (
-        await page.query(
-            "desk/ridesInProgress", {"first": PAGE_SIZE, "after": _arg(page, "after")}
-        )
+        await page.query("desk/ridesInProgress", {"first": PAGE_SIZE, "after": _arg(page, "after")})
     )["ridesInProgress"]
     drivers = (
         await page.query(
@@ -150,7 +148,9 @@ async def give_consent(page: WebRequest) -> Response:
     member_id = str(page.request.path_params["member_id"])
     statement = page.field("statement")
     if not statement:
-        errors = {"statement": page.gettext("Write what the member said, or the statement you read them.")}
+        errors = {
+            "statement": page.gettext("Write what the member said, or the statement you read them.")
+        }
         return await _member_page(page, form="consent", errors=errors, status=400)
     answer = (
         await page.query("desk/giveConsent", {"memberId": member_id, "statement": statement})
@@ -164,10 +164,15 @@ async def give_consent(page: WebRequest) -> Response:
     return page.redirect(_member_path(member_id))
 
 
+BOOKING_FIELDS = (
+    *("pickup_lat", "pickup_lon", "dropoff_lat", "dropoff_lon", "seats", "wheelchair"),
+    *("day", "start", "end"),
+)
+
+
 def _ride_values(page: WebRequest) -> dict[str, str]:
-    names = ("pickup_lat", "pickup_lon", "dropoff_lat", "dropoff_lon", "seats", "wheelchair")
-    names += ("day", "start", "end")
-    return {name: page.field(name) for name in names}
+    """What a booking form sent, to show it again beside a refusal."""
+    return {name: page.field(name) for name in BOOKING_FIELDS}
 
 
 async def book_ride(page: WebRequest) -> Response:
@@ -231,9 +236,7 @@ async def book_scheduled(page: WebRequest) -> Response:
             status=400,
         )
     ride = answer["ride"]
-    page.notify(
-        page.gettext("Scheduled ride booked for %(day)s.", day=str(ride["day"])), "success"
-    )
+    page.notify(page.gettext("Scheduled ride booked for %(day)s.", day=str(ride["day"])), "success")
     return page.redirect(f"/desk/schedules?day={ride['day']}")
 
 

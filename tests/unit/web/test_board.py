@@ -55,7 +55,7 @@ def client() -> Iterator[TestClient]:
         for _ in range(2):
             complete_a_ride(client, ada, bram)
         signed_in(client, "Emre", "board")
-        eventually(lambda: "<td class=\"number\">2</td>" in client.get("/board").text)
+        eventually(lambda: '<td class="number">2</td>' in client.get("/board").text)
         yield client
 
 
@@ -109,7 +109,9 @@ def test_the_ledger_pages_through_every_line_and_one_accounts(client: TestClient
     assert account
     one = client.get(f"/board/ledger?account={account.group(1)}")
     assert one.status_code == 200
-    accounts = set(re.findall(r'<th scope="row"><a href="/board/ledger\?account=[^"]+">([^<]+)<', one.text))
+    accounts = set(
+        re.findall(r'<th scope="row"><a href="/board/ledger\?account=[^"]+">([^<]+)<', one.text)
+    )
     assert accounts == {account.group(2)}
 
 

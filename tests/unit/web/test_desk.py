@@ -168,7 +168,9 @@ def test_the_desk_books_a_scheduled_ride_and_sees_it_on_the_vans_day(client: Tes
     signed_in(client, "Dina", "dispatcher")
     _, csrf = member_page(client, grandma)
     client.post(f"/desk/members/{grandma}/consent", data={"csrf_token": csrf, "statement": "yes"})
-    tomorrow = (datetime.now(UTC).astimezone(ZoneInfo("Europe/Brussels")) + timedelta(days=1)).date()
+    tomorrow = (
+        datetime.now(UTC).astimezone(ZoneInfo("Europe/Brussels")) + timedelta(days=1)
+    ).date()
     window = {"day": tomorrow.isoformat(), "start": "10:00", "end": "10:40"}
 
     backwards = client.post(
