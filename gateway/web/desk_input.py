@@ -65,6 +65,19 @@ def seats(text: str, *, most: int = 8) -> int:
     return found
 
 
+def weeks(text: str, *, most: int = 52) -> int:
+    """How many weeks a weekly booking runs (1: just this once)."""
+    try:
+        found = int(text)
+    except ValueError:
+        raise BadField(
+            "weeks", N_("Choose for how many weeks: a whole number, 1 for once.")
+        ) from None
+    if not 1 <= found <= most:
+        raise BadField("weeks", N_("Choose for how many weeks: a whole number, 1 for once."))
+    return found
+
+
 def day(text: str, field: str = "day") -> date:
     try:
         return date.fromisoformat(text)
@@ -108,6 +121,12 @@ PROBLEMS: dict[str, str] = {
     "RangeTooLong": N_("Choose at most {maxDays} days."),
     "NotCaughtUp": N_("The list is catching up with the latest changes. Reload in a moment."),
     "TryAgain": N_("Something changed at the same moment. Nothing was saved: try again."),
+    "NotYourRide": N_("Only the dispatcher who booked this ride (or its rider) can cancel it."),
+    "RideNotInState": N_(
+        "This ride can no longer be cancelled: the rider is on board or it ended."
+    ),
+    "ScheduledRideCancelled": N_("This scheduled ride is cancelled already."),
+    "ScheduledRideNotFound": N_("There is no such scheduled ride."),
 }
 # InvalidInput and OutsideServiceArea, by the field they name.
 FIELDS: dict[str, str] = {
@@ -123,6 +142,7 @@ FIELDS: dict[str, str] = {
     "to": N_("Choose an end date on or after the start date."),
     "account": N_("Choose one of the accounts of the trial balance."),
     "onBehalfOf": N_("There is no member with this id."),
+    "weeks": N_("Choose fewer weeks: the co-op books at most 12 weeks ahead."),
     "memberId": N_("There is no member with this id."),
     "after": N_("This page link is no longer valid. Start from the first page."),
     "first": N_("This page link is no longer valid. Start from the first page."),

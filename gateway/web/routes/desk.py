@@ -166,8 +166,27 @@ async def give_consent(page: WebRequest) -> Response:
 
 BOOKING_FIELDS = (
     *("pickup_lat", "pickup_lon", "dropoff_lat", "dropoff_lon", "seats", "wheelchair"),
-    *("day", "start", "end"),
+    *("day", "start", "end", "weeks"),
 )
+
+
+async def withdraw_consent(page: WebRequest) -> Response:
+    """The member asked the desk to stop acting for them: recorded with what they said."""
+    member_id = str(page.request.path_params["member_id"])
+    statement = page.field("statement") or page.gettext(WITHDRAW_STATEMENT)
+    answer = (
+        await page.query("desk/withdrawConsent", {"memberId": member_id, "statement": statement})
+    )["withdrawConsent"]
+    if page.is_problem(answer):
+        errors = problem_text(answer, page.gettext, fields=frozenset())
+        return await _member_page(page, form="withdraw", errors=errors, status=400)
+    page.notify(
+        page.gettext("Consent withdrawn: the desk can no longer book for this member."), "success"
+    )
+    return page.redirect(_member_path(member_id))
+
+
+WITHDRAW_STATEMENT = N_("The member asked by phone that the desk no longer act for them.")
 
 
 def _ride_values(page: WebRequest) -> dict[str, str]:
@@ -218,10 +237,14 @@ async def book_scheduled(page: WebRequest) -> Response:
             "wheelchair": values["wheelchair"] == "yes",
             "onBehalfOf": member_id,
         }
+        desk_input.weeks(values["weeks"] or "1")
     except BadField as exc:
         return await _member_page(
             page, form="scheduled", errors=bad_field(exc, page.gettext), values=values, status=400
         )
+    weeks = desk_input.weeks(values["weeks"] or "1")
+    if weeks > 1:
+        return await _book_recurring(page, member_id, ride_input, weeks, values)
     answer = (await page.query("desk/bookScheduledRide", {"input": ride_input}))[
         "bookScheduledRide"
     ]
@@ -238,6 +261,37 @@ async def book_scheduled(page: WebRequest) -> Response:
     ride = answer["ride"]
     page.notify(page.gettext("Scheduled ride booked for %(day)s.", day=str(ride["day"])), "success")
     return page.redirect(f"/desk/schedules?day={ride['day']}")
+
+
+async def _book_recurring(
+    page: WebRequest,
+    member_id: str,
+    ride_input: dict[str, Any],
+    weeks: int,
+    values: dict[str, str],
+) -> Response:
+    """The same window every week: each occurrence is its own ride, booked or refused alone."""
+    answer = (await page.query("desk/bookRecurringRide", {"input": ride_input, "weeks": weeks}))[
+        "bookRecurringRide"
+    ]
+    if page.is_problem(answer):
+        errors = problem_text(answer, page.gettext, fields=SCHEDULED_FIELDS)
+        return await _member_page(page, form="scheduled", errors=errors, values=values, status=400)
+    booked = [str(ride["day"]) for ride in answer["booked"]]
+    refused = [str(occurrence["day"]) for occurrence in answer["refused"]]
+    page.notify(
+        page.gettext("Weekly ride booked on %(booked)s.", booked=", ".join(booked) or "-"),
+        "success",
+    )
+    if refused:
+        page.notify(
+            page.gettext(
+                "No room on %(refused)s: those weeks are not booked.", refused=", ".join(refused)
+            ),
+            "error",
+        )
+    first_day = booked[0] if booked else str(values["day"])
+    return page.redirect(f"/desk/schedules?day={first_day}")
 
 
 async def sign_in_code(page: WebRequest) -> Response:
@@ -261,6 +315,47 @@ async def sign_in_code(page: WebRequest) -> Response:
         "success",
     )
     return page.redirect(_member_path(member_id))
+
+
+async def cancel_ride(page: WebRequest) -> Response:
+    """Cancel a ride this dispatcher booked (the rider phoned again); the charge, if any, names
+    its rule."""
+    ride_id = str(page.request.path_params["ride_id"])
+    answer = (
+        await page.query(
+            "desk/cancelRide",
+            {
+                "rideId": ride_id,
+                "reason": page.gettext("Cancelled by the desk at the rider's request."),
+            },
+        )
+    )["cancelRide"]
+    if page.is_problem(answer):
+        page.notify(problem_text(answer, page.gettext, fields=frozenset())[FORM], "error")
+    else:
+        page.notify(page.gettext("Ride cancelled."), "success")
+    return page.redirect("/desk")
+
+
+async def cancel_scheduled(page: WebRequest) -> Response:
+    """Cancel one scheduled ride (one week of a series, alone); the day is re-planned."""
+    ride_id = str(page.request.path_params["ride_id"])
+    day = local_day(page.field("day"))
+    answer = (await page.query("desk/cancelScheduledRide", {"rideId": ride_id}))[
+        "cancelScheduledRide"
+    ]
+    if page.is_problem(answer):
+        page.notify(problem_text(answer, page.gettext, fields=frozenset())[FORM], "error")
+    else:
+        page.notify(page.gettext("Scheduled ride cancelled; the day is planned again."), "success")
+    return page.redirect(f"/desk/schedules?day={day}" if day else "/desk/schedules")
+
+
+def local_day(text: str) -> str | None:
+    try:
+        return desk_input.day(text).isoformat()
+    except BadField:
+        return None
 
 
 # -- vehicles: the day's schedules, a route --------------------------------------------------
@@ -329,6 +424,9 @@ ROUTES = [
     post("/desk/members/{member_id}/ride", _desk(book_ride), "desk-ride"),
     post("/desk/members/{member_id}/scheduled", _desk(book_scheduled), "desk-scheduled"),
     post("/desk/members/{member_id}/code", _desk(sign_in_code), "desk-code"),
+    post("/desk/members/{member_id}/withdraw", _desk(withdraw_consent), "desk-withdraw"),
+    post("/desk/rides/{ride_id}/cancel", _desk(cancel_ride), "desk-cancel"),
+    post("/desk/scheduled/{ride_id}/cancel", _desk(cancel_scheduled), "desk-cancel-scheduled"),
     get("/desk/schedules", _desk(schedules), "desk-schedules"),
     get("/desk/schedules/{vehicle_id}", _desk(route), "desk-route"),
 ]

@@ -204,3 +204,74 @@ def test_a_bad_day_is_refused_by_the_field(client: TestClient) -> None:
     page = client.get("/desk/schedules?day=tomorrow")
     assert page.status_code == 400
     assert 'id="day-error"' in page.text
+
+
+def consented(client: TestClient) -> tuple[str, str]:
+    """A member who gave the desk consent, and the page's CSRF token (signed in as the desk)."""
+    grandma = sign_up(client, "Grandma")["memberId"]
+    signed_in(client, "Dina", "dispatcher")
+    _, csrf = member_page(client, grandma)
+    client.post(f"/desk/members/{grandma}/consent", data={"csrf_token": csrf, "statement": "yes"})
+    return grandma, csrf
+
+
+def test_consent_withdrawn_at_the_desk_stops_the_next_booking(client: TestClient) -> None:
+    grandma, csrf = consented(client)
+    withdrawn = client.post(f"/desk/members/{grandma}/withdraw", data={"csrf_token": csrf})
+    assert "Consent withdrawn on" in withdrawn.text
+    refused = client.post(
+        f"/desk/members/{grandma}/ride", data={"csrf_token": csrf, **PICKUP, **DROPOFF}
+    )
+    assert refused.status_code == 400
+    assert "has not given (or has withdrawn) consent" in refused.text
+    assert rides_in_progress(client) == 0
+
+
+def test_the_desk_cancels_a_ride_it_booked(client: TestClient) -> None:
+    grandma, csrf = consented(client)
+    client.post(f"/desk/members/{grandma}/ride", data={"csrf_token": csrf, **PICKUP, **DROPOFF})
+    desk = client.get("/desk").text
+    ride = re.search(r'action="/desk/rides/([^"]+)/cancel"', desk)
+    assert ride, "a cancel button on the ride the desk booked"
+    cancelled = client.post(f"/desk/rides/{ride.group(1)}/cancel", data={"csrf_token": csrf})
+    assert "Ride cancelled." in cancelled.text
+    assert rides_in_progress(client) == 0
+
+
+def tomorrow_window() -> dict[str, str]:
+    brussels = datetime.now(UTC).astimezone(ZoneInfo("Europe/Brussels"))
+    return {
+        "day": (brussels + timedelta(days=1)).date().isoformat(),
+        "start": "11:00",
+        "end": "11:40",
+    }
+
+
+def test_a_weekly_booking_books_each_week_and_one_week_is_cancelled_alone(
+    client: TestClient,
+) -> None:
+    grandma, csrf = consented(client)
+    window = tomorrow_window()
+    bad = client.post(
+        f"/desk/members/{grandma}/scheduled",
+        data={"csrf_token": csrf, **PICKUP, **DROPOFF, **window, "weeks": "0"},
+    )
+    assert bad.status_code == 400
+    assert 'id="sched-weeks-error"' in bad.text
+
+    booked = client.post(
+        f"/desk/members/{grandma}/scheduled",
+        data={"csrf_token": csrf, **PICKUP, **DROPOFF, **window, "weeks": "3"},
+    )
+    assert booked.status_code == 200
+    assert "Weekly ride booked on" in booked.text
+    assert booked.text.count(">pickup<") == 1
+    stop = re.search(r'action="/desk/scheduled/([^"]+)/cancel"', booked.text)
+    assert stop
+    cancelled = client.post(
+        f"/desk/scheduled/{stop.group(1)}/cancel", data={"csrf_token": csrf, "day": window["day"]}
+    )
+    assert "Scheduled ride cancelled" in cancelled.text
+    assert cancelled.text.count(">pickup<") == 0
+    next_week = (datetime.fromisoformat(window["day"]) + timedelta(days=7)).date().isoformat()
+    assert client.get(f"/desk/schedules?day={next_week}").text.count(">pickup<") == 1
