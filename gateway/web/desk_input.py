@@ -142,7 +142,7 @@ FIELDS: dict[str, str] = {
     "to": N_("Choose an end date on or after the start date."),
     "account": N_("Choose one of the accounts of the trial balance."),
     "onBehalfOf": N_("There is no member with this id."),
-    "weeks": N_("Choose fewer weeks: the co-op books at most 12 weeks ahead."),
+    "weeks": N_("Choose fewer weeks: the co-op books weekly rides only so many weeks ahead."),
     "memberId": N_("There is no member with this id."),
     "after": N_("This page link is no longer valid. Start from the first page."),
     "first": N_("This page link is no longer valid. Start from the first page."),
