@@ -110,6 +110,7 @@ async def _member_page(
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
     nearest: list[dict[str, Any]] | None = None,
+    quoted: dict[str, Any] | None = None,
     status: int = 200,
 ) -> Response:
     member_id = str(page.request.path_params["member_id"])
@@ -133,6 +134,7 @@ async def _member_page(
         field_errors=errors or {},
         field_values=values or {},
         nearest=nearest or [],
+        quoted=quoted,
         today=today,
         statement=page.gettext(CONSENT_STATEMENT),
     )
@@ -192,6 +194,25 @@ WITHDRAW_STATEMENT = N_("The member asked by phone that the desk no longer act f
 def _ride_values(page: WebRequest) -> dict[str, str]:
     """What a booking form sent, to show it again beside a refusal."""
     return {name: page.field(name) for name in BOOKING_FIELDS}
+
+
+async def quote_ride(page: WebRequest) -> Response:
+    """What the ride would cost, to read to the member before booking (nothing is booked)."""
+    values = _ride_values(page)
+    try:
+        places = {
+            "pickup": desk_input.place(page.field, "pickup").as_input(),
+            "dropoff": desk_input.place(page.field, "dropoff").as_input(),
+        }
+    except BadField as exc:
+        return await _member_page(
+            page, form="ride", errors=bad_field(exc, page.gettext), values=values, status=400
+        )
+    answer = (await page.query("desk/quoteRide", places, member=False))["quoteRide"]
+    if page.is_problem(answer):
+        errors = problem_text(answer, page.gettext, fields=RIDE_FIELDS)
+        return await _member_page(page, form="ride", errors=errors, values=values, status=400)
+    return await _member_page(page, form="ride", values=values, quoted=answer)
 
 
 async def book_ride(page: WebRequest) -> Response:
@@ -422,6 +443,7 @@ ROUTES = [
     get("/desk/members/{member_id}", _desk(member), "desk-member"),
     post("/desk/members/{member_id}/consent", _desk(give_consent), "desk-consent"),
     post("/desk/members/{member_id}/ride", _desk(book_ride), "desk-ride"),
+    post("/desk/members/{member_id}/quote", _desk(quote_ride), "desk-quote"),
     post("/desk/members/{member_id}/scheduled", _desk(book_scheduled), "desk-scheduled"),
     post("/desk/members/{member_id}/code", _desk(sign_in_code), "desk-code"),
     post("/desk/members/{member_id}/withdraw", _desk(withdraw_consent), "desk-withdraw"),

@@ -275,3 +275,16 @@ def test_a_weekly_booking_books_each_week_and_one_week_is_cancelled_alone(
     assert cancelled.text.count(">pickup<") == 0
     next_week = (datetime.fromisoformat(window["day"]) + timedelta(days=7)).date().isoformat()
     assert client.get(f"/desk/schedules?day={next_week}").text.count(">pickup<") == 1
+
+
+def test_the_desk_quotes_a_ride_before_booking_and_books_nothing(client: TestClient) -> None:
+    grandma = sign_up(client, "Grandma")["memberId"]
+    signed_in(client, "Dina", "dispatcher")
+    _, csrf = member_page(client, grandma)
+    quoted = client.post(
+        f"/desk/members/{grandma}/quote", data={"csrf_token": csrf, **PICKUP, **DROPOFF}
+    )
+    assert quoted.status_code == 200
+    assert re.search(r"This ride costs €\d+\.\d\d for [\d.]+ km\.", quoted.text), quoted.text
+    assert 'value="51.06"' in quoted.text  # the form keeps what was typed, to book it next
+    assert rides_in_progress(client) == 0
