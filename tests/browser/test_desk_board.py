@@ -114,7 +114,10 @@ def test_a_dispatcher_books_for_a_member_who_consented(
     page.locator("#ride-pickup_lon").fill(str(PICKUP["lon"]))
     page.locator("#ride-dropoff_lat").fill(str(DROPOFF["lat"]))
     page.locator("#ride-dropoff_lon").fill(str(DROPOFF["lon"]))
-    page.locator("form[action$='/ride'] button[type=submit]").click()
+    page.locator("form[action$='/ride'] button[formaction$='/quote']").click()
+    page.locator("#quote").wait_for()  # the fare, read to the member; the form kept
+    assert page.locator("#ride-pickup_lat").input_value() == str(PICKUP["lat"])
+    page.locator("form[action$='/ride'] button[type=submit]:not([formaction])").click()
     page.wait_for_url("**/desk")
 
     uuid = grandma["memberId"].split(":")[-1]
@@ -146,7 +149,7 @@ def test_a_refused_booking_shows_by_the_field_and_books_nothing(
     page.locator("#ride-pickup_lon").fill("0")
     page.locator("#ride-dropoff_lat").fill("51.03")
     page.locator("#ride-dropoff_lon").fill("3.75")
-    page.locator("form[action$='/ride'] button[type=submit]").click()
+    page.locator("form[action$='/ride'] button[type=submit]:not([formaction])").click()
     page.wait_for_load_state()
     # No consent yet: refused by name (above the form), nothing booked.
     assert page.locator("form[action$='/ride'] [role=alert]").is_visible()

@@ -62,4 +62,26 @@
   }
 
   document.querySelectorAll("[data-map]").forEach(draw);
+
+  /* The desk's lists reload themselves (data-refresh seconds) while the tab is visible and
+     the keyboard is not inside them, so a dispatcher's focus is never pulled away. The map
+     is drawn again from the new rows. */
+  document.querySelectorAll("[data-refresh]").forEach(function (box) {
+    var seconds = Number(box.getAttribute("data-refresh")) || 20;
+    var note = document.querySelector("[data-refreshed]");
+    if (note) { note.hidden = false; }
+    window.setInterval(function () {
+      if (document.hidden || box.contains(document.activeElement)) { return; }
+      fetch(window.location.href, { credentials: "same-origin", headers: { "HX-Request": "true" } })
+        .then(function (answer) { return answer.ok ? answer.text() : null; })
+        .then(function (html) {
+          if (!html) { return; }
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById(box.id);
+          if (!fresh) { return; }
+          box.replaceChildren.apply(box, Array.prototype.slice.call(fresh.childNodes));
+          box.querySelectorAll("[data-map]").forEach(draw);
+        })
+        .catch(function () { /* the next tick tries again */ });
+    }, seconds * 1000);
+  });
 })();
