@@ -372,6 +372,67 @@ async def cancel_scheduled(page: WebRequest) -> Response:
     return page.redirect(f"/desk/schedules?day={day}" if day else "/desk/schedules")
 
 
+async def scheduled_ride(page: WebRequest) -> Response:
+    return await _scheduled_page(page)
+
+
+async def _scheduled_page(
+    page: WebRequest,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    nearest: list[dict[str, Any]] | None = None,
+    status: int = 200,
+) -> Response:
+    ride_id = str(page.request.path_params["ride_id"])
+    ride = (await page.query("desk/scheduledRide", {"id": ride_id}))["scheduledRide"]
+    if page.is_problem(ride):
+        return page.render(
+            "errors/error.html",
+            status_code=404,
+            title=page.gettext("There is no such scheduled ride."),
+            detail=problem_text(ride, page.gettext, fields=frozenset())[FORM],
+        )
+    return page.render(
+        "desk/scheduled.html",
+        status_code=status,
+        ride=ride,
+        field_errors=errors or {},
+        field_values=values or {},
+        nearest=nearest or [],
+    )
+
+
+async def change_scheduled(page: WebRequest) -> Response:
+    """Move the pickup window within its day; if the new window cannot fit, nothing changes."""
+    ride_id = str(page.request.path_params["ride_id"])
+    values = {name: page.field(name) for name in ("day", "start", "end")}
+    try:
+        start, end = desk_input.window(
+            values["day"], values["start"], values["end"], await _timezone(page)
+        )
+    except BadField as exc:
+        return await _scheduled_page(
+            page, errors=bad_field(exc, page.gettext), values=values, status=400
+        )
+    answer = (
+        await page.query(
+            "desk/changeScheduledRide",
+            {"rideId": ride_id, "window": {"start": start.isoformat(), "end": end.isoformat()}},
+        )
+    )["changeScheduledRide"]
+    if page.is_problem(answer):
+        return await _scheduled_page(
+            page,
+            errors=problem_text(answer, page.gettext, fields=frozenset({"window"})),
+            values=values,
+            nearest=list(answer.get("nearestWindows") or []),
+            status=400,
+        )
+    page.notify(page.gettext("Pickup window changed; the day is planned again."), "success")
+    return page.redirect(f"/desk/schedules?day={answer['ride']['day']}")
+
+
 def local_day(text: str) -> str | None:
     try:
         return desk_input.day(text).isoformat()
@@ -448,6 +509,8 @@ ROUTES = [
     post("/desk/members/{member_id}/code", _desk(sign_in_code), "desk-code"),
     post("/desk/members/{member_id}/withdraw", _desk(withdraw_consent), "desk-withdraw"),
     post("/desk/rides/{ride_id}/cancel", _desk(cancel_ride), "desk-cancel"),
+    get("/desk/scheduled/{ride_id}", _desk(scheduled_ride), "desk-scheduled-ride"),
+    post("/desk/scheduled/{ride_id}/change", _desk(change_scheduled), "desk-change-scheduled"),
     post("/desk/scheduled/{ride_id}/cancel", _desk(cancel_scheduled), "desk-cancel-scheduled"),
     get("/desk/schedules", _desk(schedules), "desk-schedules"),
     get("/desk/schedules/{vehicle_id}", _desk(route), "desk-route"),

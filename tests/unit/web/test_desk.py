@@ -288,3 +288,40 @@ def test_the_desk_quotes_a_ride_before_booking_and_books_nothing(client: TestCli
     assert re.search(r"This ride costs €\d+\.\d\d for [\d.]+ km\.", quoted.text), quoted.text
     assert 'value="51.06"' in quoted.text  # the form keeps what was typed, to book it next
     assert rides_in_progress(client) == 0
+
+
+def test_the_desk_moves_a_scheduled_rides_window_within_its_day(client: TestClient) -> None:
+    grandma, csrf = consented(client)
+    window = tomorrow_window()
+    day = client.post(
+        f"/desk/members/{grandma}/scheduled",
+        data={"csrf_token": csrf, **PICKUP, **DROPOFF, **window},
+    ).text
+    ride = re.search(r'<a href="(/desk/scheduled/[^"]+)">', day)
+    assert ride, "the day's pickup links to its ride"
+    page = client.get(ride.group(1))
+    assert page.status_code == 200
+    assert "11:00" in page.text
+
+    backwards = client.post(
+        f"{ride.group(1)}/change",
+        data={"csrf_token": csrf, "day": window["day"], "start": "13:00", "end": "12:00"},
+    )
+    assert backwards.status_code == 400
+    assert 'id="window-error"' in backwards.text
+    assert "11:00" in client.get(ride.group(1)).text  # unchanged
+
+    moved = client.post(
+        f"{ride.group(1)}/change",
+        data={"csrf_token": csrf, "day": window["day"], "start": "14:00", "end": "14:40"},
+    )
+    assert moved.status_code == 200
+    assert "Pickup window changed" in moved.text
+    after = client.get(ride.group(1)).text
+    assert "2:00:00" in after
+    assert "11:00:00" not in after
+
+
+def test_an_unknown_scheduled_ride_is_a_not_found_page(client: TestClient) -> None:
+    signed_in(client, "Dina", "dispatcher")
+    assert client.get("/desk/scheduled/00000000-0000-4000-8000-000000000000").status_code == 404
