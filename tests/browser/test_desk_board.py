@@ -5,7 +5,7 @@ both languages and at both sizes; screenshots of the desk and the board's chart.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -24,13 +24,19 @@ from tests.e2e.conftest import (
     REGISTER,
     REQUEST,
 )
-from tests.support.accounts import SIGN_IN
+from tests.support.accounts import GIVE_CONSENT, SIGN_IN
 
 if TYPE_CHECKING:
     from tests.browser.conftest import Served
 
 PICKUP = {"lat": 51.06, "lon": 3.71}
 DROPOFF = {"lat": 51.03, "lon": 3.75}
+BOOK_SCHEDULED = """
+mutation Book($input: ScheduledRideInput!) {
+  bookScheduledRide(input: $input) {
+    __typename ... on Problem { message } ... on ScheduledRideChanged { ride { id } }
+  }
+}"""
 RIDE_STATE = "query State($id: ID!) { ride(id: $id) { ... on Ride { state } } }"
 
 
@@ -161,11 +167,27 @@ def test_a_refused_booking_shows_by_the_field_and_books_nothing(
 
 def test_the_vehicles_pages_are_accessible(page: Any, gateway: Served, language: str) -> None:
     dina = member_with_roles(gateway, "Dina", "dispatcher")
+    grandma = member_with_roles(gateway, "Grandma")
+    desk = _token(gateway, dina)
+    _as(gateway, GIVE_CONSENT, {"member": grandma["memberId"], "statement": "yes"}, desk)
+    brussels = ZoneInfo("Europe/Brussels")
+    tomorrow = (datetime.now(UTC).astimezone(brussels) + timedelta(days=1)).date()
+    start = datetime.combine(tomorrow, time(9, 0), brussels)
+    end = start + timedelta(minutes=40)
+    booking = {
+        "pickup": PICKUP,
+        "dropoff": DROPOFF,
+        "window": {"start": start.isoformat(), "end": end.isoformat()},
+        "onBehalfOf": grandma["memberId"],
+    }
+    booked = _as(gateway, BOOK_SCHEDULED, {"input": booking}, desk)
+    assert booked["__typename"] == "ScheduledRideChanged", booked
     sign_in_in_browser(page, dina["email"], dina["password"])
-    tomorrow = (
-        datetime.now(UTC).astimezone(ZoneInfo("Europe/Brussels")) + timedelta(days=1)
-    ).date()
-    for path in (f"/desk/schedules?day={tomorrow}", f"/desk/schedules/van?day={tomorrow}"):
+    for path in (
+        f"/desk/schedules?day={tomorrow}",
+        f"/desk/schedules/van?day={tomorrow}",
+        f"/desk/scheduled/{booked['ride']['id']}",
+    ):
         page.goto(path)
         assert page.get_by_role("heading", level=1).count() == 1
         assert_accessible(page)
