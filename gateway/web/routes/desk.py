@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 ROLE = "dispatcher"
 PAGE_SIZE = 20
+MEMBER_RIDES = 5  # the member page shows their latest rides; the rest page by `?after=`
 RIDE_FIELDS = frozenset({"pickup", "dropoff", "seats"})
 SCHEDULED_FIELDS = frozenset({"pickup", "dropoff", "seats", "window"})
 
@@ -125,8 +126,15 @@ async def _member_page(
         )
     timezone = await _timezone(page)
     today = datetime.now(ZoneInfo(timezone)).date().isoformat()
+    their_rides = (
+        await page.query(
+            "desk/memberRides",
+            {"memberId": member_id, "first": MEMBER_RIDES, "after": _arg(page, "after")},
+        )
+    )["memberRides"]
     return page.render(
         "desk/member.html",
+        rides=None if page.is_problem(their_rides) else their_rides,
         status_code=status,
         member_id=member_id,
         consent=consent if kind == "Consent" else None,

@@ -325,3 +325,15 @@ def test_the_desk_moves_a_scheduled_rides_window_within_its_day(client: TestClie
 def test_an_unknown_scheduled_ride_is_a_not_found_page(client: TestClient) -> None:
     signed_in(client, "Dina", "dispatcher")
     assert client.get("/desk/scheduled/00000000-0000-4000-8000-000000000000").status_code == 404
+
+
+def test_the_member_page_lists_their_rides_with_a_cancel_button_for_the_desks_own(
+    client: TestClient,
+) -> None:
+    grandma, csrf = consented(client)
+    client.post(f"/desk/members/{grandma}/ride", data={"csrf_token": csrf, **PICKUP, **DROPOFF})
+    html, _ = member_page(client, grandma)
+    rows = re.findall(r"<tr><th scope=\"row\"><code", html.split('id="member-rides"')[1])
+    assert len(rows) == 1
+    assert "waiting for a driver" in html
+    assert 'action="/desk/rides/' in html
