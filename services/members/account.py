@@ -131,8 +131,9 @@ class Account(Aggregate):
         self.roles.remove(role)
 
     # -- sign-in --------------------------------------------------------------------------------
-    def change_password_hash(self, password_hash: str, *, now: datetime) -> None:
-        self._password_changed(password_hash=password_hash, at=now)
+    def forget_password_hash(self, *, now: datetime) -> None:
+        """The hash moved to the member's vault (accounts opened before it lived there)."""
+        self._password_changed(password_hash="", at=now)
 
     def sign_out_everywhere(self, *, now: datetime) -> None:
         self._signed_out_everywhere(at=now)

@@ -20,6 +20,7 @@ from eventsourcing.persistence import IntegrityError
 from kernel.auth import Identity, mint
 from kernel.eventstore import retry_on_conflict
 from kernel.ids import InvalidId, home_city, member_id
+from kernel.personal import PASSWORD_HASH
 from kernel.time import SystemClock
 from services.members import identifiers
 from services.members.account import Account, AccountNotFound, Login
@@ -126,14 +127,18 @@ class Accounts:
             member_id=member.member_id,
             city=member.city,
             logins={p.kind: p.id.hex for p in pointers},
-            password_hash=self._passwords.hash(password),
-            opened_at=self._app.clock.now(),
+            password_hash="",  # in the vault, so an erasure destroys it (see _keep_password)
+            opened_at=now,
         )
         session, refresh = self._start(account, via="password")
+        # The hash first: a crash before the save leaves a sealed row nobody can reach, never
+        # an account without its password.
+        self._keep_password(member.member_id, password)
         try:
             self._app.save(member, account, *pointers, session)
         except IntegrityError:
             # Another sign-up with the same identifier was stored first; nothing of this one was.
+            self._app.personal.erase(member.member_id)
             raise LoginTaken(given[0].kind) from None
         details: dict[Detail, str] = {"display_name": display_name.strip()}
         details.update({i.kind: i.value for i in given})
@@ -143,14 +148,27 @@ class Accounts:
     def sign_in(self, login: str, password: str) -> Tokens:
         """Sign in with an email or phone and the password; InvalidCredentials names neither."""
         account = self._by_login(login)
-        stored = account.password_hash if account else None
-        if account is None or not self._passwords.matches(stored, password):
+        stored = self._password_hash(account) if account else None
+        if account is None or stored is None or not self._passwords.matches(stored, password):
             raise InvalidCredentials
-        if self._passwords.needs_rehash(account.password_hash):
-            account.change_password_hash(self._passwords.hash(password), now=self._app.clock.now())
+        if account.password_hash:
+            # An account opened before hashes moved to the vault: move it now.
+            self._keep_password(account.member_id, password)
+            account.forget_password_hash(now=self._app.clock.now())
+        elif self._passwords.needs_rehash(stored):
+            self._keep_password(account.member_id, password)
         session, refresh = self._start(account, via="password")
         self._app.save(account, session)
         return self._tokens(account, refresh)
+
+    # -- the password's hash, kept in the member's vault ----------------------------------------
+    # Sealed under the member's own key, so erasing their data destroys it with the rest;
+    # never in an event, never in their export.
+    def _keep_password(self, member: str, password: str) -> None:
+        self._app.personal.put(member, PASSWORD_HASH, self._passwords.hash(password))
+
+    def _password_hash(self, account: Account) -> str | None:
+        return account.password_hash or self._app.personal.get(account.member_id, PASSWORD_HASH)
 
     def find_member(self, login: str) -> str:
         """The member id behind an email or phone (for the desk, when a member phones)."""

@@ -90,7 +90,10 @@ def test_a_member_exports_everything_then_erases_their_data(
     erased = gql(client, ERASE_ME, token=rider)["eraseMyData"]
     assert erased["__typename"] == "DataErased", erased
     assert (erased["memberId"], erased["requestedBy"]) == (rider_id, rider_id)
-    assert (erased["erasedFields"], erased["alreadyErased"]) == ([DISPLAY_NAME, "email"], False)
+    assert (erased["erasedFields"], erased["alreadyErased"]) == (
+        [DISPLAY_NAME, "email", "password_hash"],
+        False,
+    )
 
     # then their name is gone, a placeholder answers, and their history stays
     assert gql(client, ME, token=rider)["me"]["displayName"] == "erased"
