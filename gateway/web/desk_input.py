@@ -121,10 +121,10 @@ PROBLEMS: dict[str, str] = {
     "RangeTooLong": N_("Choose at most {maxDays} days."),
     "NotCaughtUp": N_("The list is catching up with the latest changes. Reload in a moment."),
     "TryAgain": N_("Something changed at the same moment. Nothing was saved: try again."),
+    "DriverBusy": N_("This driver is not free just now: choose another, or wait."),
+    "DriverNotRegistered": N_("This member is not a registered driver."),
     "NotYourRide": N_("Only the dispatcher who booked this ride (or its rider) can cancel it."),
-    "RideNotInState": N_(
-        "This ride can no longer be cancelled: the rider is on board or it ended."
-    ),
+    "RideNotInState": N_("The ride has moved on since this page was read: reload it."),
     "ScheduledRideCancelled": N_("This scheduled ride is cancelled already."),
     "ScheduledRideNotFound": N_("There is no such scheduled ride."),
 }
@@ -142,6 +142,8 @@ FIELDS: dict[str, str] = {
     "to": N_("Choose an end date on or after the start date."),
     "account": N_("Choose one of the accounts of the trial balance."),
     "onBehalfOf": N_("There is no member with this id."),
+    "driverId": N_("Choose a free driver on duty."),
+    "reason": N_("Say why, in a few words (at most a few hundred characters)."),
     "weeks": N_("Choose fewer weeks: the co-op books weekly rides only so many weeks ahead."),
     "memberId": N_("There is no member with this id."),
     "after": N_("This page link is no longer valid. Start from the first page."),

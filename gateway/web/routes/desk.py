@@ -366,6 +366,62 @@ async def cancel_ride(page: WebRequest) -> Response:
     return page.redirect("/desk")
 
 
+async def ride(page: WebRequest) -> Response:
+    return await _ride_page(page)
+
+
+async def _ride_page(
+    page: WebRequest,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    """One ride as the desk sees it, with the free drivers on duty to assign it to by hand."""
+    ride_id = str(page.request.path_params["ride_id"])
+    found = (await page.query("desk/deskRide", {"id": ride_id}))["ride"]
+    if page.is_problem(found):
+        return page.render(
+            "errors/error.html",
+            status_code=404,
+            title=page.gettext("No such ride"),
+            detail=problem_text(found, page.gettext, fields=frozenset())[FORM],
+        )
+    drivers = (await page.query("desk/driversOnDuty", {"first": 100}))["driversOnDuty"]
+    free = [] if page.is_problem(drivers) else drivers["nodes"]
+    return page.render(
+        "desk/ride.html",
+        status_code=status,
+        ride=found,
+        drivers=[d for d in free if d["status"] == "AVAILABLE"],
+        field_errors=errors or {},
+        field_values=values or {},
+    )
+
+
+async def assign(page: WebRequest) -> Response:
+    """Offer the ride to the driver the desk names, overriding the batch, with a reason."""
+    ride_id = str(page.request.path_params["ride_id"])
+    values = {"driverId": page.field("driverId"), "reason": page.field("reason")}
+    if not values["driverId"]:
+        errors = {"driverId": page.gettext("Choose a free driver on duty.")}
+        return await _ride_page(page, errors=errors, values=values, status=400)
+    if not values["reason"]:
+        errors = {"reason": page.gettext("Say why the desk overrides the batch.")}
+        return await _ride_page(page, errors=errors, values=values, status=400)
+    answer = (
+        await page.query(
+            "desk/assignRide",
+            {"rideId": ride_id, "driverId": values["driverId"], "reason": values["reason"]},
+        )
+    )["assignRide"]
+    if page.is_problem(answer):
+        errors = problem_text(answer, page.gettext, fields=frozenset({"driverId", "reason"}))
+        return await _ride_page(page, errors=errors, values=values, status=400)
+    page.notify(page.gettext("Ride offered to the driver you chose."), "success")
+    return page.redirect(f"/desk/rides/{quote(ride_id, safe='')}")
+
+
 async def cancel_scheduled(page: WebRequest) -> Response:
     """Cancel one scheduled ride (one week of a series, alone); the day is re-planned."""
     ride_id = str(page.request.path_params["ride_id"])
@@ -516,6 +572,8 @@ ROUTES = [
     post("/desk/members/{member_id}/scheduled", _desk(book_scheduled), "desk-scheduled"),
     post("/desk/members/{member_id}/code", _desk(sign_in_code), "desk-code"),
     post("/desk/members/{member_id}/withdraw", _desk(withdraw_consent), "desk-withdraw"),
+    get("/desk/rides/{ride_id}", _desk(ride), "desk-ride-page"),
+    post("/desk/rides/{ride_id}/assign", _desk(assign), "desk-assign"),
     post("/desk/rides/{ride_id}/cancel", _desk(cancel_ride), "desk-cancel"),
     get("/desk/scheduled/{ride_id}", _desk(scheduled_ride), "desk-scheduled-ride"),
     post("/desk/scheduled/{ride_id}/change", _desk(change_scheduled), "desk-change-scheduled"),

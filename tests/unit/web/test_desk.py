@@ -14,7 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from gateway.app import create_app
-from tests.e2e.conftest import SETTINGS, past_clock
+from tests.e2e.conftest import SETTINGS, driver, past_clock
 from tests.support.accounts import SIGN_IN_WITH_CODE, sign_up, unique_email
 from tests.support.graphql import gql
 from tests.support.web_session import csrf_of, signed_in
@@ -337,3 +337,34 @@ def test_the_member_page_lists_their_rides_with_a_cancel_button_for_the_desks_ow
     assert len(rows) == 1
     assert "waiting for a driver" in html
     assert 'action="/desk/rides/' in html
+
+
+def test_the_desk_assigns_a_waiting_ride_by_hand_with_a_reason(client: TestClient) -> None:
+    bram_id, _ = driver(client, "Bram")
+    grandma, csrf = consented(client)
+    client.post(f"/desk/members/{grandma}/ride", data={"csrf_token": csrf, **PICKUP, **DROPOFF})
+    ride = re.search(r'<a href="(/desk/rides/[^"]+)">', client.get("/desk").text)
+    assert ride
+    page = client.get(ride.group(1)).text
+    assert f'<option value="{bram_id}"' in page
+
+    no_reason = client.post(
+        f"{ride.group(1)}/assign", data={"csrf_token": csrf, "driverId": bram_id}
+    )
+    assert no_reason.status_code == 400
+    assert 'id="reason-error"' in no_reason.text
+    nobody = client.post(
+        f"{ride.group(1)}/assign",
+        data={"csrf_token": csrf, "driverId": "not-a-member", "reason": "knows the street"},
+    )
+    assert nobody.status_code == 400
+    assert 'id="driverId-error"' in nobody.text
+    assert "waiting for a driver" in client.get(ride.group(1)).text  # nothing changed
+
+    assigned = client.post(
+        f"{ride.group(1)}/assign",
+        data={"csrf_token": csrf, "driverId": bram_id, "reason": "knows the street"},
+    )
+    assert assigned.status_code == 200
+    assert "Ride offered to the driver you chose." in assigned.text
+    assert '<dd id="ride-state">offered to a driver</dd>' in assigned.text
