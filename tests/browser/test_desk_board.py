@@ -138,6 +138,10 @@ def test_a_dispatcher_books_for_a_member_who_consented(
         screenshot(page, "desk", size)
 
     ride_id = row.locator("th code").get_attribute("title")
+    row.locator("th a").click()  # the ride's own page: assign by hand, or cancel
+    page.wait_for_url("**/desk/rides/**")
+    assert page.locator("#driverId option").count() >= 2  # "choose", then the free drivers
+    assert_accessible(page)
     dispatcher = _token(gateway, dina)
     cancelled = _as(gateway, CANCEL, {"id": ride_id}, dispatcher)
     assert cancelled["__typename"] == "RideChanged", cancelled
