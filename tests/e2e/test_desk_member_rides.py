@@ -3,6 +3,7 @@ member who phoned; the dispatcher role only; a malformed id is a typed refusal."
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -12,6 +13,8 @@ from tests.support.graphql import gql
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
+
+    from kernel.time import FixedClock
 
 pytestmark = pytest.mark.e2e
 
@@ -29,10 +32,13 @@ def member_rides(client: TestClient, token: str, **variables: Any) -> dict[str, 
     return found
 
 
-def test_the_desk_reads_a_members_rides_newest_first_and_pages(client: TestClient) -> None:
+def test_the_desk_reads_a_members_rides_newest_first_and_pages(
+    client: TestClient, e2e_clock: FixedClock
+) -> None:
     driver(client, "Bram")
     ada_id, ada = join(client, "Ada")
     first = request_ride(client, ada, batch=False)
+    e2e_clock.advance(timedelta(minutes=1))  # newest first: one after the other
     second = request_ride(client, ada, batch=False)
     dispatcher_id, _ = join(client, "Dina")
     desk = token_with(client, dispatcher_id, "dispatcher")
