@@ -122,6 +122,8 @@ def test_a_dispatcher_books_for_a_member_who_consented(
     page.locator("#ride-dropoff_lon").fill(str(DROPOFF["lon"]))
     page.locator("form[action$='/ride'] button[formaction$='/quote']").click()
     page.locator("#quote").wait_for()  # the fare, read to the member; the form kept
+    if language == "en":
+        screenshot(page, "desk-member", size)
     assert page.locator("#ride-pickup_lat").input_value() == str(PICKUP["lat"])
     page.locator("form[action$='/ride'] button[type=submit]:not([formaction])").click()
     page.wait_for_url("**/desk")
