@@ -123,6 +123,7 @@ PROBLEMS: dict[str, str] = {
     "TryAgain": N_("Something changed at the same moment. Nothing was saved: try again."),
     "DriverBusy": N_("This driver is not free just now: choose another, or wait."),
     "DriverNotRegistered": N_("This member is not a registered driver."),
+    "NoProxy": N_("This member has no standing proxy to withdraw."),
     "NotYourRide": N_("Only the dispatcher who booked this ride (or its rider) can cancel it."),
     "RideNotInState": N_("The ride has moved on since this page was read: reload it."),
     "ScheduledRideCancelled": N_("This scheduled ride is cancelled already."),
@@ -149,6 +150,7 @@ FIELDS: dict[str, str] = {
     "after": N_("This page link is no longer valid. Start from the first page."),
     "first": N_("This page link is no longer valid. Start from the first page."),
 }
+PROXY_HOLDER = N_("Name another member to vote for them (not the member themself).")
 OUTSIDE = N_("This place is outside the area our rides serve.")
 
 

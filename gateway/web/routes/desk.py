@@ -199,6 +199,45 @@ async def withdraw_consent(page: WebRequest) -> Response:
 WITHDRAW_STATEMENT = N_("The member asked by phone that the desk no longer act for them.")
 
 
+async def give_proxy(page: WebRequest) -> Response:
+    """The member's standing proxy (their vote, until withdrawn) to another member, named by
+    email, phone or member id; recorded as the desk acting for them, with their consent."""
+    member_id = str(page.request.path_params["member_id"])
+    to = page.field("to")
+    if not to:
+        errors = {"to": page.gettext("Write the email, phone or member id of who votes for them.")}
+        return await _member_page(page, form="proxy", errors=errors, status=400)
+    holder = to
+    if ":" not in to:  # a login: the desk finds the member, as for the one who phoned
+        found = (await page.query("desk/findMember", {"login": to}))["findMember"]
+        if page.is_problem(found):
+            errors = {"to": problem_text(found, page.gettext, fields=frozenset())[FORM]}
+            return await _member_page(
+                page, form="proxy", errors=errors, values={"to": to}, status=400
+            )
+        holder = str(found["memberId"])
+    answer = (await page.query("desk/giveProxy", {"to": holder, "onBehalfOf": member_id}))[
+        "giveProxy"
+    ]
+    if page.is_problem(answer):
+        errors = problem_text(answer, page.gettext, fields=frozenset({"to"}))
+        if answer.get("field") == "to":  # the board's `to` is a date: this one is a member
+            errors = {"to": page.gettext(desk_input.PROXY_HOLDER)}
+        return await _member_page(page, form="proxy", errors=errors, values={"to": to}, status=400)
+    page.notify(page.gettext("Proxy recorded: %(to)s votes for this member.", to=to), "success")
+    return page.redirect(_member_path(member_id))
+
+
+async def withdraw_proxy(page: WebRequest) -> Response:
+    member_id = str(page.request.path_params["member_id"])
+    answer = (await page.query("desk/withdrawProxy", {"onBehalfOf": member_id}))["withdrawProxy"]
+    if page.is_problem(answer):
+        errors = problem_text(answer, page.gettext, fields=frozenset())
+        return await _member_page(page, form="proxy", errors=errors, status=400)
+    page.notify(page.gettext("Proxy withdrawn: the member votes for themself."), "success")
+    return page.redirect(_member_path(member_id))
+
+
 def _ride_values(page: WebRequest) -> dict[str, str]:
     """What a booking form sent, to show it again beside a refusal."""
     return {name: page.field(name) for name in BOOKING_FIELDS}
@@ -572,6 +611,8 @@ ROUTES = [
     post("/desk/members/{member_id}/scheduled", _desk(book_scheduled), "desk-scheduled"),
     post("/desk/members/{member_id}/code", _desk(sign_in_code), "desk-code"),
     post("/desk/members/{member_id}/withdraw", _desk(withdraw_consent), "desk-withdraw"),
+    post("/desk/members/{member_id}/proxy", _desk(give_proxy), "desk-proxy"),
+    post("/desk/members/{member_id}/proxy/withdraw", _desk(withdraw_proxy), "desk-unproxy"),
     get("/desk/rides/{ride_id}", _desk(ride), "desk-ride-page"),
     post("/desk/rides/{ride_id}/assign", _desk(assign), "desk-assign"),
     post("/desk/rides/{ride_id}/cancel", _desk(cancel_ride), "desk-cancel"),

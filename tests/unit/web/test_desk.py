@@ -368,3 +368,25 @@ def test_the_desk_assigns_a_waiting_ride_by_hand_with_a_reason(client: TestClien
     assert assigned.status_code == 200
     assert "Ride offered to the driver you chose." in assigned.text
     assert '<dd id="ride-state">offered to a driver</dd>' in assigned.text
+
+
+def test_the_desk_records_a_members_standing_proxy_and_withdraws_it(client: TestClient) -> None:
+    email = unique_email("Hugo")
+    sign_up(client, "Hugo", email=email)
+    grandma, csrf = consented(client)
+    nobody = client.post(
+        f"/desk/members/{grandma}/proxy", data={"csrf_token": csrf, "to": "nobody@example.org"}
+    )
+    assert nobody.status_code == 400
+    assert 'id="proxy-to-error"' in nobody.text
+    herself = client.post(
+        f"/desk/members/{grandma}/proxy", data={"csrf_token": csrf, "to": grandma}
+    )
+    assert herself.status_code == 400
+    assert 'id="proxy-to-error"' in herself.text
+
+    given = client.post(f"/desk/members/{grandma}/proxy", data={"csrf_token": csrf, "to": email})
+    assert given.status_code == 200
+    assert "Proxy recorded" in given.text
+    withdrawn = client.post(f"/desk/members/{grandma}/proxy/withdraw", data={"csrf_token": csrf})
+    assert "Proxy withdrawn" in withdrawn.text
