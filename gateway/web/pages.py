@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gateway.web.routes import account, auth, board, desk, home, public
+from gateway.web.routes import (
+    account,
+    auth,
+    board,
+    contributions,
+    contributions_board,
+    contributions_simulate,
+    decisions,
+    desk,
+    home,
+    public,
+)
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -20,6 +31,10 @@ PAGES: tuple[ModuleType, ...] = (
     # rider (web-rider), driver (web-rider), desk and board (web-board) go here
     desk,
     board,
+    contributions,
+    decisions,
+    contributions_board,
+    contributions_simulate,
     account,
     auth,
 )
