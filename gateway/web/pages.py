@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 from gateway.web.routes import (
     account,
     auth,
+    board,
     contributions,
     contributions_board,
     contributions_simulate,
     decisions,
+    desk,
     home,
     public,
 )
@@ -27,6 +29,8 @@ PAGES: tuple[ModuleType, ...] = (
     home,
     public,
     # rider (web-rider), driver (web-rider), desk and board (web-board) go here
+    desk,
+    board,
     contributions,
     decisions,
     contributions_board,
