@@ -50,11 +50,13 @@ from services.rides.domain import (
 )
 from services.rides.fares import ChargeRules, FarePolicy, price
 from services.rides.projections import Dispatching, Drivers, Listing, RideRecord, RideRecords
+from services.rides.rules import charge_rules, fare_policy
 from services.rides.scheduling.application import ScheduledRides
 from services.rides.solidarity import Solidarity
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from datetime import datetime
     from uuid import UUID
 
     from eventsourcing.persistence import JSONTranscoder
@@ -117,29 +119,10 @@ class Rides(ScheduledRides, FederationApplication):
         # After the store is open (a vault beside its file or schema): what members write.
         self.personal = open_personal_data(self.settings, self.service)
         policy = self.city.rides
-        cost = policy.cost_recovery
-        self.fares = FarePolicy(
-            base=policy.fare_base,
-            per_km=policy.fare_per_km,
-            per_minute=policy.fare_per_minute,
-            currency=self.city.currency,
-            split=policy.split,
-            mode=policy.fare_mode,
-            cost_per_km=cost.cost_per_km if cost else Decimal(0),
-            cost_per_hour=cost.cost_per_hour if cost else Decimal(0),
-            expected_riders=cost.expected_riders if cost else Decimal(1),
-            rules_version=policy.rules_version,
-            solidarity_percent=policy.solidarity_percent,
-        )
-        self.charges = ChargeRules(
-            cancel_free_minutes=policy.cancellation.free_minutes,
-            cancel_fee=policy.cancellation.fee,
-            no_show_wait_minutes=policy.no_show.wait_minutes,
-            no_show_fee=policy.no_show.fee,
-            currency=self.city.currency,
-            split=policy.split,
-            rules_version=policy.rules_version,
-        )
+        # The file's rules (policy version 1); a drop-off prices by the version then in force.
+        self.fares = fare_policy(self.city)
+        self.charges = charge_rules(self.city)
+        self._fares_by_version: dict[int, FarePolicy] = {1: self.fares}
         self.area = (
             ServiceArea(policy.service_area.polygon) if policy.service_area is not None else None
         )
@@ -250,7 +233,7 @@ class Rides(ScheduledRides, FederationApplication):
                 raise InvalidRideRequest("dropoff", "no road route from the pickup")
             km = (Decimal(metres) / 1000).quantize(Decimal("0.01"))
             minutes = (Decimal(float(road.seconds[0, 0])) / 60).quantize(Decimal("0.1"))
-        return km, price(self.fares, distance_km=km, minutes=minutes)
+        return km, price(self.fares_at(self.clock.now()), distance_km=km, minutes=minutes)
 
     def request_ride(
         self,
@@ -434,11 +417,24 @@ class Rides(ScheduledRides, FederationApplication):
 
         return retry_on_conflict(pick_up)
 
+    def fares_at(self, when: datetime) -> FarePolicy:
+        """The fare rules in force at `when`: the city config plus the decisions adopted by
+        then (kernel.policies), naming their policy version."""
+        policies = self.policies()
+        effective = policies.at(when)
+        found = self._fares_by_version.get(effective.version)
+        if found is None:
+            # An adopted version never changes: its rules are kept once made.
+            found = fare_policy(effective.config, policy_version=effective.version)
+            self._fares_by_version[effective.version] = found
+        return found
+
     def mark_dropped_off(self, member_id: str, ride_id: UUID) -> Ride:
         def drop_off() -> Ride:
             ride, driver = self.ride(ride_id), self.driver(member_id)
             solidarity = self.has_solidarity_fare(ride.rider_id)
-            ride.drop_off(member_id, self.clock.now(), self.fares, solidarity=solidarity)
+            now = self.clock.now()
+            ride.drop_off(member_id, now, self.fares_at(now), solidarity=solidarity)
             driver.finish_ride(ride.id, ride.dropoff)
             self.save(ride, driver)
             return ride

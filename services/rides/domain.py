@@ -378,8 +378,9 @@ class Ride(Aggregate):
 
         # v2: the fare and its parts are Money (v1: Decimals beside a `currency` string).
         # v3: the fare's breakdown, the rule (and its version) that made it, and what the
-        # common fund pays of a solidarity fare.
-        class_version = 3
+        # common fund pays of a solidarity fare. v4: the city's policy version that priced it
+        # (kernel.policies; None for rides completed before versions were recorded).
+        class_version = 4
         at: datetime
         rider_id: str
         driver_id: str
@@ -392,6 +393,7 @@ class Ride(Aggregate):
         rule: str
         rules_version: str
         common_fund_pays: Money
+        policy_version: int | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -408,6 +410,10 @@ class Ride(Aggregate):
                 rules_version="0",
                 common_fund_pays=Money.zero(fare.currency),
             )
+
+        @staticmethod
+        def upcast_v3_v4(state: dict[str, Any]) -> None:
+            state["policy_version"] = None
 
     class Cancelled(Aggregate.Event):
         rider_id: str
@@ -479,6 +485,7 @@ class Ride(Aggregate):
         self.fare_breakdown: dict[str, Money] = {}
         self.fare_rule: str | None = None
         self.rules_version: str | None = None
+        self.policy_version: int | None = None
         self.common_fund_pays: Money | None = None
         self.cancelled_at: datetime | None = None
         self.cancel_reason: str | None = None
@@ -690,6 +697,7 @@ class Ride(Aggregate):
             rule=fare.rule,
             rules_version=policy.rules_version,
             common_fund_pays=fare.fund_pays,
+            policy_version=policy.policy_version,
         )
 
     @event(DroppedOff)
@@ -712,6 +720,7 @@ class Ride(Aggregate):
         rule: str,
         rules_version: str,
         common_fund_pays: Money,
+        policy_version: int | None,
     ) -> None:
         self.state = RideState.COMPLETED
         self.completed_at = at
@@ -723,6 +732,7 @@ class Ride(Aggregate):
         self.fare_rule = rule
         self.rules_version = rules_version
         self.common_fund_pays = common_fund_pays
+        self.policy_version = policy_version
 
     # -- endings without a trip -------------------------------------------------------------------
     def cancel(

@@ -64,6 +64,9 @@ class RideCompletedV1(IntegrationEvent):
     rules_version: str = ""
     rider_pays: Decimal | None = None
     common_fund_pays: Decimal | None = None
+    # Added within v1: the city's policy version (kernel.policies) whose fares and split priced
+    # the ride; None for rides completed before it was recorded.
+    policy_version: int | None = None
 
 
 class RideFeeChargedV1(IntegrationEvent):
@@ -143,6 +146,7 @@ def _(event: Ride.Completed) -> IntegrationEvent:
         rules_version=event.rules_version,
         rider_pays=(event.fare - event.common_fund_pays).amount,
         common_fund_pays=event.common_fund_pays.amount,
+        policy_version=event.policy_version,
     )
 
 

@@ -102,6 +102,10 @@ class RideView:
         description="The rule that made the fare, in words, with its version."
     )
     rules_version: str | None
+    policy_version: int | None = strawberry.field(
+        description="The city's policy version (decisions adopted, kernel.policies) whose fares "
+        "and split priced the ride."
+    )
     common_fund_pays: Decimal | None = strawberry.field(
         description="What the common fund pays of a solidarity fare (the rider pays the rest)."
     )
@@ -166,6 +170,7 @@ class RideView:
             fare_breakdown=_shares(getattr(ride, "fare_breakdown", {})),
             fare_rule=getattr(ride, "fare_rule", None),
             rules_version=getattr(ride, "rules_version", None),
+            policy_version=getattr(ride, "policy_version", None),
             common_fund_pays=None if fund is None else fund.amount,
             rider_pays=None if ride.fare is None or fund is None else (ride.fare - fund).amount,
             charge=None
