@@ -48,7 +48,7 @@ from services.rides.domain import (
     RideState,
     TooManyOpenRides,
 )
-from services.rides.fares import ChargeRules, FarePolicy, price
+from services.rides.fares import FarePolicy, price
 from services.rides.projections import Dispatching, Drivers, Listing, RideRecord, RideRecords
 from services.rides.rules import charge_rules, fare_policy
 from services.rides.scheduling.application import ScheduledRides

@@ -37,7 +37,9 @@ def member() -> str:
 
 
 def a_completed_ride(rides: Rides, clock: FixedClock, driver: str) -> UUID:
-    ride_id = rides.request_ride(member(), pickup=PICKUP, dropoff=DROPOFF, seats=1, wheelchair=False)
+    ride_id = rides.request_ride(
+        member(), pickup=PICKUP, dropoff=DROPOFF, seats=1, wheelchair=False
+    )
     rides.accept_ride(driver, ride_id)
     rides.mark_picked_up(driver, ride_id)
     clock.advance(timedelta(minutes=10))
