@@ -14,9 +14,11 @@ import contextlib
 import math
 from datetime import timedelta
 from decimal import Decimal
+from functools import singledispatchmethod
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.persistence import Transcoding
 
 from kernel.eventstore import FederationApplication, retry_on_conflict
@@ -49,15 +51,16 @@ from services.rides.domain import (
     TooManyOpenRides,
 )
 from services.rides.fares import FarePolicy, price
+from services.rides.inbound import DriverSuspended, SuspensionLifted
 from services.rides.projections import Dispatching, Drivers, Listing, RideRecord, RideRecords
 from services.rides.rules import charge_rules, fare_policy
 from services.rides.scheduling.application import ScheduledRides
 from services.rides.solidarity import Solidarity
+from services.rides.standing import Standing
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import datetime
-    from uuid import UUID
 
     from eventsourcing.persistence import JSONTranscoder
 
@@ -168,6 +171,9 @@ class Rides(ScheduledRides, FederationApplication):
             if Driver.create_id(member_id) in self.repository:
                 raise DriverAlreadyRegistered(member_id)
             driver = Driver(member_id, seats, wheelchair_accessible, vehicle.strip())
+            standing = self._standing(member_id)
+            if standing is not None and standing.decision_id is not None:
+                driver.suspend(standing.decision_id)  # suspended before registering
             self.save(driver)
             return driver.id
 
@@ -477,6 +483,53 @@ class Rides(ScheduledRides, FederationApplication):
             changed.append(driver)
         self.save(*changed)
         return ride
+
+    # -- drivers' standing (decisions.DriverSuspended / SuspensionLifted) -------------------------
+    def _standing(self, member_id: str) -> Standing | None:
+        try:
+            found: Standing = self.repository.get(Standing.create_id(member_id))
+        except AggregateNotFoundError:
+            return None
+        return found
+
+    @singledispatchmethod
+    def react(self, event: Any, processing: ProcessingEvent[UUID]) -> None:
+        """Policy versions are kept by the PolicyLog read model; nothing else is acted on."""
+
+    @react.register
+    def when_driver_suspended_stand_down(
+        self, event: DriverSuspended, processing: ProcessingEvent[UUID]
+    ) -> None:
+        """Off duty now (an offer held lapses to the next batch), or after the ride in progress
+        is finished; no going on duty until the suspension is lifted. Idempotent by the fact:
+        the same decision applied twice changes nothing."""
+        standing = self._standing(event.driver_id) or Standing(event.driver_id)
+        if not standing.suspend(event.decision_id, event.reason, event.suspended_at):
+            return
+        changed: list[Any] = [standing]
+        if Driver.create_id(event.driver_id) in self.repository:
+            driver = self.driver(event.driver_id)
+            released = driver.suspend(event.decision_id)
+            changed.append(driver)
+            if released is not None:
+                ride = self.ride(released)
+                ride.release_offer(event.driver_id, self.clock.now())
+                changed.append(ride)
+        processing.collect_events(*changed)
+
+    @react.register
+    def when_suspension_lifted_reinstate(
+        self, event: SuspensionLifted, processing: ProcessingEvent[UUID]
+    ) -> None:
+        standing = self._standing(event.driver_id)
+        if standing is None or not standing.lift(event.decision_id, event.lifted_at):
+            return
+        changed: list[Any] = [standing]
+        if Driver.create_id(event.driver_id) in self.repository:
+            driver = self.driver(event.driver_id)
+            driver.reinstate(event.decision_id)
+            changed.append(driver)
+        processing.collect_events(*changed)
 
     # -- solidarity fares -------------------------------------------------------------------------
     def has_solidarity_fare(self, member_id: str) -> bool:

@@ -85,6 +85,15 @@ class DriverBusy(RidesError):
         self.action = action
 
 
+class SuspendedFromDriving(RidesError):
+    """A board member's recorded decision suspended the driver (decisions): no going on duty
+    until it is lifted."""
+
+    def __init__(self, member_id: str) -> None:
+        super().__init__(f"driver {member_id} is suspended by a board decision")
+        self.member_id = member_id
+
+
 class OutsideServiceArea(RidesError):
     """A pickup or drop-off outside the city's service area (the polygon in its config)."""
 
@@ -177,8 +186,14 @@ class Driver(Aggregate):
 
     Invariants: a driver holds at most one ride (`current_ride`), offered or in progress; an
     offer is received only while AVAILABLE (so never two offers at once); only the ride held is
-    started, finished or withdrawn. State is bounded: completed rides are counted, not listed.
+    started, finished or withdrawn; a suspended driver never goes on duty, and is off duty
+    once the ride in progress (if any) is finished. State is bounded: completed rides are
+    counted, not listed.
     """
+
+    # Drivers registered (and snapshotted) before suspensions were recorded were never
+    # suspended: the class attribute stands in for the instance's until one is recorded.
+    suspended = False
 
     class Registered(Aggregate.Created):
         member_id: str
@@ -211,6 +226,18 @@ class Driver(Aggregate):
         lat: float
         lon: float
 
+    class Suspended(Aggregate.Event):
+        """A board decision suspended the driver. `released`: the ride they were offered,
+        let go (it lapses to the next batch); `off_duty`: they were taken off duty now (not
+        when on a ride: they finish it first)."""
+
+        decision_id: str
+        released: UUID | None
+        off_duty: bool
+
+    class Reinstated(Aggregate.Event):
+        decision_id: str
+
     @staticmethod
     def create_id(member_id: str) -> UUID:
         return stable_uuid("driver", member_id)
@@ -233,6 +260,8 @@ class Driver(Aggregate):
         return self.status is DriverStatus.AVAILABLE
 
     def go_on_duty(self, at: Place) -> None:
+        if self.suspended:
+            raise SuspendedFromDriving(self.member_id)
         if self.status in (DriverStatus.OFFERED, DriverStatus.ON_RIDE):
             self._moved(lat=at.lat, lon=at.lon)
             return
@@ -270,9 +299,12 @@ class Driver(Aggregate):
         self.current_ride = ride_id
 
     def withdraw_offer(self, ride_id: UUID) -> None:
-        """Let go of the ride held (declined, or cancelled before pickup)."""
+        """Let go of the ride held (declined, cancelled before pickup, a no-show); a suspended
+        driver is off duty after it."""
         self._require_holding(ride_id)
         self._offer_withdrawn(ride_id=ride_id)
+        if self.suspended:
+            self._went_off_duty()
 
     @event(OfferWithdrawn)
     def _offer_withdrawn(self, ride_id: UUID) -> None:
@@ -294,6 +326,8 @@ class Driver(Aggregate):
         if self.status is not DriverStatus.ON_RIDE:
             raise DriverBusy(self.member_id, self.status, "finish a ride")
         self._ride_finished(ride_id=ride_id, lat=at.lat, lon=at.lon)
+        if self.suspended:
+            self._went_off_duty()  # the ride in progress was finished; now off duty
 
     @event(RideFinished)
     def _ride_finished(self, ride_id: UUID, lat: float, lon: float) -> None:
@@ -301,6 +335,33 @@ class Driver(Aggregate):
         self.current_ride = None
         self.position = Place(lat, lon)
         self.completed_rides += 1
+
+    # -- standing (decisions) ----------------------------------------------------------------------
+    def suspend(self, decision_id: str) -> UUID | None:
+        """Suspended by a board decision: off duty now unless on a ride (finished first); an
+        offer held is let go. Returns the ride let go (its offer lapses), if any."""
+        if self.suspended:
+            return None
+        released = self.current_ride if self.status is DriverStatus.OFFERED else None
+        off_duty = self.status in (DriverStatus.AVAILABLE, DriverStatus.OFFERED)
+        self._suspended(decision_id=decision_id, released=released, off_duty=off_duty)
+        return released
+
+    @event(Suspended)
+    def _suspended(self, decision_id: str, released: UUID | None, off_duty: bool) -> None:
+        self.suspended = True
+        if off_duty:
+            self.status = DriverStatus.OFF_DUTY
+            self.current_ride = None
+
+    def reinstate(self, decision_id: str) -> None:
+        """The suspension was lifted: the driver may go on duty again (they stay off duty)."""
+        if self.suspended:
+            self._reinstated(decision_id=decision_id)
+
+    @event(Reinstated)
+    def _reinstated(self, decision_id: str) -> None:
+        self.suspended = False
 
     def _require_holding(self, ride_id: UUID) -> None:
         if self.current_ride != ride_id:
@@ -604,6 +665,13 @@ class Ride(Aggregate):
         self.driver_id = None
         self.offer_reason = None
         self.offer_expires_at = None
+
+    def release_offer(self, driver_id: str, now: datetime) -> None:
+        """The driver offered the ride can no longer take it (suspended): the offer lapses now,
+        and the ride goes into the next batch, never back to them."""
+        self._require("release the offer of", RideState.OFFERED)
+        self._require_driver(driver_id)
+        self._offer_lapsed(driver_id=driver_id, at=now)
 
     def mark_unservable(self, reason: str, now: datetime, *, batch_id: UUID | None = None) -> None:
         self._require("give up on", RideState.WAITING)

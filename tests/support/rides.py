@@ -58,14 +58,14 @@ def decisions_envelope(
 
 def consume_decisions(rides: Rides, *messages: tuple[bytes, bytes]) -> Consumer:
     """Publish `messages` on an in-process broker and apply them to `rides` with its real
-    consumer (its spec's `Inbound`), until nothing is left; the consumer is returned."""
-    from services.rides.spec import SPEC
+    consumer (its `Inbound`, as its spec names it), until nothing is left; the consumer is returned."""
+    from services.rides.inbound import INBOUND
 
     broker = EmbeddedBroker(default_partitions=2)
     topic = rides.settings.topic("decisions")
     broker.ensure_topics([topic], 2)
     broker.publisher().publish(topic, list(messages))
-    consumer = Consumer(rides, broker.subscriber("rides"), topics=[topic], inbound=SPEC.inbound)
+    consumer = Consumer(rides, broker.subscriber("rides"), topics=[topic], inbound=INBOUND)
     for _ in range(50):
         if consumer.run_once(timeout_s=0.01) == 0:
             return consumer

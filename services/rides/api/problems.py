@@ -96,6 +96,14 @@ class NoShowTooEarly(Problem):
 
 
 @strawberry.type(
+    description="A board member's recorded decision suspended the driver: no going on duty "
+    "until it is lifted (appealSuspension)."
+)
+class SuspendedFromDriving(Problem):
+    member_id: str
+
+
+@strawberry.type(
     description="The ride or driver changed at the same moment, again and again; nothing was "
     "saved: try again."
 )
@@ -119,6 +127,7 @@ RidesProblem = (
     | TooManyOpenRides
     | OfferExpired
     | NoShowTooEarly
+    | SuspendedFromDriving
     | TryAgain
 )
 EXPECTED = (domain.RidesError, InvalidId, InvalidPage, readside.NotCaughtUp, IntegrityError)
@@ -172,6 +181,8 @@ def problem(exc: Exception) -> RidesProblem:
                 waited_minutes=waited,
                 required_minutes=required,
             )
+        case domain.SuspendedFromDriving(member_id=member_id):
+            return SuspendedFromDriving(message=message, member_id=member_id)
         case domain.DriverBusy(member_id=member_id, status=status, action=action):
             return DriverBusy(message=message, member_id=member_id, status=status, action=action)
         case IntegrityError():

@@ -138,6 +138,12 @@ class Drivers(ReadModel):
             Add("drivers", {"driver_id": str(event.originator_id)}, {"completed_rides": 1}),
         ]
 
+    @rows.register
+    def _(self, event: Driver.Suspended) -> list[Op]:
+        if not event.off_duty:
+            return []  # on a ride: off duty once it is finished (RideFinished, WentOffDuty)
+        return [_driver(event, status=DriverStatus.OFF_DUTY, current_ride=None)]
+
     # -- queries ---------------------------------------------------------------------------------
     def available_in(
         self, boxes: Sequence[Box], *, seats: int, wheelchair: bool
