@@ -10,6 +10,7 @@ from kernel.bus.consumer import Consumer
 from kernel.bus.embedded import EmbeddedBroker
 from kernel.bus.envelope import Envelope
 from kernel.cities import load_city
+from services.rides.inbound import INBOUND
 
 if TYPE_CHECKING:
     from kernel.cities import CityConfig
@@ -58,9 +59,7 @@ def decisions_envelope(
 
 def consume_decisions(rides: Rides, *messages: tuple[bytes, bytes]) -> Consumer:
     """Publish `messages` on an in-process broker and apply them to `rides` with its real
-    consumer (its `Inbound`, as its spec names it), until nothing is left; the consumer is returned."""
-    from services.rides.inbound import INBOUND
-
+    consumer (the `Inbound` its spec names) until nothing is left; returns the consumer."""
     broker = EmbeddedBroker(default_partitions=2)
     topic = rides.settings.topic("decisions")
     broker.ensure_topics([topic], 2)
