@@ -50,6 +50,7 @@ from services.rides.domain import (
     RideState,
     TooManyOpenRides,
 )
+from services.rides.export import export_member
 from services.rides.fares import FarePolicy, price
 from services.rides.inbound import DriverSuspended, SuspensionLifted
 from services.rides.projections import Dispatching, Drivers, Listing, RideRecord, RideRecords
@@ -715,6 +716,10 @@ class Rides(ScheduledRides, FederationApplication):
         if not isinstance(ride, Ride):
             raise RideNotFound(ride_id)
         return ride
+
+    def export_member(self, member_id: str) -> dict[str, Any]:
+        """Everything rides holds about the member (their part of `myData`)."""
+        return export_member(self, member_id)
 
     # -- lists (read models) --------------------------------------------------------------------
     def rides_of(
