@@ -146,6 +146,10 @@ MATRIX: dict[str, frozenset[str]] = {
     "eraseMyData": MEMBER,
     "eraseMemberData": BOARD,  # for a member who asked; the board member is recorded
     "auditLog": BOARD,
+    # rides: drivers' vehicles (services/rides/api/vehicles.py)
+    "registerVehicle": DRIVER,
+    "myVehicles": DRIVER,
+    "fleetVehicles": DRIVER | DESK | BOARD,
 }
 
 

@@ -53,11 +53,20 @@ from services.rides.domain import (
 from services.rides.export import export_member
 from services.rides.fares import FarePolicy, price
 from services.rides.inbound import DriverSuspended, SuspensionLifted
-from services.rides.projections import Dispatching, Drivers, Listing, RideRecord, RideRecords
+from services.rides.projections import (
+    Dispatching,
+    Drivers,
+    Listing,
+    RideRecord,
+    RideRecords,
+    VehicleRecord,
+    Vehicles,
+)
 from services.rides.rules import charge_rules, fare_policy
 from services.rides.scheduling.application import ScheduledRides
 from services.rides.solidarity import Solidarity
 from services.rides.standing import Standing
+from services.rides.vehicles import NotYourVehicle, UnknownVehicle, Vehicle, VehicleSpec
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -111,7 +120,13 @@ def _reason_field(kind: str, ride_id: UUID) -> str:
 
 class Rides(ScheduledRides, FederationApplication):
     service = "rides"
-    read_models = (Drivers, RideRecords, Dispatching, *ScheduledRides.scheduled_read_models)
+    read_models = (
+        Drivers,
+        RideRecords,
+        Dispatching,
+        Vehicles,
+        *ScheduledRides.scheduled_read_models,
+    )
     # The policy versions decisions adopted (decisions.PolicyChanged), so `policies()` and
     # `policy_version(at)` answer with them (kernel.policies).
     inbound_read_models = (PolicyLog,)
@@ -175,17 +190,33 @@ class Rides(ScheduledRides, FederationApplication):
             standing = self._standing(member_id)
             if standing is not None and standing.decision_id is not None:
                 driver.suspend(standing.decision_id)  # suspended before registering
-            self.save(driver)
+            # The vehicle they registered with is their first (myVehicles).
+            first = Vehicle(
+                member_id,
+                seats,
+                1 if wheelchair_accessible else 0,
+                vehicle.strip(),
+                self.clock.now(),
+            )
+            self.save(driver, first)
             return driver.id
 
         return retry_on_conflict(register)
 
-    def go_on_duty(self, member_id: str, *, lat: float, lon: float) -> Driver:
+    def go_on_duty(
+        self, member_id: str, *, lat: float, lon: float, vehicle_id: str | None = None
+    ) -> Driver:
+        """On duty at (lat, lon), with one of their vehicles or the co-op's fleet's
+        (`vehicle_id`; None: the vehicle as before): matching uses its seats and wheelchair
+        access. Refused: `UnknownVehicle`, `NotYourVehicle`, `SuspendedFromDriving`."""
         at = place(lat, lon, field="position")
+        vehicle = None if vehicle_id is None else self.vehicle(vehicle_id)
+        if vehicle is not None and not vehicle.usable_by(member_id):
+            raise NotYourVehicle(vehicle.id, member_id)
 
         def go() -> None:
             driver = self.driver(member_id)
-            driver.go_on_duty(at)
+            driver.go_on_duty(at, vehicle)
             self.save(driver)
 
         retry_on_conflict(go)
@@ -200,6 +231,57 @@ class Rides(ScheduledRides, FederationApplication):
             return driver
 
         return retry_on_conflict(go)
+
+    # -- vehicles ---------------------------------------------------------------------------------
+    def register_vehicle(
+        self, member_id: str, *, seats: int, wheelchair_places: int, description: str
+    ) -> Vehicle:
+        """A driver registers a vehicle of their own (refused with `InvalidRideRequest` naming
+        the field: seats, wheelchairPlaces or description)."""
+        self.driver(member_id)  # only a registered driver (DriverNotRegistered otherwise)
+        vehicle = Vehicle.register(
+            member_id,
+            seats=seats,
+            wheelchair_places=wheelchair_places,
+            description=description,
+            now=self.clock.now(),
+        )
+        self.save(vehicle)  # a new aggregate: nothing to race with
+        return vehicle
+
+    def fleet_vehicles(self) -> list[VehicleSpec]:
+        """The co-op's own vehicles (and any the config names for a driver), from the city
+        config: every driver may take one owned by the co-op."""
+        return [
+            VehicleSpec(v.id, v.owner, v.seats, v.wheelchair_places, v.name)
+            for v in self.city.rides.scheduled.vehicles
+        ]
+
+    def vehicle(self, vehicle_id: str) -> VehicleSpec:
+        """A registered vehicle by id, or one of the city config's fleet by its name there."""
+        for fleet in self.fleet_vehicles():
+            if fleet.id == vehicle_id:
+                return fleet
+        try:
+            found: object = self.repository.get(UUID(vehicle_id))
+        except (ValueError, AggregateNotFoundError):
+            raise UnknownVehicle(vehicle_id) from None
+        if not isinstance(found, Vehicle):
+            raise UnknownVehicle(vehicle_id)
+        return found.spec()
+
+    def vehicles_of(
+        self,
+        member_id: str,
+        *,
+        first: int | None = None,
+        after: str | None = None,
+        seen: str | None = None,
+    ) -> Listing[VehicleRecord]:
+        """The vehicles the member registered, oldest first, one page (as `rides_of`)."""
+        request = page_request(first, after, arity=2)
+        as_of = read_after(self, Vehicles, seen)
+        return Listing(self.read_model(Vehicles).of_owner(member_id, request), as_of)
 
     def driver(self, member_id: str) -> Driver:
         try:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from uuid import UUID
 
     from services.rides.fares import Charge, ChargeRules, FarePolicy
+    from services.rides.vehicles import VehicleSpec
 
 
 class RidesError(Exception):
@@ -191,9 +192,10 @@ class Driver(Aggregate):
     counted, not listed.
     """
 
-    # Drivers registered (and snapshotted) before suspensions were recorded were never
-    # suspended: the class attribute stands in for the instance's until one is recorded.
+    # Drivers registered (and snapshotted) before suspensions and vehicles were recorded were
+    # never suspended and named no vehicle: the class attributes stand in for the instance's.
     suspended = False
+    vehicle_id: str | None = None
 
     class Registered(Aggregate.Created):
         member_id: str
@@ -202,8 +204,20 @@ class Driver(Aggregate):
         vehicle: str
 
     class WentOnDuty(Aggregate.Event):
+        """v2: the vehicle driven (its id, seats, wheelchair access, description); None: the
+        vehicle as before (v1 events, and going on duty without naming one)."""
+
+        class_version = 2
         lat: float
         lon: float
+        vehicle_id: str | None
+        seats: int | None
+        wheelchair_accessible: bool | None
+        vehicle: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(vehicle_id=None, seats=None, wheelchair_accessible=None, vehicle=None)
 
     class Moved(Aggregate.Event):
         lat: float
@@ -259,18 +273,46 @@ class Driver(Aggregate):
     def available(self) -> bool:
         return self.status is DriverStatus.AVAILABLE
 
-    def go_on_duty(self, at: Place) -> None:
+    def go_on_duty(self, at: Place, vehicle: VehicleSpec | None = None) -> None:
+        """On duty at `at`, with `vehicle` (checked as theirs or the co-op's by the caller)
+        or the vehicle as before. While holding a ride: only the position moves, and the
+        vehicle cannot change."""
         if self.suspended:
             raise SuspendedFromDriving(self.member_id)
         if self.status in (DriverStatus.OFFERED, DriverStatus.ON_RIDE):
+            if vehicle is not None and vehicle.id != self.vehicle_id:
+                raise DriverBusy(self.member_id, self.status, "change vehicle")
             self._moved(lat=at.lat, lon=at.lon)
             return
-        self._went_on_duty(lat=at.lat, lon=at.lon)
+        self._went_on_duty(
+            lat=at.lat,
+            lon=at.lon,
+            vehicle_id=None if vehicle is None else vehicle.id,
+            seats=None if vehicle is None else vehicle.seats,
+            wheelchair_accessible=None if vehicle is None else vehicle.wheelchair_accessible,
+            vehicle=None if vehicle is None else vehicle.description,
+        )
 
     @event(WentOnDuty)
-    def _went_on_duty(self, lat: float, lon: float) -> None:
+    def _went_on_duty(
+        self,
+        lat: float,
+        lon: float,
+        vehicle_id: str | None,
+        seats: int | None,
+        wheelchair_accessible: bool | None,
+        vehicle: str | None,
+    ) -> None:
         self.status = DriverStatus.AVAILABLE
         self.position = Place(lat, lon)
+        if vehicle_id is not None:
+            self.vehicle_id = vehicle_id
+        if seats is not None:
+            self.seats = seats
+        if wheelchair_accessible is not None:
+            self.wheelchair_accessible = wheelchair_accessible
+        if vehicle is not None:
+            self.vehicle = vehicle
 
     @event(Moved)
     def _moved(self, lat: float, lon: float) -> None:

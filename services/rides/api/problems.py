@@ -21,7 +21,7 @@ from kernel.api import InvalidInput, NotAuthenticated, NotAuthorized, NotCaughtU
 from kernel.ids import InvalidId
 from kernel.paging import InvalidPage
 from kernel.readside.freshness import position_token
-from services.rides import domain
+from services.rides import domain, vehicles
 from services.rides.api.enums import DriverStatus, RideState  # noqa: TC001 (strawberry reads them)
 from services.rides.api.location import Location
 
@@ -103,6 +103,19 @@ class SuspendedFromDriving(Problem):
     member_id: str
 
 
+@strawberry.type(description="No vehicle with this id (registered, or in the co-op's fleet).")
+class UnknownVehicle(Problem):
+    vehicle_id: str
+
+
+@strawberry.type(
+    description="The vehicle is another driver's; a driver drives their own or the co-op's."
+)
+class NotYourVehicle(Problem):
+    vehicle_id: str
+    member_id: str
+
+
 @strawberry.type(
     description="The ride or driver changed at the same moment, again and again; nothing was "
     "saved: try again."
@@ -128,6 +141,8 @@ RidesProblem = (
     | OfferExpired
     | NoShowTooEarly
     | SuspendedFromDriving
+    | UnknownVehicle
+    | NotYourVehicle
     | TryAgain
 )
 EXPECTED = (domain.RidesError, InvalidId, InvalidPage, readside.NotCaughtUp, IntegrityError)
@@ -181,6 +196,10 @@ def problem(exc: Exception) -> RidesProblem:
                 waited_minutes=waited,
                 required_minutes=required,
             )
+        case vehicles.UnknownVehicle(vehicle_id=vehicle_id):
+            return UnknownVehicle(message=message, vehicle_id=vehicle_id)
+        case vehicles.NotYourVehicle(vehicle_id=vehicle_id, member_id=member_id):
+            return NotYourVehicle(message=message, vehicle_id=vehicle_id, member_id=member_id)
         case domain.SuspendedFromDriving(member_id=member_id):
             return SuspendedFromDriving(message=message, member_id=member_id)
         case domain.DriverBusy(member_id=member_id, status=status, action=action):

@@ -195,6 +195,9 @@ class RideView:
 class DriverView:
     member_id: str
     status: DriverStatus
+    vehicle_id: str | None = strawberry.field(
+        description="The vehicle named when going on duty (null: the one registered with)."
+    )
     seats: int
     wheelchair_accessible: bool
     vehicle: str
@@ -208,6 +211,7 @@ class DriverView:
         return cls(
             member_id=driver.member_id,
             status=driver.status,
+            vehicle_id=getattr(driver, "vehicle_id", None),
             seats=driver.seats,
             wheelchair_accessible=driver.wheelchair_accessible,
             vehicle=driver.vehicle,

@@ -10,6 +10,7 @@
                 driver, oldest first.
     dispatching.py  Dispatching: the offers standing (when each lapses) and who passed on which
                 ride, for the batch runner.
+    vehicles.py Vehicles: the vehicles drivers registered, by owner (`myVehicles`).
     reading.py  what their queries share (`Listing`, `rows_with`).
 
 No personal data: members appear by their pseudonymous ids; the vehicle is a description the
@@ -21,6 +22,7 @@ from services.rides.projections.dispatching import Dispatching, StandingOffer
 from services.rides.projections.drivers import DriverRecord, Drivers
 from services.rides.projections.reading import Listing, rows_with
 from services.rides.projections.rides import RideRecord, RideRecords
+from services.rides.projections.vehicles import VehicleRecord, Vehicles
 
 __all__ = [
     "Dispatching",
@@ -30,5 +32,7 @@ __all__ = [
     "RideRecord",
     "RideRecords",
     "StandingOffer",
+    "VehicleRecord",
+    "Vehicles",
     "rows_with",
 ]
