@@ -91,5 +91,12 @@ class RideFeeCharged(TolerantModel):
 
 INBOUND = Inbound.of(
     [RideCompleted, RideFeeCharged],
-    ignores=["rides.RideRequested", "rides.RideCancelled", "members.MemberJoined"],
+    ignores=[
+        "rides.RideRequested",
+        "rides.RideCancelled",
+        "members.MemberJoined",
+        # incidents on a ride are the safety team's, not a contribution
+        "rides.IncidentReported",
+        "rides.IncidentResolved",
+    ],
 )

@@ -53,9 +53,20 @@ from services.rides.domain import (
 from services.rides.export import export_member
 from services.rides.fares import FarePolicy, price
 from services.rides.inbound import DriverSuspended, SuspensionLifted
+from services.rides.incidents import (
+    Incident,
+    IncidentKind,
+    IncidentNotFound,
+    IncidentOutcome,
+    IncidentState,
+    ReporterRole,
+    clean_text,
+)
 from services.rides.projections import (
     Dispatching,
     Drivers,
+    IncidentRecord,
+    Incidents,
     Listing,
     RideRecord,
     RideRecords,
@@ -111,10 +122,13 @@ def place(lat: float, lon: float, *, field: str) -> Place:
 
 DECLINED = "decline"
 CANCELLED = "cancel"
+INCIDENT = "incident"
+RESOLUTION = "resolution"
 
 
 def _reason_field(kind: str, ride_id: UUID) -> str:
-    """The vault field of a reason: the kind and 80 bits of the ride id (fields are short)."""
+    """The vault field of a reason (or an incident's account): the kind and 80 bits of the
+    ride's (or incident's) id (fields are short)."""
     return f"{kind}_{ride_id.hex[:20]}"
 
 
@@ -125,6 +139,7 @@ class Rides(ScheduledRides, FederationApplication):
         RideRecords,
         Dispatching,
         Vehicles,
+        Incidents,
         *ScheduledRides.scheduled_read_models,
     )
     # The policy versions decisions adopted (decisions.PolicyChanged), so `policies()` and
@@ -171,6 +186,13 @@ class Rides(ScheduledRides, FederationApplication):
         transcoder.register(PlaceAsDict())
         transcoder.register(EnumAsValue(DriverStatus, "rides.DriverStatus"))
         transcoder.register(EnumAsValue(RideState, "rides.RideState"))
+        for kind, name in (
+            (IncidentKind, "IncidentKind"),
+            (ReporterRole, "ReporterRole"),
+            (IncidentOutcome, "IncidentOutcome"),
+            (IncidentState, "IncidentState"),
+        ):
+            transcoder.register(EnumAsValue(kind, f"rides.{name}"))
 
     # -- drivers --------------------------------------------------------------------------------
     def register_driver(
@@ -798,6 +820,105 @@ class Rides(ScheduledRides, FederationApplication):
         if not isinstance(ride, Ride):
             raise RideNotFound(ride_id)
         return ride
+
+    # -- incidents (routed to the safety team) ----------------------------------------------------
+    def report_incident(
+        self,
+        caller: str,
+        ride_id: UUID,
+        *,
+        kind: IncidentKind,
+        text: str,
+        for_member: str | None = None,
+    ) -> Incident:
+        """The ride's rider (or booker) or driver reports an incident; with `for_member`, the
+        desk (`caller`, a dispatcher, checked by the resolver) records it for that rider or
+        driver. What they said goes to the reporter's vault, never to an event. Refused:
+        `RideNotFound`, `NotYourRide`, `InvalidRideRequest` (field `text`)."""
+        said = clean_text(text, field="text", required=True)
+        ride = self.ride(ride_id)
+        reporter = caller if for_member is None else for_member
+        if reporter in (ride.rider_id, ride.booked_by):
+            role = ReporterRole.RIDER
+        elif reporter == ride.driver_id:
+            role = ReporterRole.DRIVER
+        else:
+            raise NotYourRide(ride.id, reporter)
+        incident = Incident(
+            ride.id,
+            kind,
+            reporter,
+            role,
+            None if for_member is None else caller,
+            self.clock.now(),
+        )
+        field = _reason_field(INCIDENT, incident.id)
+        self.personal.put(reporter, field, said)
+        try:
+            self.save(incident)  # a new aggregate: nothing to race with
+        except Exception:
+            self.personal.remove(reporter, field)  # no account kept without its incident
+            raise
+        return incident
+
+    def incident(self, incident_id: UUID) -> Incident:
+        try:
+            found: object = self.repository.get(incident_id)
+        except AggregateNotFoundError:
+            raise IncidentNotFound(incident_id) from None
+        if not isinstance(found, Incident):
+            raise IncidentNotFound(incident_id)
+        return found
+
+    def resolve_incident(
+        self, member_id: str, incident_id: UUID, *, outcome: IncidentOutcome, note: str = ""
+    ) -> Incident:
+        """The safety team resolves an incident with an outcome (and a note, kept in the
+        resolver's vault). Refused: `IncidentNotFound`, `IncidentAlreadyResolved`."""
+        said = clean_text(note, field="note", required=False)
+
+        def resolve() -> Incident:
+            incident = self.incident(incident_id)
+            incident.resolve(outcome, by=member_id, now=self.clock.now())
+            self.save(incident)
+            return incident
+
+        incident = retry_on_conflict(resolve)
+        if said:
+            self.personal.put(member_id, _reason_field(RESOLUTION, incident_id), said)
+        return incident
+
+    def incident_texts(
+        self, incident_id: UUID, *, reported_by: str, resolved_by: str | None
+    ) -> tuple[str | None, str | None]:
+        """What the reporter said and the safety team's note (None: nothing, or erased)."""
+        said = self.personal.get(reported_by, _reason_field(INCIDENT, incident_id))
+        note = (
+            None
+            if resolved_by is None
+            else self.personal.get(resolved_by, _reason_field(RESOLUTION, incident_id))
+        )
+        return said, note
+
+    def incidents(
+        self,
+        *,
+        state: IncidentState | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        seen: str | None = None,
+    ) -> Listing[IncidentRecord]:
+        """Incidents for the safety team, first reported first (in `state`, or all), one page."""
+        request = page_request(first, after, arity=2)
+        as_of = read_after(self, Incidents, seen)
+        return Listing(self.read_model(Incidents).listed(request, state=state), as_of)
+
+    def incidents_reported_by(
+        self, member_id: str, *, first: int | None = None, after: str | None = None
+    ) -> Listing[IncidentRecord]:
+        request = page_request(first, after, arity=2)
+        as_of = read_after(self, Incidents, None)
+        return Listing(self.read_model(Incidents).reported_by(member_id, request), as_of)
 
     def export_member(self, member_id: str) -> dict[str, Any]:
         """Everything rides holds about the member (their part of `myData`)."""

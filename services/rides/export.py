@@ -1,5 +1,6 @@
 """A member's rides export (their part of `myData`): every ride as rider, every drive with the
-vehicle, every scheduled or recurring booking, and what they wrote (from the rides vault).
+vehicles, every scheduled or recurring booking, the incidents they reported, and what they
+wrote (from the rides vault).
 
 Read from the read models, page by page (an export holds all of it), never by loading rides.
 """
@@ -16,8 +17,10 @@ if TYPE_CHECKING:
 
     from kernel.money import Money
     from services.rides.application import Rides
+    from services.rides.projections.incidents import IncidentRecord
     from services.rides.projections.reading import Listing
     from services.rides.projections.rides import RideRecord
+    from services.rides.projections.vehicles import VehicleRecord
     from services.rides.scheduling.projections import ScheduledRecord
 
 R = TypeVar("R")
@@ -83,6 +86,34 @@ def _booking(booking: ScheduledRecord) -> dict[str, Any]:
     }
 
 
+def _incident(rides: Rides, incident: IncidentRecord) -> dict[str, Any]:
+    """One incident the member reported (or the desk recorded for them), with what they said."""
+    said, _ = rides.incident_texts(incident.id, reported_by=incident.reported_by, resolved_by=None)
+    return {
+        "id": str(incident.id),
+        "rideId": str(incident.ride_id),
+        "kind": incident.kind.value,
+        "reporterRole": incident.reporter_role.value,
+        "recordedBy": incident.recorded_by,
+        "reportedAt": incident.reported_at.isoformat(),
+        "state": incident.state.value,
+        "outcome": None if incident.outcome is None else incident.outcome.value,
+        "resolvedAt": incident.resolved_at.isoformat() if incident.resolved_at else None,
+        "text": said,
+    }
+
+
+def _vehicle(vehicle: VehicleRecord) -> dict[str, Any]:
+    spec = vehicle.spec
+    return {
+        "id": spec.id,
+        "seats": spec.seats,
+        "wheelchairPlaces": spec.wheelchair_places,
+        "description": spec.description,
+        "registeredAt": vehicle.registered_at.isoformat(),
+    }
+
+
 def _every_page(
     read: Callable[[str | None], Listing[R]], row: Callable[[R], dict[str, Any]]
 ) -> list[dict[str, Any]]:
@@ -110,6 +141,10 @@ def export_member(rides: Rides, member_id: str) -> dict[str, Any]:
             "vehicle": driver.vehicle,
             "status": driver.status.value,
             "suspended": driver.suspended,
+            "vehicles": _every_page(
+                lambda after: rides.vehicles_of(member_id, first=MAX_PAGE_SIZE, after=after),
+                _vehicle,
+            ),
             "rides": _every_page(
                 lambda after: rides.drives_of(member_id, first=MAX_PAGE_SIZE, after=after), _ride
             ),
@@ -122,6 +157,10 @@ def export_member(rides: Rides, member_id: str) -> dict[str, Any]:
         "scheduled": _every_page(
             lambda after: rides.scheduled_rides_of(member_id, first=MAX_PAGE_SIZE, after=after),
             _booking,
+        ),
+        "incidents": _every_page(
+            lambda after: rides.incidents_reported_by(member_id, first=MAX_PAGE_SIZE, after=after),
+            lambda incident: _incident(rides, incident),
         ),
         # What they wrote about rides (reasons for declining or cancelling), from the vault.
         "written": rides.personal.all_of(member_id),

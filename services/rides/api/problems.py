@@ -21,8 +21,12 @@ from kernel.api import InvalidInput, NotAuthenticated, NotAuthorized, NotCaughtU
 from kernel.ids import InvalidId
 from kernel.paging import InvalidPage
 from kernel.readside.freshness import position_token
-from services.rides import domain, vehicles
-from services.rides.api.enums import DriverStatus, RideState  # noqa: TC001 (strawberry reads them)
+from services.rides import domain, incidents, vehicles
+from services.rides.api.enums import (  # noqa: TC001 (strawberry reads them)
+    DriverStatus,
+    IncidentOutcome,
+    RideState,
+)
 from services.rides.api.location import Location
 
 if TYPE_CHECKING:
@@ -116,6 +120,17 @@ class NotYourVehicle(Problem):
     member_id: str
 
 
+@strawberry.type(description="No incident with this id.")
+class IncidentNotFound(Problem):
+    incident_id: strawberry.ID
+
+
+@strawberry.type(description="The incident was resolved already; it is resolved once.")
+class IncidentAlreadyResolved(Problem):
+    incident_id: strawberry.ID
+    outcome: IncidentOutcome
+
+
 @strawberry.type(
     description="The ride or driver changed at the same moment, again and again; nothing was "
     "saved: try again."
@@ -143,6 +158,8 @@ RidesProblem = (
     | SuspendedFromDriving
     | UnknownVehicle
     | NotYourVehicle
+    | IncidentNotFound
+    | IncidentAlreadyResolved
     | TryAgain
 )
 EXPECTED = (domain.RidesError, InvalidId, InvalidPage, readside.NotCaughtUp, IntegrityError)
@@ -195,6 +212,12 @@ def problem(exc: Exception) -> RidesProblem:
                 ride_id=strawberry.ID(str(ride_id)),
                 waited_minutes=waited,
                 required_minutes=required,
+            )
+        case incidents.IncidentNotFound(incident_id=incident_id):
+            return IncidentNotFound(message=message, incident_id=strawberry.ID(incident_id))
+        case incidents.IncidentAlreadyResolved(incident_id=incident_id, outcome=outcome):
+            return IncidentAlreadyResolved(
+                message=message, incident_id=strawberry.ID(incident_id), outcome=outcome
             )
         case vehicles.UnknownVehicle(vehicle_id=vehicle_id):
             return UnknownVehicle(message=message, vehicle_id=vehicle_id)
