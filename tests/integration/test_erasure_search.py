@@ -59,7 +59,17 @@ RIDER_NAME = "Zebulon Quartermaine"
 DRIVER_NAME = "Philippa Vandersloot"
 RIDER_EMAIL = "zebulon.q@example.org"
 RIDER_PHONE = "+32470123456"
-ERASED = [*RIDER_NAME.split(), *DRIVER_NAME.split(), RIDER_EMAIL, RIDER_PHONE]
+# What the rider says in an incident report (kept in their rides vault, never in an event).
+INCIDENT_TEXT = "left my Xylophonic umbrella"
+ERASED = [
+    *RIDER_NAME.split(),
+    *DRIVER_NAME.split(),
+    RIDER_EMAIL,
+    RIDER_PHONE,
+    "Xylophonic",
+]
+REPORT_INCIDENT = """
+mutation Report($input: ReportIncidentInput!) { reportIncident(input: $input) { __typename } }"""
 
 
 @dataclass
@@ -144,6 +154,9 @@ def test_after_erasure_no_store_topic_or_log_holds_the_erased_strings(
         members.personal.put(rider_id, EMAIL, RIDER_EMAIL, findable=True)
         members.personal.put(rider_id, PHONE, RIDER_PHONE, findable=True)
         ride_id = ride_to_the_end(client, clock, rider, drv)
+        incident = {"rideId": ride_id, "kind": "LOST_PROPERTY", "text": INCIDENT_TEXT}
+        reported = gql(client, REPORT_INCIDENT, {"input": incident}, token=rider)
+        assert reported["reportIncident"]["__typename"] == "IncidentChanged", reported
         before = history(client, rider, drv, board)
         assert [r["id"] for r in before["rides"]["nodes"]] == [ride_id]
         assert before["ledger"]["balanced"] is True
