@@ -77,7 +77,13 @@ from services.rides.rules import charge_rules, fare_policy
 from services.rides.scheduling.application import ScheduledRides
 from services.rides.solidarity import Solidarity
 from services.rides.standing import Standing
-from services.rides.vehicles import NotYourVehicle, UnknownVehicle, Vehicle, VehicleSpec
+from services.rides.vehicles import (
+    NotYourVehicle,
+    UnknownVehicle,
+    Vehicle,
+    VehicleSpec,
+    VehicleUse,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -230,7 +236,8 @@ class Rides(ScheduledRides, FederationApplication):
     ) -> Driver:
         """On duty at (lat, lon), with one of their vehicles or the co-op's fleet's
         (`vehicle_id`; None: the vehicle as before): matching uses its seats and wheelchair
-        access. Refused: `UnknownVehicle`, `NotYourVehicle`, `SuspendedFromDriving`."""
+        access. Refused: `UnknownVehicle`, `NotYourVehicle`, `VehicleInUse` (another driver
+        is on duty with it), `SuspendedFromDriving`."""
         at = place(lat, lon, field="position")
         vehicle = None if vehicle_id is None else self.vehicle(vehicle_id)
         if vehicle is not None and not vehicle.usable_by(member_id):
@@ -239,7 +246,18 @@ class Rides(ScheduledRides, FederationApplication):
         def go() -> None:
             driver = self.driver(member_id)
             driver.go_on_duty(at, vehicle)
-            self.save(driver)
+            if vehicle is None:
+                self.save(driver)
+                return
+            use = self._vehicle_use(vehicle.id)
+            holder = None if use.driver_id in (None, member_id) else self.driver(use.driver_id)
+            use.take(
+                member_id,
+                holder_on_duty_with_it=holder is not None
+                and holder.status is not DriverStatus.OFF_DUTY
+                and holder.vehicle_id == vehicle.id,
+            )
+            self.save(driver, use)
 
         retry_on_conflict(go)
         self.dispatch_waiting(near=at)
@@ -270,6 +288,13 @@ class Rides(ScheduledRides, FederationApplication):
         )
         self.save(vehicle)  # a new aggregate: nothing to race with
         return vehicle
+
+    def _vehicle_use(self, vehicle_id: str) -> VehicleUse:
+        try:
+            found: VehicleUse = self.repository.get(VehicleUse.create_id(vehicle_id))
+        except AggregateNotFoundError:
+            return VehicleUse(vehicle_id)
+        return found
 
     def fleet_vehicles(self) -> list[VehicleSpec]:
         """The co-op's own vehicles (and any the config names for a driver), from the city

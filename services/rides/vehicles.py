@@ -10,10 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime  # noqa: TC003 (event attributes are read at runtime)
+from typing import TYPE_CHECKING
 
 from eventsourcing.domain import Aggregate, event
 
+from kernel.ids import stable_uuid
 from services.rides.domain import InvalidRideRequest, RidesError
+
+if TYPE_CHECKING:
+    from uuid import UUID
 
 COOP = "coop"  # the owner of the co-op's own fleet
 MAX_SEATS = 16
@@ -108,3 +113,46 @@ class Vehicle(Aggregate):
         return VehicleSpec(
             str(self.id), self.owner, self.seats, self.wheelchair_places, self.description
         )
+
+
+class VehicleInUse(RidesError):
+    """Another driver is on duty with the vehicle (the co-op's van is driven by one at a time)."""
+
+    def __init__(self, vehicle_id: str, driver_id: str) -> None:
+        super().__init__(f"vehicle {vehicle_id} is on duty with another driver")
+        self.vehicle_id = vehicle_id
+        self.driver_id = driver_id
+
+
+class VehicleUse(Aggregate):
+    """Who last went on duty with a vehicle (its id is the vehicle's). The vehicle is in use
+    while that driver is still on duty with it; the caller says whether they are, from the
+    driver's own aggregate, so a driver going off duty (or being suspended) frees it without an
+    event here. Saved with the driver who takes it: two at once, one wins."""
+
+    class Opened(Aggregate.Created):
+        vehicle_id: str
+
+    class Taken(Aggregate.Event):
+        driver_id: str
+
+    @staticmethod
+    def create_id(vehicle_id: str) -> UUID:
+        return stable_uuid("rides-vehicle-use", vehicle_id)
+
+    @event(Opened)
+    def __init__(self, vehicle_id: str) -> None:
+        self.vehicle_id = vehicle_id
+        self.driver_id: str | None = None
+
+    def take(self, driver_id: str, *, holder_on_duty_with_it: bool) -> None:
+        """`driver_id` goes on duty with the vehicle; refused while another still is."""
+        if self.driver_id == driver_id:
+            return
+        if self.driver_id is not None and holder_on_duty_with_it:
+            raise VehicleInUse(self.vehicle_id, self.driver_id)
+        self._taken(driver_id=driver_id)
+
+    @event(Taken)
+    def _taken(self, driver_id: str) -> None:
+        self.driver_id = driver_id

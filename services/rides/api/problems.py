@@ -120,6 +120,11 @@ class NotYourVehicle(Problem):
     member_id: str
 
 
+@strawberry.type(description="Another driver is on duty with the vehicle.")
+class VehicleInUse(Problem):
+    vehicle_id: str
+
+
 @strawberry.type(description="No incident with this id.")
 class IncidentNotFound(Problem):
     incident_id: strawberry.ID
@@ -158,6 +163,7 @@ RidesProblem = (
     | SuspendedFromDriving
     | UnknownVehicle
     | NotYourVehicle
+    | VehicleInUse
     | IncidentNotFound
     | IncidentAlreadyResolved
     | TryAgain
@@ -219,6 +225,9 @@ def problem(exc: Exception) -> RidesProblem:
             return IncidentAlreadyResolved(
                 message=message, incident_id=strawberry.ID(incident_id), outcome=outcome
             )
+        case vehicles.VehicleInUse(vehicle_id=vehicle_id):
+            # Which driver holds it is theirs to know, not the caller's.
+            return VehicleInUse(message=message, vehicle_id=vehicle_id)
         case vehicles.UnknownVehicle(vehicle_id=vehicle_id):
             return UnknownVehicle(message=message, vehicle_id=vehicle_id)
         case vehicles.NotYourVehicle(vehicle_id=vehicle_id, member_id=member_id):

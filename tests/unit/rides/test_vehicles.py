@@ -21,7 +21,7 @@ from services.rides.domain import (
     RideState,
 )
 from services.rides.projections import Vehicles
-from services.rides.vehicles import COOP, NotYourVehicle, UnknownVehicle
+from services.rides.vehicles import COOP, NotYourVehicle, UnknownVehicle, VehicleInUse
 from tests.support.rides import NEAREST
 
 if TYPE_CHECKING:
@@ -178,3 +178,28 @@ def test_my_vehicles_come_in_pages_oldest_first(rides: Rides, clock: FixedClock)
     assert shown == ["small car", *(v.description for v in made)]
     assert first.page.has_next
     assert not rest.page.has_next
+
+
+def test_the_vans_one_driver_at_a_time_until_they_go_off_duty(rides: Rides) -> None:
+    first, second = a_driver(rides), a_driver(rides)
+    rides.go_on_duty(first, lat=PICKUP.lat, lon=PICKUP.lon, vehicle_id="van")
+    version = rides.driver(second).version
+
+    with pytest.raises(VehicleInUse) as refused:
+        rides.go_on_duty(second, lat=PICKUP.lat, lon=PICKUP.lon, vehicle_id="van")
+
+    assert refused.value.vehicle_id == "van"
+    assert rides.driver(second).version == version
+    rides.go_off_duty(first)
+    assert rides.go_on_duty(second, lat=PICKUP.lat, lon=PICKUP.lon, vehicle_id="van").seats == 7
+
+
+def test_going_on_duty_in_another_vehicle_frees_the_van(rides: Rides) -> None:
+    first, second = a_driver(rides), a_driver(rides)
+    own = rides.register_vehicle(first, seats=4, wheelchair_places=0, description="own car")
+    rides.go_on_duty(first, lat=PICKUP.lat, lon=PICKUP.lon, vehicle_id="van")
+    rides.go_on_duty(first, lat=PICKUP.lat, lon=PICKUP.lon, vehicle_id=str(own.id))  # on duty
+
+    taken = rides.go_on_duty(second, lat=PICKUP.lat, lon=PICKUP.lon, vehicle_id="van")
+
+    assert taken.vehicle_id == "van"
