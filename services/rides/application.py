@@ -151,6 +151,10 @@ class Rides(ScheduledRides, FederationApplication):
     # The policy versions decisions adopted (decisions.PolicyChanged), so `policies()` and
     # `policy_version(at)` answer with them (kernel.policies).
     inbound_read_models = (PolicyLog,)
+    # A driver's standing decides on what an earlier message of the same poll may have just
+    # recorded (lifting a suspension finds none yet, and changes nothing): one transaction per
+    # consumed message. Rides consumes only decisions' few events, so this costs nothing.
+    consume_in_batches = False
     # A driver gains a few events per ride; a snapshot keeps a cold load short.
     snapshotting_intervals = {Driver: 100}  # noqa: RUF012 (the library declares it)
 

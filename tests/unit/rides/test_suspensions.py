@@ -19,6 +19,7 @@ from services.rides.projections import Drivers
 from tests.support.rides import DEMO, consume_decisions, decisions_envelope, next_batch
 
 if TYPE_CHECKING:
+    from pathlib import Path
     from uuid import UUID
 
     from kernel.time import FixedClock
@@ -175,3 +176,25 @@ def test_a_member_suspended_before_registering_is_suspended_once_registered(
 
     with pytest.raises(SuspendedFromDriving):
         rides.go_on_duty(driver, lat=PICKUP.lat, lon=PICKUP.lon)
+
+
+def test_on_sqlite_a_poll_of_suspension_and_lifting_is_applied_in_order_once(
+    clock: FixedClock, tmp_path: Path
+) -> None:
+    # the durable store records a poll's messages in one transaction (kernel.batch)
+    rides = Rides(Settings(persistence="sqlite", data_dir=tmp_path), clock=clock, city=DEMO)
+    try:
+        driver = on_duty(rides)
+        ride_id = request(rides)
+        next_batch(rides, clock)
+        assert rides.ride(ride_id).driver_id == driver
+
+        consume_decisions(rides, suspended(driver, clock), lifted(driver, clock))
+
+        assert rides.ride(ride_id).state is RideState.WAITING
+        assert not rides.driver(driver).suspended
+        assert rides.driver(driver).status is DriverStatus.OFF_DUTY
+        rides.catch_up(Drivers)
+        assert rides.drivers_of([driver])[driver].status is DriverStatus.OFF_DUTY
+    finally:
+        rides.close()
