@@ -126,7 +126,10 @@ class Context:
                 AuditKind.SIGN_IN_FAILED if failed_sign_in else AuditKind.REFUSED,
                 operation=operation,
                 outcome=type(problem).__name__,
-                actor=None if self.identity is None else self.identity.member_id,
+                # A dispatcher acting for a member is the actor; the member is the subject.
+                actor=None
+                if self.identity is None
+                else self.identity.actor or self.identity.member_id,
             )
         except Exception:
             # The refusal stands whatever happens to its record; say so without the details.
@@ -144,7 +147,10 @@ class Context:
                 kind,
                 operation=operation,
                 outcome=outcome,
-                actor=None if self.identity is None else self.identity.member_id,
+                # A dispatcher acting for a member is the actor; the member is the subject.
+                actor=None
+                if self.identity is None
+                else self.identity.actor or self.identity.member_id,
                 subject=subject,
             )
         except Exception:

@@ -49,9 +49,13 @@ class InvalidToken(ValueError):
 
 @dataclass(frozen=True)
 class Identity:
+    """Who a request is for. `actor` is set when a dispatcher acts for the member (a desk's
+    delegated token, RFC 8693's `act` claim): the member's pages, the dispatcher's hands."""
+
     member_id: str
     city: str
     roles: frozenset[str]
+    actor: str | None = None
 
     def has(self, role: str) -> bool:
         return role in self.roles
@@ -78,6 +82,8 @@ def mint(
         "iat": int(now.timestamp()),
         "exp": int((now + ttl).timestamp()),
     }
+    if identity.actor is not None:
+        claims["act"] = {"sub": identity.actor}
     return jwt.encode(claims, secret.get_secret_value(), algorithm=ALGORITHM)
 
 
@@ -112,8 +118,19 @@ def verify(token: str, secret: SecretStr, *, city: str | None = None) -> Identit
         raise InvalidToken("token city must be a string")
     if city is not None and issued_for != city:
         raise InvalidToken(f"this token was issued for city {issued_for!r}; this is {city!r}")
-    return Identity(who, issued_for, frozenset(roles))
+    actor = None
+    if "act" in claims:
+        act = claims["act"]
+        try:
+            actor = member_id(str(act["sub"])) if isinstance(act, dict) else None
+        except (InvalidId, KeyError):
+            actor = None
+        if actor is None:
+            raise InvalidToken("token actor ('act') is not a member id")
+    return Identity(who, issued_for, frozenset(roles), actor)
 
 
 def with_roles(identity: Identity, roles: Iterable[str]) -> Identity:
-    return Identity(identity.member_id, identity.city, identity.roles | frozenset(roles))
+    return Identity(
+        identity.member_id, identity.city, identity.roles | frozenset(roles), identity.actor
+    )

@@ -16,10 +16,12 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Any
 
+from graphql import OperationType
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.types.union import StrawberryUnion
 
 from kernel.api import NotAuthenticated, NotAuthorized
+from kernel.audit import AuditKind
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable, Mapping
@@ -59,6 +61,7 @@ MATRIX: dict[str, frozenset[str]] = {
     "chooseLanguage": MEMBER,  # one's own language for the web app
     "issueSignInCode": DESK,  # not for members holding a role that sees others' data (resolver)
     "findMember": DESK,
+    "actForMember": roles("dispatcher"),  # with the member's consent; audited (desk_api.py)
     # members: roles (granted and withdrawn by the board, never by the member themself)
     "requestRole": MEMBER,
     "grantRole": BOARD,  # and only by someone the record shows on the board (resolver)
@@ -165,14 +168,40 @@ class UnguardedOperation(LookupError):
     """A root field has no entry in the matrix, or cannot return the guard's refusals."""
 
 
+# What a dispatcher acting for a member (a delegated token: `Identity.actor`) may not do for
+# them: acts that must be the member's own will, said by the member (their consent, their vote,
+# their proxy, backing or proposing, judging a peer's work, erasing or ending their sessions),
+# and acting again. Everything else the member can do in the app, the desk can do for them.
+SELF_ONLY = frozenset(
+    {
+        "actForMember",
+        "eraseMyData",
+        "signOutEverywhere",
+        "giveConsent",
+        "withdrawConsent",
+        "giveProxy",
+        "withdrawProxy",
+        "vote",
+        "backProposal",
+        "proposePolicyChange",
+        "validateContribution",
+    }
+)
+
+
 def refusal(
     context: Context, operation: str, matrix: Mapping[str, frozenset[str]] = MATRIX
 ) -> NotAuthenticated | NotAuthorized | None:
     """Why the caller may not reach `operation`, or None if they may."""
     allowed = matrix[operation]
+    who = context.identity
+    if who is not None and who.actor is not None and operation in SELF_ONLY:
+        return NotAuthorized(
+            message=f"{operation} is the member's own act: a dispatcher acting for them may not",
+            required_role="member",
+        )
     if not allowed:
         return None
-    who = context.identity
     if who is None:
         return NotAuthenticated(
             message=context.auth_problem or "send 'Authorization: Bearer <token>' (sign in first)"
@@ -217,9 +246,20 @@ class Guard(FieldExtension):
             context: Context = info.context
             context.refused(self.operation, problem)
             return _once(problem) if self.stream else problem
+        context = info.context
+        who = context.identity
+        if who is not None and who.actor is not None and _is_mutation(info):
+            # Every act a dispatcher does for a member is in the audit log, naming both.
+            context.audited(
+                AuditKind.ACTED_ON_BEHALF, self.operation, "acted", subject=who.member_id
+            )
         result = next_(source, info, **kwargs)
         # A subscription's resolver hands back its async generator itself, not an awaitable.
         return await result if inspect.isawaitable(result) else result
+
+
+def _is_mutation(info: Info[Any, Any]) -> bool:
+    return info.operation.operation is OperationType.MUTATION
 
 
 async def _once(problem: Any) -> AsyncIterator[Any]:

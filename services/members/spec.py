@@ -6,7 +6,7 @@ from kernel.service import ServiceSpec
 from services.members.accounts_api import AccountsMutation, AccountsQuery
 from services.members.api import MembersQuery
 from services.members.application import Members
-from services.members.desk_api import MembersDeskQuery
+from services.members.desk_api import MembersDeskMutation, MembersDeskQuery
 from services.members.published import PUBLISHED, to_integration
 
 SPEC = ServiceSpec(
@@ -15,5 +15,5 @@ SPEC = ServiceSpec(
     publishes=PUBLISHED,
     to_integration=to_integration,
     query=merge_types("MembersQuery", (MembersQuery, AccountsQuery, MembersDeskQuery)),
-    mutation=AccountsMutation,
+    mutation=merge_types("MembersMutation", (AccountsMutation, MembersDeskMutation)),
 )

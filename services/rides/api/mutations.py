@@ -142,7 +142,8 @@ class RidesMutation:
         self, info: Info[Context, None], input: RequestRideInput
     ) -> RequestRideResult:
         who = info.context.caller
-        rider, booked_by = who.member_id, None
+        # A dispatcher acting for the member (a delegated token) is who booked it.
+        rider, booked_by = who.member_id, who.actor
         if input.on_behalf_of is not None:
             if not who.has("dispatcher"):
                 return NotAuthorized(
