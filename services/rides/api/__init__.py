@@ -8,6 +8,7 @@
     mutations.py  the commands; each answers the log position after its write
     subscriptions.py  rideUpdates, driverUpdates: live, over WebSocket, from the read models
     live.py       what those subscriptions read (snapshots of a ride's or a driver's rows)
+    geocoding.py  geocode: an address to places inside the service area (the city's geocoder)
 
 Resolvers call the application in a thread (it is synchronous) and do nothing else; roles are
 checked once, by the kernel's guard, from the permission matrix (kernel.permissions).
@@ -16,10 +17,11 @@ checked once, by the kernel's guard, from the permission matrix (kernel.permissi
 from strawberry.tools import merge_types
 
 from services.rides.api.desk import RidesDeskQuery
+from services.rides.api.geocoding import GeocodingQuery
 from services.rides.api.mutations import RidesMutation
 from services.rides.api.queries import RidesQuery as _RidesQuery
 from services.rides.api.subscriptions import RidesSubscription
 
-RidesQuery = merge_types("RidesQueries", (_RidesQuery, RidesDeskQuery))
+RidesQuery = merge_types("RidesQueries", (_RidesQuery, RidesDeskQuery, GeocodingQuery))
 
 __all__ = ["RidesMutation", "RidesQuery", "RidesSubscription"]
