@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gateway.web.routes import account, auth, home, public
+from gateway.web.routes import account, auth, home, public, rider
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 PAGES: tuple[ModuleType, ...] = (
     home,
     public,
-    # rider (web-rider), driver (web-rider), desk and board (web-board) go here
+    rider,
+    # driver (web-rider), desk and board (web-board) go here
     account,
     auth,
 )

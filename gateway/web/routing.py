@@ -28,7 +28,7 @@ from gateway.web.client import GraphQLFailure
 from gateway.web.forms import FORM, is_problem, problem_errors
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Mapping
+    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
     from starlette.datastructures import FormData
     from starlette.requests import Request
@@ -110,6 +110,17 @@ class WebRequest:
             token = await self._access_token()
         return await self.web.client.execute(self.request, name, variables, token=token)
 
+    async def subscribe(
+        self, name: str, variables: Mapping[str, Any] | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Subscription document `name`'s updates as the signed-in member (gateway/web/live.py
+        sends them as server-sent events). The token is got (or refreshed) now, so a session
+        that cannot be kept alive raises SignInRequired before any answer starts."""
+        if not self.session.signed_in:
+            raise SignInRequired
+        token = await self._access_token()
+        return self.web.client.subscribe(self.request, name, variables, token=token)
+
     async def _access_token(self) -> str:
         session = self.session
         if session.access_expired() or session.access_token is None:
@@ -153,7 +164,8 @@ class WebRequest:
     # -- answers --------------------------------------------------------------------------------
     def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         env = self.web.environments[self.language]
-        body = env.get_template(template).render(**self.layout(), **context)
+        # A page's own context wins over the layout's defaults (its `errors` and `values`).
+        body = env.get_template(template).render({**self.layout(), **context})
         return HTMLResponse(body, status_code=status_code)
 
     def layout(self) -> dict[str, Any]:

@@ -1,0 +1,63 @@
+/* The rider's and the driver's map (progressive enhancement; the forms work without it).
+   Leaflet draws the service area and the chosen points; tiles only when the city names them.
+   A click fills the form's coordinate fields: for the rider, the pickup, then the drop-off,
+   then the pickup again...; for the driver, their position. Nothing is sent until the form is. */
+(function () {
+  "use strict";
+  function ready(fn) {
+    if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
+  }
+  function field(name) { return document.getElementById(name); }
+  function read(end) {
+    var lat = parseFloat((field(end + "_lat") || {}).value), lon = parseFloat((field(end + "_lon") || {}).value);
+    return isFinite(lat) && isFinite(lon) ? [lat, lon] : null;
+  }
+  ready(function () {
+    var wrap = document.querySelector("[data-map]");
+    if (!wrap || !window.L) return;
+    wrap.hidden = false;
+    var box = wrap.querySelector(".map"), said = wrap.querySelector(".map-said");
+    var area = JSON.parse(wrap.dataset.area || "[]"), centre = JSON.parse(wrap.dataset.centre || "null");
+    var ends = (wrap.dataset.fields || "").split(",").filter(Boolean);
+    var map = L.map(box, { attributionControl: !!wrap.dataset.tiles });
+    if (wrap.dataset.tiles) {
+      L.tileLayer(wrap.dataset.tiles, { attribution: wrap.dataset.attribution, maxZoom: 19 }).addTo(map);
+    }
+    if (area.length) {
+      var shape = L.polygon(area, { color: "#0b5394", weight: 2, fillOpacity: 0.08 }).addTo(map);
+      map.fitBounds(shape.getBounds());
+    } else if (centre) {
+      map.setView(centre, 12);
+    }
+    var markers = {}, next = 0;
+    function show(end) {
+      var at = read(end);
+      if (markers[end]) { map.removeLayer(markers[end]); delete markers[end]; }
+      if (at) {
+        markers[end] = L.circleMarker(at, { radius: 9, color: end === "dropoff" ? "#8a2be2" : "#0b5394", weight: 3, fillOpacity: 0.6 })
+          .bindTooltip(wrap.dataset["label" + end.charAt(0).toUpperCase() + end.slice(1)] || end, { permanent: true, direction: "top" })
+          .addTo(map);
+      }
+    }
+    ends.forEach(function (end) {
+      show(end);
+      ["_lat", "_lon"].forEach(function (s) {
+        var input = field(end + s);
+        if (input) input.addEventListener("change", function () { show(end); });
+      });
+    });
+    map.on("click", function (e) {
+      var end = ends[next % ends.length];
+      next += 1;
+      var lat = e.latlng.lat.toFixed(5), lon = e.latlng.lng.toFixed(5);
+      field(end + "_lat").value = lat;
+      field(end + "_lon").value = lon;
+      var address = field(end + "_address");
+      if (address) address.value = "";
+      show(end);
+      var label = wrap.dataset["label" + end.charAt(0).toUpperCase() + end.slice(1)] || end;
+      said.textContent = (wrap.dataset.saidSet || "{point}: {lat}, {lon}")
+        .replace("{point}", label).replace("{lat}", lat).replace("{lon}", lon);
+    });
+  });
+})();
