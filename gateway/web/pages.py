@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gateway.web.routes import account, auth, home, public, rider
+from gateway.web.routes import account, auth, driver, home, public, rider
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -18,7 +18,8 @@ PAGES: tuple[ModuleType, ...] = (
     home,
     public,
     rider,
-    # driver (web-rider), desk and board (web-board) go here
+    driver,
+    # desk and board (web-board) go here
     account,
     auth,
 )

@@ -44,7 +44,7 @@ def _members_only(page: WebRequest) -> None:
         raise SignInRequired
 
 
-async def _map(page: WebRequest) -> dict[str, Any]:
+async def map_context(page: WebRequest) -> dict[str, Any]:
     """What the page's map shows: the service area, the centre, the tiles (if any)."""
     rules = (await page.query("rider/cityMap", member=False))["cityRules"]
     tiles = page.web.city.map
@@ -119,7 +119,7 @@ async def ride_form(page: WebRequest) -> Response:
     return page.render(
         "rider/ride.html",
         status_code=422 if errors else 200,
-        map=await _map(page),
+        map=await map_context(page),
         values=values,
         errors=errors,
         quote=quote,
@@ -180,7 +180,7 @@ async def request_ride(page: WebRequest) -> Response:
     return page.render(
         "rider/ride.html",
         status_code=422,
-        map=await _map(page),
+        map=await map_context(page),
         values=values,
         errors=errors,
         quote=None,
