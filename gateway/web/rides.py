@@ -88,7 +88,9 @@ INVALID: dict[str, str] = {
 }
 
 
-def ride_errors(page: WebRequest, answer: Mapping[str, Any], field: str | None = None) -> dict:
+def ride_errors(
+    page: WebRequest, answer: Mapping[str, Any], field: str | None = None
+) -> dict[str, str]:
     """A rides problem as `{field: text}`: by the field it names (pickup, dropoff), by `field`
     when given (an address the geocoder did not find), else for the whole form."""
     kind = str(answer.get("__typename", ""))

@@ -25,9 +25,13 @@ def keep(client: TestClient, signed_in: dict[str, Any]) -> Session:
         refresh_token=signed_in["refreshToken"],
     )
     web = client.app.state.web  # type: ignore[attr-defined]
-    # The visitor's session cookie (set by the host) would win over one set without a domain.
+    # As the server sets it (the cookie jar names a dotless host "<host>.local"), so the
+    # server's later cookies replace this one rather than sit beside it.
+    host = client.base_url.host
     client.cookies.delete(COOKIE)
-    client.cookies.set(COOKIE, web.sessions.seal(session))
+    client.cookies.set(
+        COOKIE, web.sessions.seal(session), domain=host if "." in host else f"{host}.local"
+    )
     return session
 
 

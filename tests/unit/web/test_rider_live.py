@@ -47,7 +47,7 @@ class Stream:
         self._lines = response.iter_lines()
 
     def next(self) -> Event:
-        name, data = "message", []
+        name, data = "message", list[str]()
         for line in self._lines:
             if line == "":
                 if data or name != "message":
