@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 ENDS = ("pickup", "dropoff")
 NOT_FOUND = frozenset({"RideNotFound", "InvalidInput"})
 MAX_SEATS = 8
+NO_POINT = N_("Choose this point on the map, or type its coordinates.")
+NO_PLACE = N_("Choose this point on the map, type its address, or type its coordinates.")
 
 
 def _members_only(page: WebRequest) -> None:
@@ -81,11 +83,7 @@ async def _end(
         values[f"{end}_lat"], values[f"{end}_lon"] = str(found.lat), str(found.lon)
         values[f"{end}_place"] = first["name"]
         return found
-    errors[end] = page.gettext(
-        "Choose this point on the map, or type its coordinates."
-        if page.web.city.geocoder is None
-        else "Choose this point on the map, type its address, or type its coordinates."
-    )
+    errors[end] = page.gettext(NO_POINT if page.web.city.geocoder is None else NO_PLACE)
     return None
 
 
