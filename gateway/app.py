@@ -346,6 +346,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.web = web
+    app.state.limiter = limiter  # None when MUNI_RATE_LIMITS=off
     return app
 
 

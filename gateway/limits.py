@@ -69,6 +69,7 @@ LIMITS: dict[str, Limit] = {
     # A dispatcher hands codes out over the phone all day: a generous cap, per dispatcher.
     "issueSignInCode": Limit(per_address="60/minute", per_account="30/minute"),
     "refreshToken": Limit(per_address="120/minute", per_account="30/minute"),
+    "signOut": Limit(per_address="120/minute", per_account="30/minute"),
     # A dispatcher books for many callers; a rider books a few rides an hour.
     "requestRide": Limit(per_address="120/minute", per_account="30/minute"),
 }

@@ -50,6 +50,7 @@ MATRIX: dict[str, frozenset[str]] = {
     "signIn": ANYONE,
     "signInWithCode": ANYONE,
     "refreshToken": ANYONE,
+    "signOut": ANYONE,  # the refresh token it ends is the proof
     "signOutEverywhere": MEMBER,
     "me": MEMBER,
     "roleRequests": BOARD,

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 DISPLAY_NAME = "display_name"
 EMAIL = "email"
 PHONE = "phone"
+# The password's argon2 hash: kept here so an erasure destroys it, left out of every export.
+PASSWORD_HASH = "password_hash"  # noqa: S105 (a field name, not a password)
+SECRETS = frozenset({PASSWORD_HASH})
 
 _FIELD = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 MAX_VALUE_LENGTH = 4000
@@ -163,14 +166,19 @@ class PersonalData:
         return None if row is None else self.vault.open(member_id, field, str(row[0]))
 
     def all_of(self, member_id: str) -> dict[str, str]:
-        """Every field held about the member, readable (for their export)."""
+        """Every field held about the member, readable (for their export); never a secret
+        (the password's hash)."""
         _check(member_id, DISPLAY_NAME)
         with self.db.transaction() as cursor:
             rows = cursor.execute(
                 f"SELECT field, sealed FROM {self._rows} WHERE member_id = %s ORDER BY field",
                 (member_id,),
             ).fetchall()
-        return {str(f): self.vault.open(member_id, str(f), str(s)) for f, s in rows}
+        return {
+            str(f): self.vault.open(member_id, str(f), str(s))
+            for f, s in rows
+            if str(f) not in SECRETS
+        }
 
     def find(self, field: str, value: str) -> str | None:
         """The member whose findable `field` is exactly `value`, if any."""

@@ -1,5 +1,6 @@
 """Languages: the city's (`languages` in its config, the first the default), the gettext
-catalogs under `locale/<lang>/LC_MESSAGES/messages.po` read with Babel, and how a request's
+catalogs under `locale/<lang>/LC_MESSAGES/` read with Babel (`messages.po` for the frame,
+`<area>.po` for each page area, merged), and how a request's
 language is chosen: the member's choice (kept on their account and, like a visitor's, in the
 `muni_lang` cookie), then the browser's Accept-Language, then the city's default.
 
@@ -40,30 +41,48 @@ class MissingCatalog(LookupError):
     """A city offers a language the web app has no catalog for."""
 
 
-def catalog_path(language: str) -> Path:
-    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+def catalog_path(language: str, area: str = DOMAIN) -> Path:
+    """A language's catalog for one area (`messages` is the frame's own)."""
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{area}.po"
+
+
+def catalog_paths(language: str) -> list[Path]:
+    """Every catalog of a language: the frame's `messages.po` first, then one per page area
+    (`rider.po`, `board.po`, ...), so a service adds its pages' words without touching
+    anyone else's file."""
+    folder = catalog_path(language).parent
+    areas = sorted(p for p in folder.glob("*.po") if p.stem != DOMAIN) if folder.is_dir() else []
+    frame = catalog_path(language)
+    return ([frame] if frame.is_file() else []) + areas
+
+
+def compile_catalog(path: Path, language: str) -> Translations:
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale=language, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
 
 
 def load_translations(languages: Sequence[str]) -> dict[str, NullTranslations]:
-    """One Translations per language; a language without a catalog stops the gateway here
-    (English, the language of the msgids, needs none but has one)."""
+    """One Translations per language, all its catalogs merged; a language without a catalog
+    stops the gateway here (English, the language of the msgids, needs none)."""
     out: dict[str, NullTranslations] = {}
     for language in languages:
-        path = catalog_path(language)
-        if not path.is_file():
+        paths = catalog_paths(language)
+        if not paths:
             if language == SOURCE_LANGUAGE:
                 out[language] = NullTranslations()
                 continue
             raise MissingCatalog(
-                f"the city offers {language!r} but there is no catalog at {path} "
-                "(add it with `make web-messages`, then translate it)"
+                f"the city offers {language!r} but there is no catalog at "
+                f"{catalog_path(language)} (add it with `make web-messages`, then translate it)"
             )
-        with path.open("rb") as fh:
-            catalog = read_po(fh, locale=language, domain=DOMAIN)
-        compiled = io.BytesIO()
-        write_mo(compiled, catalog)
-        compiled.seek(0)
-        out[language] = Translations(compiled, domain=DOMAIN)
+        merged = compile_catalog(paths[0], language)
+        for path in paths[1:]:
+            merged.merge(compile_catalog(path, language))
+        out[language] = merged
     return out
 
 

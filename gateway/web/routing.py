@@ -164,7 +164,7 @@ class WebRequest:
     # -- answers --------------------------------------------------------------------------------
     def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         env = self.web.environments[self.language]
-        # A page's own context wins over the layout's defaults (its `errors` and `values`).
+        # A page's own `errors` and `values` (a refused form) win over the layout's empty ones.
         body = env.get_template(template).render({**self.layout(), **context})
         return HTMLResponse(body, status_code=status_code)
 

@@ -64,6 +64,8 @@ class Account(Aggregate):
     # The language the member chose for the web app (one of the city's `languages`), or None
     # for the city's default. A class attribute, so accounts opened before it existed have it.
     language: str | None = None
+    # True once the member's personal data is erased: no password, no login reaches it.
+    closed: bool = False
 
     @staticmethod
     def create_id(member_id: str) -> UUID:
@@ -129,11 +131,27 @@ class Account(Aggregate):
         self.roles.remove(role)
 
     # -- sign-in --------------------------------------------------------------------------------
-    def change_password_hash(self, password_hash: str, *, now: datetime) -> None:
-        self._password_changed(password_hash=password_hash, at=now)
+    def forget_password_hash(self, *, now: datetime) -> None:
+        """The hash moved to the member's vault (accounts opened before it lived there)."""
+        self._password_changed(password_hash="", at=now)
 
     def sign_out_everywhere(self, *, now: datetime) -> None:
         self._signed_out_everywhere(at=now)
+
+    def close_sign_ins(self, *, now: datetime) -> bool:
+        """After an erasure: forget the logins and the password hash, end every session.
+        False (nothing recorded) if closed already."""
+        if self.closed:
+            return False
+        self._sign_ins_closed(at=now)
+        return True
+
+    @event("SignInsClosed")
+    def _sign_ins_closed(self, at: datetime) -> None:
+        self.closed = True
+        self.logins = {}
+        self.password_hash = ""
+        self.session_epoch += 1
 
     # -- preferences ----------------------------------------------------------------------------
     def choose_language(self, language: str, *, now: datetime) -> bool:
@@ -169,7 +187,33 @@ class Login(Aggregate):
     def id_for(digest: str) -> UUID:
         return stable_uuid("login", digest)
 
+    # A released pointer leads nowhere: its member erased their data. The same email or phone
+    # may then join again, and the pointer is claimed for the new member.
+    released: bool = False
+
     @event("Registered")
     def __init__(self, id: UUID, kind: str, member_id: str) -> None:
         self.kind = kind
+        self.member_id = member_id
+
+    def release(self, *, now: datetime) -> bool:
+        if self.released:
+            return False
+        self._released(at=now)
+        return True
+
+    def claim(self, member_id: str, *, now: datetime) -> None:
+        """A new member joins with a released identifier."""
+        if not self.released:
+            raise ValueError("only a released login can be claimed")
+        self._claimed(member_id=member_id, at=now)
+
+    @event("Released")
+    def _released(self, at: datetime) -> None:
+        self.released = True
+        self.member_id = ""
+
+    @event("Claimed")
+    def _claimed(self, member_id: str, at: datetime) -> None:
+        self.released = False
         self.member_id = member_id

@@ -20,6 +20,7 @@ from eventsourcing.persistence import IntegrityError
 from kernel.auth import Identity, mint
 from kernel.eventstore import retry_on_conflict
 from kernel.ids import InvalidId, home_city, member_id
+from kernel.personal import PASSWORD_HASH
 from kernel.time import SystemClock
 from services.members import identifiers
 from services.members.account import Account, AccountNotFound, Login
@@ -107,25 +108,37 @@ class Accounts:
         given = self._identifiers(email, phone)
         member = self._app.new_member(display_name)
         key = self._app.settings.hashing_key
-        pointers = [
-            Login(id=Login.id_for(i.digest(key)), kind=i.kind, member_id=member.member_id)
-            for i in given
-        ]
-        for identifier, pointer in zip(given, pointers, strict=True):
-            if self._exists(pointer.id):
+        now = self._app.clock.now()
+        pointers: list[Login] = []
+        for identifier in given:
+            pointer_id = Login.id_for(identifier.digest(key))
+            earlier = self._pointer(pointer_id)
+            if earlier is None:
+                pointers.append(
+                    Login(id=pointer_id, kind=identifier.kind, member_id=member.member_id)
+                )
+            elif earlier.released:
+                # Its member erased their data: the identifier is free to join again.
+                earlier.claim(member.member_id, now=now)
+                pointers.append(earlier)
+            else:
                 raise LoginTaken(identifier.kind)
         account = Account(
             member_id=member.member_id,
             city=member.city,
             logins={p.kind: p.id.hex for p in pointers},
-            password_hash=self._passwords.hash(password),
-            opened_at=self._app.clock.now(),
+            password_hash="",  # in the vault, so an erasure destroys it (see _keep_password)
+            opened_at=now,
         )
         session, refresh = self._start(account, via="password")
+        # The hash first: a crash before the save leaves a sealed row nobody can reach, never
+        # an account without its password.
+        self._keep_password(member.member_id, password)
         try:
             self._app.save(member, account, *pointers, session)
         except IntegrityError:
             # Another sign-up with the same identifier was stored first; nothing of this one was.
+            self._app.personal.erase(member.member_id)
             raise LoginTaken(given[0].kind) from None
         details: dict[Detail, str] = {"display_name": display_name.strip()}
         details.update({i.kind: i.value for i in given})
@@ -135,14 +148,27 @@ class Accounts:
     def sign_in(self, login: str, password: str) -> Tokens:
         """Sign in with an email or phone and the password; InvalidCredentials names neither."""
         account = self._by_login(login)
-        stored = account.password_hash if account else None
-        if account is None or not self._passwords.matches(stored, password):
+        stored = self._password_hash(account) if account else None
+        if account is None or stored is None or not self._passwords.matches(stored, password):
             raise InvalidCredentials
-        if self._passwords.needs_rehash(account.password_hash):
-            account.change_password_hash(self._passwords.hash(password), now=self._app.clock.now())
+        if account.password_hash:
+            # An account opened before hashes moved to the vault: move it now.
+            self._keep_password(account.member_id, password)
+            account.forget_password_hash(now=self._app.clock.now())
+        elif self._passwords.needs_rehash(stored):
+            self._keep_password(account.member_id, password)
         session, refresh = self._start(account, via="password")
         self._app.save(account, session)
         return self._tokens(account, refresh)
+
+    # -- the password's hash, kept in the member's vault ----------------------------------------
+    # Sealed under the member's own key, so erasing their data destroys it with the rest;
+    # never in an event, never in their export.
+    def _keep_password(self, member: str, password: str) -> None:
+        self._app.personal.put(member, PASSWORD_HASH, self._passwords.hash(password))
+
+    def _password_hash(self, account: Account) -> str | None:
+        return account.password_hash or self._app.personal.get(account.member_id, PASSWORD_HASH)
 
     def find_member(self, login: str) -> str:
         """The member id behind an email or phone (for the desk, when a member phones)."""
@@ -154,6 +180,8 @@ class Accounts:
     # -- one-time codes -------------------------------------------------------------------------
     def issue_code(self, *, by: str, member: str) -> IssuedCode:
         account = self.account(member)
+        if account.closed:
+            raise AccountNotFound(member)  # erased: there is nobody to sign in as
         privileged = sorted(set(account.roles) & NO_CODES_FOR)
         if privileged:
             raise CodeNotAllowed(account.member_id, privileged)
@@ -186,6 +214,8 @@ class Accounts:
                 raise InvalidCredentials from None
             record.use(now=self._app.clock.now())
             account = self.account(record.member_id)
+            if account.closed:
+                raise InvalidCredentials  # a code handed out before the member was erased
             session, refresh = self._start(account, via=f"code issued by {record.issued_by}")
             self._app.save(record, session)
             return self._tokens(account, refresh)
@@ -223,6 +253,24 @@ class Accounts:
             return self._tokens(account, f"{session.id.hex}.{new_generation}.{fresh}")
 
         return retry_on_conflict(rotate)
+
+    def sign_out(self, refresh_token: str) -> str:
+        """End the one session `refresh_token` belongs to (this browser, this phone); its
+        member's other sessions go on. Returns the member id."""
+        session_id, generation, secret = _parse_refresh(refresh_token)
+
+        def end() -> str:
+            try:
+                session: Session = self._app.repository.get(session_id)
+            except AggregateNotFoundError:
+                raise RefreshTokenInvalid from None
+            if session.sign_out(
+                generation=generation, token_hash=_hash(secret), now=self._app.clock.now()
+            ):
+                self._app.save(session)
+            return str(session.member_id)
+
+        return retry_on_conflict(end)
 
     def sign_out_everywhere(self, member: str) -> None:
         """Revoke every refresh token of the member; access tokens out run out in minutes."""
@@ -283,23 +331,39 @@ class Accounts:
         return given
 
     def _by_login(self, login: str) -> Account | None:
+        """The open account an email or phone leads to (None: none, or its member erased
+        their data)."""
         try:
             identifier = identifiers.login(login, region=self._policy.phone_region)
         except InvalidMembership:
             return None
         key = self._app.settings.hashing_key
+        pointer = self._pointer(Login.id_for(identifier.digest(key)))
+        if pointer is None or pointer.released:
+            return None
+        account = self.account(pointer.member_id)
+        return None if account.closed else account
+
+    def _pointer(self, pointer_id: UUID) -> Login | None:
         try:
-            pointer: Login = self._app.repository.get(Login.id_for(identifier.digest(key)))
+            found: Login = self._app.repository.get(pointer_id)
         except AggregateNotFoundError:
             return None
-        return self.account(pointer.member_id)
+        return found
 
-    def _exists(self, aggregate_id: UUID) -> bool:
-        try:
-            self._app.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return False
-        return True
+    def close_sign_ins(self, member: str) -> None:
+        """After an erasure: release the member's logins (their email or phone reaches nobody
+        and may join again), forget the password hash and end every session. Idempotent."""
+
+        def close() -> None:
+            account = self.account(member)
+            now = self._app.clock.now()
+            pointers = [self._pointer(UUID(hex=pid)) for pid in account.logins.values()]
+            released = [p for p in pointers if p is not None and p.release(now=now)]
+            if account.close_sign_ins(now=now) or released:
+                self._app.save(account, *released)
+
+        retry_on_conflict(close)
 
     def _code_id(self, code: str) -> UUID:
         normal = normalise(code) or code

@@ -271,6 +271,10 @@ RefreshTokenResult = Annotated[
     strawberry.union("RefreshTokenResult"),
 ]
 SignOutResult = Annotated[SignedOut | UnknownMember | Refused, strawberry.union("SignOutResult")]
+SignOutHereResult = Annotated[
+    SignedOut | RefreshTokenInvalid,
+    strawberry.union("SignOutHereResult"),
+]
 AccountResult = Annotated[AccountView | UnknownMember | Refused, strawberry.union("AccountResult")]
 IssueSignInCodeResult = Annotated[
     SignInCodeIssued | UnknownMember | CodeNotAllowed | Refused,
@@ -364,6 +368,14 @@ class AccountsMutation:
     ) -> RefreshTokenResult:
         result = await _call(lambda: _members(info).accounts.refresh(refresh_token))
         return _answer(result, accounts.Tokens, SignedIn.of)
+
+    @strawberry.mutation(
+        description="End the session this refresh token belongs to (this device only); "
+        "signing out twice changes nothing."
+    )
+    async def sign_out(self, info: Info[Context, None], refresh_token: str) -> SignOutHereResult:
+        result = await _call(lambda: _members(info).accounts.sign_out(refresh_token))
+        return _answer(result, str, lambda member: SignedOut(member_id=member))
 
     @strawberry.mutation(description="Revoke every refresh token of the caller, on every device.")
     async def sign_out_everywhere(self, info: Info[Context, None]) -> SignOutResult:

@@ -109,11 +109,12 @@ class Members(FederationApplication):
             },
         }
 
-    def _end_sessions(self, member_id: str) -> None:
-        """An erased member is signed out everywhere (their refresh tokens stop working)."""
-        # A member without an account (joined at a desk, or by the demo) has none to end.
+    def _close_sign_ins(self, member_id: str) -> None:
+        """An erased member's email and phone lead nowhere any more, their password is
+        forgotten and every session ends (services/members/accounts.py `close_sign_ins`)."""
+        # A member without an account (joined at a desk, or by the demo) has none to close.
         with contextlib.suppress(MembersError):
-            self.accounts.sign_out_everywhere(member_id)
+            self.accounts.close_sign_ins(member_id)
 
     def join(self, name: str) -> Member:
         """A member without an account (the demo, tests of membership alone)."""
@@ -162,7 +163,8 @@ class Members(FederationApplication):
         recorded = member.erase_personal_data(requested_by=requested_by, now=self.clock.now())
         if recorded:
             self.save(member)
-            self._end_sessions(member.member_id)  # once: asking again changes nothing
+        # Every time (idempotent), so an erasure interrupted half way is finished by asking again.
+        self._close_sign_ins(member.member_id)
         for step in self.erasure_steps:
             step(member.member_id)
         fields = self.personal.erase(member.member_id)

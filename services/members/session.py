@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 REUSED = "a refresh token was used twice, so every token of its session was revoked"
 SIGNED_OUT = "signed out everywhere"
+SIGNED_OUT_HERE = "signed out"
 EXPIRED = "the session was not refreshed in time"
 
 
@@ -99,6 +100,16 @@ class Session(Aggregate):
             raise RefreshTokenInvalid
         self._rotated(generation=generation + 1, token_hash=new_hash, at=now, expires_at=expires_at)
         return self.generation
+
+    def sign_out(self, *, generation: int, token_hash: str, now: datetime) -> bool:
+        """End this session on its member's request (the current token proves it). False if
+        it had ended already: signing out twice changes nothing."""
+        if self.revoked is not None:
+            return False
+        if generation != self.generation or not hmac.compare_digest(token_hash, self.token_hash):
+            raise RefreshTokenInvalid
+        self._revoked(reason=SIGNED_OUT_HERE, at=now)
+        return True
 
     @event("Rotated")
     def _rotated(

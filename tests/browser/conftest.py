@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +24,8 @@ from tests.support.servers import unavailable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from kernel.time import FixedClock
 
 CHROMIUM = os.environ.get("MUNI_CHROMIUM", "/usr/bin/chromium")
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
@@ -36,10 +40,46 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group("browser"))
 
 
+@dataclass(frozen=True)
+class Served:
+    """The gateway the browser tests talk to: its URL, the Starlette app (its runtime at
+    `app.state.runtime`) and the FixedClock it runs on, which a test advances (a batch window,
+    an offer's lapse) as tests/e2e do."""
+
+    url: str
+    app: Any
+    clock: FixedClock
+
+    def run_batch(self) -> None:
+        """One batch window on the app's clock, then the city's batch, so waiting rides are
+        offered (the matcher thread runs on the same clock; the runner's lock makes them one)."""
+        runtime = self.app.state.runtime
+        rides = runtime.apps["rides"]
+        self.clock.advance(timedelta(seconds=rides.city.rides.matching.batch_window_seconds))
+        runtime.jobs["rides-batch"].tick()
+
+
 @pytest.fixture(scope="session")
-def base_url() -> Iterator[str]:
-    with serving(create_app(SETTINGS, clock=past_clock())) as url:
-        yield url
+def gateway() -> Iterator[Served]:
+    clock = past_clock()
+    app = create_app(SETTINGS, clock=clock)
+    with serving(app) as url:
+        yield Served(url, app, clock)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(request: pytest.FixtureRequest) -> None:
+    """Every browser test comes from 127.0.0.1 to one gateway: start each with fresh counts, so
+    one test's sign-ups never rate-limit the next (the limits themselves stay on)."""
+    if "gateway" in request.fixturenames or "base_url" in request.fixturenames:
+        limiter = request.getfixturevalue("gateway").app.state.limiter
+        if limiter is not None:
+            limiter.reset()
+
+
+@pytest.fixture(scope="session")
+def base_url(gateway: Served) -> str:
+    return gateway.url
 
 
 @pytest.fixture(scope="module")

@@ -38,6 +38,7 @@ from tests.support.accounts import (
     REFRESH,
     SIGN_IN,
     SIGN_IN_WITH_CODE,
+    SIGN_OUT,
     SIGN_OUT_EVERYWHERE,
     SIGN_UP,
     WITHDRAW_CONSENT,
@@ -117,6 +118,34 @@ def test_refreshing_rotates_and_signing_out_everywhere_ends_every_session(
     for token in (newer["refreshToken"], laptop["refreshToken"]):
         ended = _one(client, REFRESH, {"token": token})
         assert (ended["__typename"], ended["reason"]) == ("SessionEnded", "signed out everywhere")
+
+
+def test_signing_out_ends_this_session_only_and_twice_changes_nothing(
+    client: TestClient,
+) -> None:
+    email = unique_email("Lin")
+    library = sign_up(client, "Lin", email=email)  # the library's shared computer
+    phone = _one(client, SIGN_IN, {"login": email, "password": PASSWORD})
+
+    out = _one(client, SIGN_OUT, {"token": library["refreshToken"]})
+    again = _one(client, SIGN_OUT, {"token": library["refreshToken"]})
+
+    assert (out["__typename"], out["memberId"]) == ("SignedOut", library["memberId"])
+    assert again == out
+    ended = _one(client, REFRESH, {"token": library["refreshToken"]})
+    assert (ended["__typename"], ended["reason"]) == ("SessionEnded", "signed out")
+    assert refreshed(client, phone["refreshToken"])["memberId"] == library["memberId"]
+
+
+def test_signing_out_with_a_forged_token_is_refused_and_ends_nothing(client: TestClient) -> None:
+    member = sign_up(client, "Noor")
+    session_id, generation, _ = member["refreshToken"].split(".")
+
+    for forged in ("nonsense", f"{session_id}.{generation}.not-the-secret"):
+        refused = _one(client, SIGN_OUT, {"token": forged})
+        assert refused["__typename"] == "RefreshTokenInvalid", refused
+
+    assert refreshed(client, member["refreshToken"])["memberId"] == member["memberId"]
 
 
 def test_a_dispatcher_helps_a_member_who_phoned_sign_in_and_books_with_her_consent(

@@ -90,7 +90,10 @@ def test_a_member_exports_everything_then_erases_their_data(
     erased = gql(client, ERASE_ME, token=rider)["eraseMyData"]
     assert erased["__typename"] == "DataErased", erased
     assert (erased["memberId"], erased["requestedBy"]) == (rider_id, rider_id)
-    assert (erased["erasedFields"], erased["alreadyErased"]) == ([DISPLAY_NAME, "email"], False)
+    assert (erased["erasedFields"], erased["alreadyErased"]) == (
+        [DISPLAY_NAME, "email", "password_hash"],
+        False,
+    )
 
     # then their name is gone, a placeholder answers, and their history stays
     assert gql(client, ME, token=rider)["me"]["displayName"] == "erased"
@@ -247,3 +250,55 @@ def test_the_export_route_refuses_without_a_valid_token(client: TestClient) -> N
         for e in audit_entries(client, token_with(client, board_id, "board"))
     ]
     assert kinds == [("SIGN_IN_FAILED", "myData"), ("REFUSED", "myData")]
+
+
+def test_after_an_erasure_the_email_leads_nowhere_and_may_join_again(client: TestClient) -> None:
+    from tests.support.accounts import (
+        FIND_MEMBER,
+        ISSUE_CODE,
+        PASSWORD,
+        REFRESH,
+        SIGN_IN,
+        SIGN_IN_WITH_CODE,
+        sign_up,
+        unique_email,
+    )
+
+    email = unique_email("Rosa")
+    rosa = sign_up(client, "Rosa", email=email)
+    desk_id, _ = join(client, "Dina Desk")
+    desk = token_with(client, desk_id, "dispatcher")
+    early_code = gql(client, ISSUE_CODE, {"member": rosa["memberId"]}, token=desk)
+    code = early_code["issueSignInCode"]["code"]
+
+    assert gql(client, ERASE_ME, token=rosa["accessToken"])["eraseMyData"]["__typename"] == (
+        "DataErased"
+    )
+
+    # her email and password reach nobody, her session and the code she was given are dead
+    signed = gql(client, SIGN_IN, {"login": email, "password": PASSWORD})["signIn"]
+    assert signed["__typename"] == "InvalidCredentials", signed
+    assert gql(client, REFRESH, {"token": rosa["refreshToken"]})["refreshToken"]["__typename"] == (
+        "SessionEnded"
+    )
+    with_code = gql(client, SIGN_IN_WITH_CODE, {"code": code})["signInWithCode"]
+    assert with_code["__typename"] == "InvalidCredentials", with_code
+    # the desk cannot find her by it, nor hand her a new code
+    found = gql(client, FIND_MEMBER, {"login": email}, token=desk)["findMember"]
+    assert found["__typename"] != "MemberRef", found
+    refused = gql(client, ISSUE_CODE, {"member": rosa["memberId"]}, token=desk)
+    assert refused["issueSignInCode"]["__typename"] == "UnknownMember", refused
+    # erasing again changes nothing and says so
+    again = gql(
+        client,
+        ERASE_MEMBER,
+        {"id": rosa["memberId"]},
+        token=token_with(client, join(client, "Emre Board")[0], "board"),
+    )["eraseMemberData"]
+    assert again["__typename"] == "DataErased", again
+
+    # the same email may join again: a new member, who signs in with it
+    back = sign_up(client, "Rosa again", email=email)
+    assert back["memberId"] != rosa["memberId"]
+    signed = gql(client, SIGN_IN, {"login": email, "password": PASSWORD})["signIn"]
+    assert (signed["__typename"], signed["memberId"]) == ("SignedIn", back["memberId"])

@@ -159,7 +159,7 @@ def test_after_erasure_no_store_topic_or_log_holds_the_erased_strings(
 
         # when the rider erases their data, and the board erases the driver's for them
         erased = gql(client, ERASE_ME, token=rider)["eraseMyData"]
-        assert erased["erasedFields"] == ["display_name", "email", "phone"]
+        assert erased["erasedFields"] == ["display_name", "email", "password_hash", "phone"]
         by_board = gql(client, ERASE_MEMBER, {"id": driver_id}, token=board)["eraseMemberData"]
         assert (by_board["__typename"], by_board["requestedBy"]) == ("DataErased", board_id)
         assert runtime.wait_until_idle(30)

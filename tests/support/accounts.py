@@ -36,6 +36,10 @@ REFRESH = f"""
 mutation Refresh($token: String!) {{
   refreshToken(refreshToken: $token) {{ {PROBLEM} {SIGNED} ... on SessionEnded {{ reason }} }}
 }}"""
+SIGN_OUT = f"""
+mutation Out($token: String!) {{
+  signOut(refreshToken: $token) {{ {PROBLEM} ... on SignedOut {{ memberId }} }}
+}}"""
 SIGN_OUT_EVERYWHERE = f"""
 mutation {{ signOutEverywhere {{ {PROBLEM} ... on SignedOut {{ memberId }} }} }}"""
 ISSUE_CODE = f"""

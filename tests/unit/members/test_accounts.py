@@ -434,3 +434,44 @@ def test_withdrawing_consent_never_given_is_no_consent_and_changes_nothing(
 def test_acting_for_oneself_needs_no_consent(members: Members) -> None:
     ada = _sign_up(members).member_id
     members.consents.check(Identity(ada, "demo", frozenset({"member"})), ada)
+
+
+def test_the_passwords_hash_is_kept_in_the_vault_never_in_an_event(members: Members) -> None:
+    tokens = _sign_up(members, "Ada")
+
+    held = members.personal.get(tokens.member_id, "password_hash")
+    assert held is not None
+    assert held.startswith("$argon2")
+    assert held.encode() not in _stored(members)
+    assert b"$argon2" not in _stored(members)
+    assert "password_hash" not in members.personal.all_of(tokens.member_id)
+    assert members.accounts.sign_in("Ada@example.org", PASSWORD).member_id == tokens.member_id
+
+
+def test_an_account_opened_with_its_hash_in_an_event_moves_it_to_the_vault_at_sign_in(
+    members: Members, clock: FixedClock
+) -> None:
+    from services.members.account import Account, Login
+    from services.members.identifiers import login as identifier
+
+    member = members.new_member("Old Timer")
+    digest = identifier("old@example.org", region="BE").digest(members.settings.hashing_key)
+    pointer = Login(id=Login.id_for(digest), kind="email", member_id=member.member_id)
+    legacy = members.accounts._passwords.hash(PASSWORD)
+    account = Account(
+        member_id=member.member_id,
+        city=member.city,
+        logins={"email": pointer.id.hex},
+        password_hash=legacy,
+        opened_at=clock.now(),
+    )
+    members.save(member, account, pointer)
+
+    signed = members.accounts.sign_in("old@example.org", PASSWORD)
+
+    assert signed.member_id == member.member_id
+    assert members.accounts.account(member.member_id).password_hash == ""
+    assert members.personal.get(member.member_id, "password_hash") is not None
+    with pytest.raises(InvalidCredentials):
+        members.accounts.sign_in("old@example.org", "not the password at all")
+    assert members.accounts.sign_in("old@example.org", PASSWORD).member_id == member.member_id
