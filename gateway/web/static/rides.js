@@ -19,7 +19,7 @@
     var box = wrap.querySelector(".map"), said = wrap.querySelector(".map-said");
     var area = JSON.parse(wrap.dataset.area || "[]"), centre = JSON.parse(wrap.dataset.centre || "null");
     var ends = (wrap.dataset.fields || "").split(",").filter(Boolean);
-    var map = L.map(box, { attributionControl: !!wrap.dataset.tiles });
+    var map = L.map(box, { attributionControl: !!wrap.dataset.tiles, zoomSnap: 0.25 });
     if (wrap.dataset.tiles) {
       L.tileLayer(wrap.dataset.tiles, { attribution: wrap.dataset.attribution, maxZoom: 19 }).addTo(map);
     }
