@@ -37,6 +37,7 @@ SAYS = {
         "picked_up": "Rider picked up",
         "dropped_off": "Rider dropped off",
         "split": "Where your fare goes",
+        "off_duty": "Go off duty",
     },
     "nl": {
         "fare": "Toon de ritprijs",
@@ -53,6 +54,7 @@ SAYS = {
         "picked_up": "Passagier opgehaald",
         "dropped_off": "Passagier afgezet",
         "split": "Waar je ritprijs naartoe gaat",
+        "off_duty": "Uit dienst gaan",
     },
 }
 LIVE = "#ride-live"
@@ -141,3 +143,6 @@ def test_a_ride_is_requested_and_followed_live_while_the_driver_drives_it(
     assert_accessible(rider)
     if language == "en":
         screenshot(rider, "ride-completed", "desktop")
+    # The driver goes off duty, so later tests' batches are their own.
+    driver.get_by_role("button", name=says["off_duty"]).click()
+    driver.get_by_role("button", name=says["on_duty"]).wait_for()
