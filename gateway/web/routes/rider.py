@@ -213,6 +213,7 @@ async def ride_page(page: WebRequest) -> Response:
         return page.redirect("/rides")
     return page.render(
         "rider/ride_status.html",
+        map=await map_context(page),
         live=answer["state"] not in FINAL,
         **_status_context(answer, None),
     )

@@ -46,6 +46,28 @@
         if (input) input.addEventListener("change", function () { show(end); });
       });
     });
+    // The ride page: the pickup, the drop-off and the driver on the way, from the live region's
+    // latest fragment (its [data-points]), drawn again after every server-sent update.
+    if (wrap.dataset.pointsFrom) {
+      var drawn = [];
+      var colours = { pickup: "#0b5394", dropoff: "#8a2be2", driver: "#b35c00" };
+      var draw = function () {
+        var source = document.querySelector(wrap.dataset.pointsFrom);
+        if (!source) return;
+        var points = JSON.parse(source.dataset.points || "{}");
+        drawn.forEach(function (m) { map.removeLayer(m); });
+        drawn = [];
+        Object.keys(colours).forEach(function (name) {
+          if (!points[name]) return;
+          var label = wrap.dataset["label" + name.charAt(0).toUpperCase() + name.slice(1)] || name;
+          drawn.push(L.circleMarker(points[name], { radius: 9, color: colours[name], weight: 3, fillOpacity: 0.6 })
+            .bindTooltip(label, { permanent: true, direction: "top" }).addTo(map));
+        });
+      };
+      draw();
+      document.body.addEventListener("htmx:afterSettle", draw);
+    }
+    if (!ends.length) return;
     map.on("click", function (e) {
       var end = ends[next % ends.length];
       next += 1;
