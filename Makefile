@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 WEB    := gateway/web
 WEB_STAMP := $(WEB)/static/vendor/.built
 
-.PHONY: install web browser up test test-unit test-integration test-e2e lint fmt typecheck check bench clean services-up services-down
+.PHONY: install web web-messages browser up test test-unit test-integration test-e2e lint fmt typecheck check bench clean services-up services-down
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found (set PYTHON=...)"; exit 1; }
@@ -26,6 +26,11 @@ $(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json infra/web-vendor.sh
 	@touch $(WEB_STAMP)
 
 web: $(WEB_STAMP)
+
+## The web app's words: extract every string (babel.cfg) into one catalog per page area,
+## gateway/web/locale/<lang>/LC_MESSAGES/<area>.po, keeping every translation.
+web-messages: $(STAMP)
+	$(BIN)/python -m gateway.web.catalogs
 
 ## Debian's chromium for the browser tests (apt-get when missing; CI is root).
 browser:

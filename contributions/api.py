@@ -31,17 +31,14 @@ from kernel.api import (
     Problem,
 )
 from kernel.connections import Connection, connection
-from kernel.paging import InvalidPage, Page, encode_cursor, page_request
-from kernel.parking import ORDER as PARKED_ORDER
-from kernel.parking import ParkedMessages
-from kernel.readside.freshness import position_token, read_after
+from kernel.paging import InvalidPage, page_request
+from kernel.readside.freshness import position_token
 from kernel.readside.runner import NotCaughtUp as Behind
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from contributions import activity, projections
-    from kernel.parking import ParkedRow
 
 T = TypeVar("T")
 
@@ -125,42 +122,6 @@ class LedgerTotals:
     as_of: str
 
 
-@strawberry.type(name="ParkedMessage")
-class ParkedMessageView:
-    id: str
-    parked_at: datetime
-    reason: str
-    topic: str
-    partition: int
-    offset: int
-    event_type: str | None
-    source_log: str | None
-
-    @classmethod
-    def from_row(cls, row: ParkedRow) -> ParkedMessageView:
-        return cls(
-            id=row.id,
-            parked_at=row.parked_at,
-            reason=row.reason,
-            topic=row.topic,
-            partition=row.partition,
-            offset=row.offset,
-            event_type=row.event_type,
-            source_log=row.source_log,
-        )
-
-
-@strawberry.type(name="ParkedMessageConnection")
-class ParkedMessageConnection(Connection[ParkedMessageView]):
-    """`Connection[ParkedMessageView]` made concrete. Strawberry tells the members of a union
-    apart by their fields' values, and meets the generic `Connection.nodes` resolver (a method,
-    not a list) when a page has rows; a concrete class is matched by its type alone."""
-
-    @classmethod
-    def of(cls, page: Connection[ParkedMessageView]) -> ParkedMessageConnection:
-        return cls(edges=page.edges, nodes=page.nodes, page_info=page.page_info, as_of=page.as_of)
-
-
 @strawberry.type(description="One day's figures; a day without any is zeros.")
 class ActivityDay:
     day: date = strawberry.field(description="The city's local date.")
@@ -219,10 +180,6 @@ LedgerLinesResult = Annotated[
 CityActivityResult = Annotated[
     CityActivity | RangeTooLongProblem | ReadProblems | Refusals,
     strawberry.union("CityActivityResult"),
-]
-ParkedMessagesResult = Annotated[
-    ParkedMessageConnection | ReadProblems | Refusals,
-    strawberry.union("ParkedMessagesResult"),
 ]
 
 
@@ -349,32 +306,6 @@ class ContributionsQuery:
             if found is None:
                 return NotFound(message=f"nothing was ever posted to {account} in {unit}")
             return AccountBalanceView.from_row(found, as_of)
-
-        return await _read(app, read)
-
-    @strawberry.field(description="Messages the contributions consumer parked, oldest first.")
-    async def parked_messages(
-        self,
-        info: Info[Context, None],
-        first: int | None = None,
-        after: str | None = None,
-        seen: str | None = None,
-    ) -> ParkedMessagesResult:
-        app = info.context.app(Contributions)
-
-        def read() -> ParkedMessageConnection:
-            request = page_request(first, after, arity=len(PARKED_ORDER))
-            app.catch_up(ParkedMessages)
-            as_of = read_after(app, ParkedMessages, seen)
-            rows = app.parked_messages(first=request.first + 1, after=request.after)
-            shown = rows[: request.first]
-            page = Page(
-                items=shown,
-                cursors=[encode_cursor([r.parked_at, r.id]) for r in shown],
-                has_next=len(rows) > request.first,
-            )
-            found = connection(page, ParkedMessageView.from_row, as_of=as_of, after=after)
-            return ParkedMessageConnection.of(found)
 
         return await _read(app, read)
 

@@ -12,6 +12,7 @@ from gateway import documents
 from gateway.errors import MuniSchema, is_unexpected
 from gateway.guard import RootGuard
 from gateway.limits import LIMITS, RateLimited, admit_rate_limited
+from gateway.parked import ParkedQuery
 from gateway.privacy import PrivacyMutation, PrivacyQuery
 from gateway.services import SPECS
 from kernel.api import Conflict, InvalidInput, NotAuthenticated, NotAuthorized, NotFound
@@ -23,7 +24,9 @@ if TYPE_CHECKING:
     import strawberry
 
 # The services' roots, then the gateway's own (what spans services: a member's data, erasure).
-Query = merge_types("Query", (*(s.query for s in SPECS if s.query is not None), PrivacyQuery))
+Query = merge_types(
+    "Query", (*(s.query for s in SPECS if s.query is not None), PrivacyQuery, ParkedQuery)
+)
 Mutation = merge_types(
     "Mutation", (*(s.mutation for s in SPECS if s.mutation is not None), PrivacyMutation)
 )

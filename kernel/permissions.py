@@ -77,6 +77,7 @@ MATRIX: dict[str, frozenset[str]] = {
     "goOnDuty": DRIVER,
     "goOffDuty": DRIVER,
     "requestRide": MEMBER,  # onBehalfOf: the dispatcher role and the member's consent (resolver)
+    "assignRide": roles("dispatcher"),  # by hand, with a reason; the driver may still decline
     "acceptRide": DRIVER,
     "declineRide": DRIVER,
     "markArriving": DRIVER,

@@ -96,6 +96,8 @@ def place(lat: float, lon: float, *, field: str) -> Place:
 
 DECLINED = "decline"
 CANCELLED = "cancel"
+ASSIGNED = "assign"
+MAX_REASON = 280
 
 
 def _reason_field(kind: str, ride_id: UUID) -> str:
@@ -391,6 +393,57 @@ class Rides(ScheduledRides, FederationApplication):
         if not self.batched:
             self.dispatch(ride_id)
         return self.ride(ride_id)
+
+    def assign_ride(self, dispatcher: str, ride_id: UUID, driver_id: str, reason: str) -> Ride:
+        """The desk offers a waiting or offered ride to the driver it names, overriding the
+        batch, with a reason (kept in the dispatcher's vault; the event names the dispatcher).
+        A standing offer is taken back first, with no mark against its driver. The named
+        driver must be free and their vehicle suitable; they may still decline, as always."""
+        words = reason.strip()
+        if not words or len(words) > MAX_REASON:
+            raise InvalidRideRequest("reason", f"say why, in 1 to {MAX_REASON} characters")
+
+        def assign() -> Ride:
+            ride, chosen = self.ride(ride_id), self.driver(driver_id)
+            if ride.state is RideState.OFFERED and ride.driver_id == driver_id:
+                raise RideNotInState(ride.id, ride.state, "assign to the driver it is offered to")
+            if chosen.seats < ride.seats or (ride.wheelchair and not chosen.wheelchair_accessible):
+                needs = f"{ride.seats} seat(s)" + (
+                    " and wheelchair access" if ride.wheelchair else ""
+                )
+                raise InvalidRideRequest(
+                    "driverId", f"the ride needs {needs}; this vehicle has not"
+                )
+            now = self.clock.now()
+            changed: list[Any] = [ride, chosen]
+            if ride.state is RideState.OFFERED:
+                before = self.driver(ride.take_back_offer(by=dispatcher, now=now))
+                before.withdraw_offer(ride.id)
+                changed.append(before)
+            chosen.receive_offer(ride.id)  # DriverBusy unless on duty and free
+            assert chosen.position is not None  # noqa: S101 (free means on duty, with a position)
+            seconds = float(
+                self.travel.matrix(
+                    [(chosen.position.lat, chosen.position.lon)],
+                    [(ride.pickup.lat, ride.pickup.lon)],
+                ).seconds[0, 0]
+            )
+            minutes = Decimal(seconds / 60 if math.isfinite(seconds) else 0).quantize(
+                Decimal("0.1")
+            )
+            ride.offer(
+                driver_id,
+                minutes,
+                f"a dispatcher chose you for this ride: {minutes} min to pickup",
+                now=now,
+                expires_at=now + self._offer_time,
+            )
+            self.save(*changed)
+            return ride
+
+        ride = retry_on_conflict(assign)
+        self._keep_reason(dispatcher, ASSIGNED, ride_id, words)
+        return ride
 
     # -- what members write about a ride ---------------------------------------------------------
     # A reason for declining or cancelling is free text about a trip, and may be about a person:

@@ -359,6 +359,14 @@ class Ride(Aggregate):
     class Accepted(Aggregate.Event):
         at: datetime
 
+    class OfferTakenBack(Aggregate.Event):
+        """The desk took the offer back to give the ride to another driver (by hand, with a
+        reason kept in the dispatcher's vault): no mark against the driver it was offered to."""
+
+        driver_id: str
+        by: str
+        at: datetime
+
     class Declined(Aggregate.Event):
         driver_id: str
         reason: str
@@ -594,6 +602,22 @@ class Ride(Aggregate):
     def _offer_lapsed(self, driver_id: str, at: datetime) -> None:
         self.state = RideState.WAITING
         self.declined_by.append(driver_id)
+        self.driver_id = None
+        self.offer_reason = None
+        self.offer_expires_at = None
+
+    def take_back_offer(self, *, by: str, now: datetime) -> str:
+        """The desk takes the standing offer back (to assign the ride by hand); the ride waits
+        again. Returns the driver it was offered to."""
+        self._require("take back the offer of", RideState.OFFERED)
+        assert self.driver_id is not None  # noqa: S101 (OFFERED names a driver)
+        driver_id = self.driver_id
+        self._offer_taken_back(driver_id=driver_id, by=by, at=now)
+        return driver_id
+
+    @event(OfferTakenBack)
+    def _offer_taken_back(self, driver_id: str, by: str, at: datetime) -> None:
+        self.state = RideState.WAITING
         self.driver_id = None
         self.offer_reason = None
         self.offer_expires_at = None

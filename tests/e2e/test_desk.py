@@ -248,3 +248,85 @@ def test_the_desk_lists_need_the_dispatcher_role(client: TestClient, query: str)
     anonymous = answer(client, query, None)
     assert anonymous["__typename"] == "NotAuthenticated"
     assert PROBLEM  # the shared spreads are the conftest's
+
+
+ASSIGN = f"""
+mutation Assign($ride: ID!, $driver: String!, $reason: String!) {{
+  assignRide(rideId: $ride, driverId: $driver, reason: $reason) {{
+    {RIDE_PROBLEM} ... on RideChanged {{ position ride {{ id state driverId offerReason }} }}
+  }}
+}}"""
+
+
+def _assign(client: TestClient, token: str, ride: str, driver_id: str, reason: str) -> Any:
+    answer = gql(client, ASSIGN, {"ride": ride, "driver": driver_id, "reason": reason}, token=token)
+    return answer["assignRide"]
+
+
+def test_the_desk_gives_an_offered_ride_to_another_driver_by_hand(client: TestClient) -> None:
+    bram_id, bram = driver(client, "Bram")
+    cleo_id, cleo = driver(client, "Cleo", at={"lat": 51.06, "lon": 3.73})
+    _, ada = join(client, "Ada")
+    dispatcher_id, _ = join(client, "Dina")
+    desk = token_with(client, dispatcher_id, "dispatcher")
+    offered = request_ride(client, ada)  # the batch offers it to Bram, the nearer driver
+    assert (offered["state"], offered["driverId"]) == ("OFFERED", bram_id)
+
+    moved = _assign(client, desk, offered["id"], cleo_id, "Ada asked for Cleo: she speaks Arabic")
+
+    assert moved["__typename"] == "RideChanged", moved
+    ride = moved["ride"]
+    assert (ride["state"], ride["driverId"]) == ("OFFERED", cleo_id)
+    assert ride["offerReason"].startswith("a dispatcher chose you for this ride")
+    # Bram is free again, with no mark against him; Cleo may accept it
+    taken = ride_command(client, ACCEPT, offered["id"], bram)
+    assert taken["__typename"] == "NotYourRide", taken
+    accepted = ride_command(client, ACCEPT, offered["id"], cleo)
+    assert (accepted["state"], accepted["driverId"]) == ("ACCEPTED", cleo_id)
+    # the reason is kept, in the dispatcher's vault, not in any event
+    rides = client.app.state.runtime.apps["rides"]  # type: ignore[attr-defined]
+    found = rides.reason("assign", rides_uuid(offered["id"]), by=[dispatcher_id])
+    assert found == "Ada asked for Cleo: she speaks Arabic"
+    assert b"speaks Arabic" not in b"".join(
+        n.state for n in rides.recorder.select_notifications(start=1, limit=10_000)
+    )
+
+
+def rides_uuid(ride_id: str) -> Any:
+    from uuid import UUID
+
+    return UUID(ride_id)
+
+
+def test_assigning_by_hand_is_refused_by_name_and_changes_nothing(client: TestClient) -> None:
+    bram_id, _ = driver(client, "Bram")
+    small_id, _ = driver(client, "Sam", seats=1, wheelchair=False, at={"lat": 51.06, "lon": 3.73})
+    _, ada = join(client, "Ada")
+    rider_id, _ = join(client, "Rita")
+    dispatcher_id, _ = join(client, "Dina")
+    desk = token_with(client, dispatcher_id, "dispatcher")
+    offered = request_ride(client, ada, seats=2)
+    assert (offered["state"], offered["driverId"]) == ("OFFERED", bram_id)
+
+    cases = [
+        (offered["id"], small_id, "fits", ("InvalidInput", "driverId")),  # 1 seat for 2
+        (offered["id"], bram_id, "again", ("RideNotInState", None)),  # offered to him already
+        (offered["id"], rider_id, "not a driver", ("DriverNotRegistered", None)),
+        (offered["id"], "not-a-member-id", "bad id", ("InvalidInput", "driverId")),
+        (offered["id"], small_id, "  ", ("InvalidInput", "reason")),
+        ("00000000-0000-4000-8000-000000000000", small_id, "no ride", ("RideNotFound", None)),
+    ]
+    for ride, target, reason, (kind, field) in cases:
+        refused = _assign(client, desk, ride, target, reason)
+        assert refused["__typename"] == kind, (reason, refused)
+        if field is not None:
+            assert refused["field"] == field, refused
+    still = request_ride(client, ada, batch=False)  # any read: the first ride is untouched
+    assert still["__typename"] == "RideChanged"
+    page = answer(client, IN_PROGRESS, desk, seen=still["position"])
+    first = next(r for r in page["nodes"] if r["id"] == offered["id"])
+    assert (first["state"], first["driver"]["memberId"]) == ("OFFERED", bram_id)
+
+    # a member who is not a dispatcher may not
+    refused = _assign(client, ada, offered["id"], small_id, "I want him")
+    assert refused["__typename"] == "NotAuthorized", refused

@@ -1,4 +1,5 @@
-"""Real servers for integration tests: a Kafka-protocol broker (Tansu) and PostgreSQL.
+"""Real servers for integration tests: a Kafka-protocol broker (Tansu), PostgreSQL and Redis
+(the gateway replicas' shared rate-limit counts).
 
 A pytest plugin (tests/conftest.py registers it). Fixtures:
 
@@ -11,6 +12,8 @@ A pytest plugin (tests/conftest.py registers it). Fixtures:
   started from the installed binaries and stopped at the end of the session.
 - `pg_schema_prefix` (function): a unique prefix such as `t_1a2b3c4d`, so every test works in
   its own schemas and never cleans up after another.
+- `redis_url` (session): `redis://host:port/db`, from MUNI_TEST_REDIS_URL, else the server on
+  127.0.0.1:6379, else a throwaway `redis-server` (no disk) started from the installed binary.
 - `muni_processes` (function): a factory that starts `python -m kernel.cli <args>` as
   `MuniProcess`es, stops them after the test and prints their log tails.
 
@@ -507,3 +510,54 @@ def muni_processes(
         process.terminate()
     for process in started:
         print(f"\n----- {process} exit={process.returncode} log tail -----\n{process.log_tail()}")
+
+
+# -- Redis --------------------------------------------------------------------------------------
+def _redis_answers(url: str) -> str | None:
+    """None if Redis at `url` answers PING, else the reason."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+        return None
+    except redis.RedisError as exc:
+        return str(exc) or type(exc).__name__
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    explicit = os.environ.get("MUNI_TEST_REDIS_URL")
+    if explicit:
+        reason = _redis_answers(explicit)
+        if reason:
+            unavailable(f"Redis at MUNI_TEST_REDIS_URL={explicit!r}", reason)
+        yield explicit
+        return
+    local = "redis://127.0.0.1:6379/0"
+    if _redis_answers(local) is None:
+        yield local
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        unavailable(
+            "Redis",
+            "nothing on 127.0.0.1:6379 and no redis-server binary; install Debian's "
+            "redis-server or set MUNI_TEST_REDIS_URL",
+        )
+    port = free_port()
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        deadline = time.monotonic() + 10
+        while _redis_answers(url) is not None:
+            if time.monotonic() > deadline:
+                unavailable("Redis", f"a throwaway redis-server on port {port} did not answer")
+            time.sleep(0.05)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

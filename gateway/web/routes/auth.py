@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.web.forms import FORM, N_
 from gateway.web.routing import NavLink, get, local_path, post
-from gateway.web.session import remember_language
+from gateway.web.session import LANGUAGE_COOKIE, remember_language
 
 if TYPE_CHECKING:
     from starlette.responses import Response
@@ -43,7 +43,12 @@ async def _signed_in(page: WebRequest, answer: dict[str, Any]) -> Response:
     page.keep_tokens(answer)
     account = (await page.query("auth/myLanguage"))["myAccount"]
     language = None if page.is_problem(account) else account.get("language")
-    if language in page.web.languages:
+    chosen = page.request.cookies.get(LANGUAGE_COOKIE)
+    if language is None and chosen in page.web.languages:
+        # Chosen with the switch before signing up or in: keep it on the account, so every
+        # browser they sign in on speaks it.
+        await page.query("account/chooseLanguage", {"language": chosen})
+    elif language in page.web.languages:
         page.cookies.append(
             lambda response: remember_language(page.request, response, str(language))
         )

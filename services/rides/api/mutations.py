@@ -169,6 +169,28 @@ class RidesMutation:
     ) -> RideChangeResult:
         return await _ride_command(info, lambda r, who: r.accept_ride(who, _ride_id(ride_id)))
 
+    @strawberry.mutation(
+        description="The desk offers a waiting or offered ride to the driver it names, "
+        "overriding the batch, and says why (kept, with who did it). A standing offer is taken "
+        "back first, with no mark against its driver; the named driver must be on duty and "
+        "free with a suitable vehicle, and may still decline."
+    )
+    async def assign_ride(
+        self, info: Info[Context, None], ride_id: strawberry.ID, driver_id: str, reason: str
+    ) -> RideChangeResult:
+        try:
+            driver = member_id(driver_id)
+        except InvalidId as exc:
+            return InvalidInput(message=str(exc), field="driverId")
+        answer = await _ride_command(
+            info, lambda r, who: r.assign_ride(who, _ride_id(ride_id), driver, reason)
+        )
+        if isinstance(answer, RideChanged):
+            info.context.audited(
+                AuditKind.ACTED_ON_BEHALF, "assignRide", "assigned", subject=driver
+            )
+        return answer
+
     @strawberry.mutation(description="The driver declines, without penalty; the ride moves on.")
     async def decline_ride(
         self, info: Info[Context, None], ride_id: strawberry.ID, reason: str = ""

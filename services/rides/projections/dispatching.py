@@ -84,6 +84,10 @@ class Dispatching(ReadModel):
         return [_gone(event), _passed(event, event.driver_id)]
 
     @rows.register
+    def _(self, event: Ride.OfferTakenBack) -> list[Op]:
+        return [_gone(event)]  # not passed over: the desk chose another driver
+
+    @rows.register
     def _(self, event: Ride.Accepted) -> list[Op]:
         return [_gone(event)]
 

@@ -179,6 +179,10 @@ class RideRecords(ReadModel):
         return [_ride(event, RideState.WAITING, driver_id=None, offer_reason=None)]
 
     @rows.register
+    def _(self, event: Ride.OfferTakenBack) -> list[Op]:
+        return [_ride(event, RideState.WAITING, driver_id=None, offer_reason=None)]
+
+    @rows.register
     def _(self, event: Ride.DriverArriving) -> list[Op]:
         return [_ride(event, RideState.ARRIVING)]
 
