@@ -15,7 +15,8 @@ from starlette.exceptions import HTTPException
 
 from gateway.web.forms import FORM, N_
 from gateway.web.live import Fragment, event_stream, fragment
-from gateway.web.rides import (
+from gateway.web.routes.rider import map_context
+from gateway.web.routes.rides import (
     DRIVER_STATES,
     DRIVER_STATUS,
     PAGE_SIZE,
@@ -25,7 +26,6 @@ from gateway.web.rides import (
     point,
     ride_errors,
 )
-from gateway.web.routes.rider import map_context
 from gateway.web.routing import NavLink, SignInRequired, get, post
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 
 from gateway.web.forms import FORM, N_
 from gateway.web.live import Fragment, event_stream, fragment
-from gateway.web.rides import (
+from gateway.web.routes.rides import (
     CANCELLABLE,
     FINAL,
     PAGE_SIZE,

@@ -1,5 +1,9 @@
 """What the rider's and the driver's pages share: a ride's state in words, the rides' typed
-problems as form errors, coordinates typed into a form, and a page of a Relay connection."""
+problems as form errors, coordinates typed into a form, and a page of a Relay connection.
+
+Not a page module (it has no ROUTES and is not in PAGES): it sits under routes/ so that its
+words are filed in an area catalog of their own, `locale/<lang>/LC_MESSAGES/rides.po`
+(gateway/web/catalogs.py files strings by the module under routes/ they come from)."""
 
 from __future__ import annotations
 
