@@ -136,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.web_pages", description=__doc__)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--page", action="append", help="path[|ready selector]; repeatable")
+    parser.add_argument(
+        "--as", dest="person", default=RIDER, help=f"the demo person to sign in as ({RIDER!r})"
+    )
     args = parser.parse_args(argv)
     if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
         raise SystemExit("no chromium: run infra/browser.sh (apt-get install chromium)")
@@ -150,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        rider = people[RIDER]
+        rider = people[args.person]
         signing = browser.new_context(base_url=url)
         page = signing.new_page()
         page.goto("/signin")
