@@ -96,6 +96,7 @@ class Rule(StrEnum):
     TRAVEL_TIME = "travel_time"  # service starts before the vehicle can be there
     TIME_WINDOW = "time_window"
     CAPACITY = "capacity"
+    VEHICLE_NOT_ALLOWED = "vehicle_not_allowed"  # a request in a vehicle it may not ride in
     PAIRING = "pairing"  # pickup and drop-off not on the same vehicle, or one missing
     PRECEDENCE = "precedence"  # drop-off before its pickup
     RIDE_TIME = "ride_time"
@@ -260,6 +261,19 @@ def check_routes(
                 if kind == "pickup":
                     load += request.load
                     pick_at[request.id] = (vid, k, t)
+                    # optional on a request: the vehicles it may ride in (None: any)
+                    allowed = getattr(request, "vehicles", None)
+                    if allowed is not None and vid not in allowed:
+                        out.append(
+                            Violation(
+                                Rule.VEHICLE_NOT_ALLOWED,
+                                f"request {request.id} may ride only in "
+                                f"{', '.join(sorted(allowed))}, not {vid}",
+                                vid,
+                                request.id,
+                                visit.node,
+                            )
+                        )
                 else:
                     load -= request.load
                     drop_at[request.id] = (vid, k, t)

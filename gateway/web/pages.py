@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gateway.web.routes import account, auth, driver, home, public, rider
+from gateway.web.routes import (
+    account,
+    auth,
+    contributions,
+    contributions_board,
+    contributions_simulate,
+    decisions,
+    driver,
+    home,
+    public,
+    rider,
+)
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -20,6 +31,10 @@ PAGES: tuple[ModuleType, ...] = (
     rider,
     driver,
     # desk and board (web-board) go here
+    contributions,
+    decisions,
+    contributions_board,
+    contributions_simulate,
     account,
     auth,
 )

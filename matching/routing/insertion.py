@@ -38,6 +38,8 @@ class PlanData:
     end_window: list[tuple[int, int]]
     capacity: list[int]
     max_span: list[int | None]
+    # per model node: the vehicles (by index) a pickup may ride in; None: any
+    allowed: list[frozenset[int] | None]
 
     @classmethod
     def of(cls, built: BuiltModel) -> PlanData:
@@ -47,8 +49,13 @@ class PlanData:
         # Depots keep an open window here: their positions use the vehicle's own windows.
         lo, hi = [0] * n, [1 << 62] * n
         demand, partner, is_pickup = [0] * n, [-1] * n, [False] * n
+        allowed: list[frozenset[int] | None] = [None] * n
         for r in problem.requests:
             p, d = built.model_node[r.pickup], built.model_node[r.dropoff]
+            if r.vehicles is not None:
+                allowed[p] = frozenset(
+                    k for k, v in enumerate(problem.vehicles) if v.id in r.vehicles
+                )
             demand[p], demand[d] = r.load, -r.load
             partner[p], partner[d] = d, p
             is_pickup[p] = True
@@ -78,6 +85,7 @@ class PlanData:
             end_window,
             [v.capacity for v in problem.vehicles],
             spans,
+            allowed,
         )
 
 
@@ -222,6 +230,9 @@ class Plan:
         """Feasible (cost increase, i, j): the pickup goes after position i, the drop-off after
         position j of the route with the pickup in (j == i: right after it)."""
         data = self.data
+        allowed = data.allowed[pickup]
+        if allowed is not None and route.vehicle not in allowed:
+            return []
         lo, hi, transit, cost = data.lo, data.hi, data.transit, data.cost
         p, d = pickup, data.partner[pickup]
         q = data.demand[p]

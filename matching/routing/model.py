@@ -197,6 +197,12 @@ def build_model(problem: RoutingProblem, options: ModelOptions) -> BuiltModel:
         p = manager.NodeToIndex(model_node[r.pickup])
         d = manager.NodeToIndex(model_node[r.dropoff])
         routing.AddPickupAndDelivery(p, d)
+        if r.vehicles is not None:
+            # The vehicle variable's domain (-1: not served, which the disjunction prices);
+            # SetAllowedVehiclesForIndex's Span argument does not cross this SWIG binding.
+            allowed = [-1] + [k for k, v in enumerate(problem.vehicles) if v.id in r.vehicles]
+            routing.VehicleVar(p).SetValues(allowed)
+            routing.VehicleVar(d).SetValues(allowed)
         solver.Add(routing.VehicleVar(p) == routing.VehicleVar(d))
         solver.Add(routing.ActiveVar(p) == routing.ActiveVar(d))
         solver.Add(time.CumulVar(p) <= time.CumulVar(d))

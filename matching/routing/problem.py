@@ -38,7 +38,8 @@ class Request:
     """Carry `load` seats from node `pickup` to node `dropoff`.
 
     `max_ride_time` bounds start of drop-off service minus (start of pickup service + pickup service
-    duration), the Cordeau definition; None means unbounded.
+    duration), the Cordeau definition; None means unbounded. `vehicles` names the vehicles that
+    may carry it (a wheelchair user: those with a wheelchair place); None means any.
     """
 
     id: str
@@ -46,6 +47,7 @@ class Request:
     dropoff: int
     load: int = 1
     max_ride_time: float | None = None
+    vehicles: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +165,13 @@ def _validate(p: RoutingProblem) -> None:
         if r.id in seen_requests:
             raise InvalidProblem(f"request {r.id}: request ids must be unique")
         seen_requests.add(r.id)
+        if r.vehicles is not None:
+            unknown = sorted(r.vehicles - seen_vehicles)
+            if not r.vehicles or unknown:
+                raise InvalidProblem(
+                    f"request {r.id}: vehicles must name at least one vehicle of the problem"
+                    + (f" (unknown: {', '.join(unknown)})" if unknown else "")
+                )
         for role, node_id in (("pickup", r.pickup), ("dropoff", r.dropoff)):
             if node_id not in p._index:
                 raise InvalidProblem(f"request {r.id}: {role} node {node_id} is not a known node")

@@ -63,14 +63,7 @@ async def sign_in(page: WebRequest) -> Response:
         )
     )["signIn"]
     if page.is_problem(answer):
-        return page.render(
-            "auth/signin.html",
-            status_code=400,
-            next=_next(page),
-            form="password",
-            errors=page.errors(answer),
-            values={"login": login},
-        )
+        return _refused_sign_in(page, answer, form="password", values={"login": login})
     return await _signed_in(page, answer)
 
 
@@ -80,15 +73,22 @@ async def sign_in_with_code(page: WebRequest) -> Response:
         "signInWithCode"
     ]
     if page.is_problem(answer):
-        return page.render(
-            "auth/signin.html",
-            status_code=400,
-            next=_next(page),
-            form="code",
-            errors=page.errors(answer),
-            values={"code": code},
-        )
+        return _refused_sign_in(page, answer, form="code", values={"code": code})
     return await _signed_in(page, answer)
+
+
+def _refused_sign_in(
+    page: WebRequest, answer: dict[str, Any], *, form: str, values: dict[str, str]
+) -> Response:
+    """The sign-in page again, the problem said above the form that was sent (`form`)."""
+    return page.render(
+        "auth/signin.html",
+        status_code=400,
+        next=_next(page),
+        form=form,
+        errors=page.errors(answer),
+        values=values,
+    )
 
 
 async def sign_up(page: WebRequest) -> Response:

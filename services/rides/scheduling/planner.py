@@ -5,7 +5,8 @@ plan with `matching.routing.reoptimise`: everyone already booked is mandatory an
 windows promised to them (their nodes' windows are the promise). The plan that comes back is
 checked before it is offered to the aggregate: by `matching.route_check` (which shares no code
 with the router) on a problem built afresh from the bookings, and here for seats and wheelchair
-places apart (the router knows one capacity). If the router's plan fails either, or the router
+places apart (the router knows one capacity, and that a wheelchair user rides only in a vehicle
+with a place). If the router's plan fails either, or the router
 found none in its time, the booking is inserted into the current order by hand (timeline.py),
 which checks every rule as it goes; a plan that passes nothing is no plan, and the booking is
 refused with the reason and the nearest windows that do fit.
@@ -132,8 +133,17 @@ class Planner:
         ]
         first = len(self.fleet)
         nodes = depots + self._nodes(bookings, first)
+        # A wheelchair user rides only in a vehicle with a wheelchair place.
+        with_places = frozenset(v.id for v in self.fleet if v.wheelchair_places > 0)
         requests = tuple(
-            Request(b.ride_id, first + 2 * k, first + 2 * k + 1, b.seats, b.max_ride)
+            Request(
+                b.ride_id,
+                first + 2 * k,
+                first + 2 * k + 1,
+                b.seats,
+                b.max_ride,
+                vehicles=with_places if b.wheelchair and with_places else None,
+            )
             for k, b in enumerate(bookings)
         )
         vehicles = tuple(

@@ -30,7 +30,6 @@ def test_lns_answer_is_legal_and_no_worse_than_the_hint() -> None:
     assert result.objective.unfilled == report.unfilled
     assert result.objective.max_shortfall_permille == report.max_shortfall_permille
     assert report.unfilled <= hinted.unfilled
-    assert result.wall_time_s <= 6.5
 
 
 def test_city_generator_is_seeded_and_mostly_coverable() -> None:

@@ -61,7 +61,6 @@ def test_lns_roster_is_legal_and_priced_like_the_checker() -> None:
     assert result.penalty.total == report.penalty
     assert result.best_bound is not None
     assert report.penalty >= result.best_bound
-    assert result.wall_time_s <= 5
 
 
 def test_without_lns_is_one_full_solve() -> None:

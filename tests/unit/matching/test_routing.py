@@ -225,3 +225,51 @@ def test_route_elimination_keeps_the_plan_when_windows_need_every_vehicle() -> N
     result = _solve(problem)
     assert result.vehicles_used == 2
     assert not result.unserved
+
+
+def test_a_request_rides_only_in_a_vehicle_it_may_use_even_when_another_is_nearer() -> None:
+    # Two depots 20 apart; the wheelchair user lives next to the car, the van is far.
+    nodes = (
+        Node(0, 0, 0),
+        Node(9, 20, 0),
+        Node(1, 1, 0),
+        Node(2, 2, 0),
+        Node(3, 3, 0),
+        Node(4, 4, 0),
+    )
+    vehicles = (Vehicle("car", 0, 0, 4), Vehicle("van", 9, 9, 4))
+    anyone = RoutingProblem(nodes, (Request("W", 1, 2), Request("A", 3, 4)), vehicles)
+    assert {r.vehicle for r in _solve(anyone).routes if r.visits[1:-1]} == {"car"}
+
+    limited = RoutingProblem(
+        nodes,
+        (Request("W", 1, 2, vehicles=frozenset({"van"})), Request("A", 3, 4)),
+        vehicles,
+    )
+    result = _solve(limited)  # checked by route_check, which knows the rule too
+    rides = {v.request: r.vehicle for r in result.routes for v in r.visits if v.request}
+    assert rides["W"] == "van"  # A may ride either (the van passes by: it takes both)
+
+
+def test_the_route_checker_finds_a_request_in_a_vehicle_it_may_not_use() -> None:
+    nodes = (Node(0, 0, 0), Node(9, 20, 0), Node(1, 1, 0), Node(2, 2, 0))
+    vehicles = (Vehicle("car", 0, 0, 4), Vehicle("van", 9, 9, 4))
+    free = RoutingProblem(nodes, (Request("W", 1, 2),), vehicles)
+    routes = _solve(free).routes  # the car takes W
+    limited = RoutingProblem(nodes, (Request("W", 1, 2, vehicles=frozenset({"van"})),), vehicles)
+
+    report = check_routes(limited, routes)
+
+    assert not report.feasible
+    assert [v.rule.value for v in report.violations] == ["vehicle_not_allowed"]
+
+
+def test_a_request_naming_no_known_vehicle_is_refused() -> None:
+    from matching.status import InvalidProblem
+
+    nodes = (Node(0, 0, 0), Node(1, 1, 0), Node(2, 2, 0))
+    for vehicles in (frozenset(), frozenset({"bus"})):
+        with pytest.raises(InvalidProblem, match="vehicles must name"):
+            RoutingProblem(
+                nodes, (Request("W", 1, 2, vehicles=vehicles),), (Vehicle("car", 0, 0, 4),)
+            )
