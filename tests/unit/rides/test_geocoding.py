@@ -16,7 +16,7 @@ import pytest
 from gateway.schema import build_schema
 from kernel.api import Context
 from kernel.auth import Identity
-from kernel.cities import Geocoder
+from kernel.cities import Geocoder, WebMap
 from kernel.config import Settings
 from services.rides.application import Rides
 from tests.support.rides import DEMO
@@ -203,3 +203,13 @@ async def test_an_unreachable_geocoder_is_unavailable() -> None:
 def test_the_city_config_checks_the_geocoder_url() -> None:
     with pytest.raises(ValueError, match="search_url"):
         Geocoder(search_url="ftp://example/search")
+
+
+@pytest.mark.parametrize(
+    "tiles", ["http://tiles.example/{z}/{x}/{y}.png", "https://tiles.example/map.png"]
+)
+def test_the_city_config_checks_the_map_tiles(tiles: str) -> None:
+    # Tiles are images from another site: https only, and a Leaflet {z}/{x}/{y} template.
+    with pytest.raises(ValueError, match="tiles_url"):
+        WebMap(tiles_url=tiles)
+    assert WebMap().tiles_url is None  # the default: no tiles, no request to any other site
