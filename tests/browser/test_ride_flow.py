@@ -74,6 +74,8 @@ def contexts(browser: Any, gateway: Served, language: str) -> Iterator[tuple[Any
 
 def click_map(page: Any, dx: int, dy: int) -> None:
     """Click the map `dx`, `dy` pixels from its centre (where the service area is drawn)."""
+    # Shown (and drawn) by rides.js once the deferred scripts have run.
+    page.locator("[data-map] .leaflet-interactive").first.wait_for()
     box = page.locator("[data-map] .map").bounding_box()
     page.locator("[data-map] .map").click(
         position={"x": box["width"] / 2 + dx, "y": box["height"] / 2 + dy}
@@ -94,7 +96,6 @@ def test_a_ride_is_requested_and_followed_live_while_the_driver_drives_it(
     # The rider signs up through the page and picks both points on the map.
     sign_up_in_browser(rider, "Rosa <i>Rijder</i>")
     rider.goto("/ride")
-    rider.locator("[data-map] .leaflet-interactive").first.wait_for()  # the area is drawn
     click_map(rider, -40, -30)
     click_map(rider, 40, 30)
     for field in ("pickup_lat", "pickup_lon", "dropoff_lat", "dropoff_lon"):
