@@ -82,6 +82,19 @@ def click_map(page: Any, dx: int, dy: int) -> None:
     )
 
 
+def leave_nothing_open(rider: Any, ride_url: str, driver: Any, says: dict[str, str]) -> None:
+    """After a failure too: the ride cancelled and the driver off duty, so the other tests'
+    batches (one gateway for the session) are their own. Nothing to do after a success."""
+    rider.goto(ride_url)
+    cancel = rider.locator("#ride-live form[action$='/cancel'] button")
+    if cancel.count():
+        cancel.click()
+    driver.goto("/drive")
+    off = driver.get_by_role("button", name=says["off_duty"])
+    if off.count():
+        off.click()
+
+
 def live_text(page: Any, text: str, timeout_ms: int = 15_000) -> None:
     """Wait until the live region shows `text` (swapped in by htmx-ext-sse, not a reload)."""
     page.locator(LIVE).get_by_text(text, exact=False).first.wait_for(timeout=timeout_ms)
@@ -104,46 +117,50 @@ def test_a_ride_is_requested_and_followed_live_while_the_driver_drives_it(
     assert rider.locator(".quote .fare").inner_text().strip()
     rider.get_by_role("button", name=says["request"]).click()
     rider.wait_for_url("**/ride/*")
-    live_text(rider, says["waiting"])
-    rider.evaluate("window.stillTheSamePage = true")  # gone if the page ever reloads
+    ride_url = rider.url
+    try:
+        live_text(rider, says["waiting"])
+        rider.evaluate("window.stillTheSamePage = true")  # gone if the page ever reloads
 
-    # The driver signs in, registers the vehicle and goes on duty where they click the map.
-    login = member_with_roles(gateway, "Dirk Driver", "driver")
-    sign_in_in_browser(driver, login["email"], login["password"])
-    driver.goto("/drive")
-    driver.get_by_role("button", name=says["register"]).click()
-    driver.get_by_role("button", name=says["on_duty"]).wait_for()
-    click_map(driver, 10, 5)
-    assert driver.locator("#position_lat").input_value()
-    driver.get_by_role("button", name=says["on_duty"]).click()
-    driver.wait_for_url("**/drive")
+        # The driver signs in, registers the vehicle and goes on duty where they click the map.
+        login = member_with_roles(gateway, "Dirk Driver", "driver")
+        sign_in_in_browser(driver, login["email"], login["password"])
+        driver.goto("/drive")
+        driver.get_by_role("button", name=says["register"]).click()
+        driver.get_by_role("button", name=says["on_duty"]).wait_for()
+        click_map(driver, 10, 5)
+        assert driver.locator("#position_lat").input_value()
+        driver.get_by_role("button", name=says["on_duty"]).click()
+        driver.wait_for_url("**/drive")
 
-    # The next batch window offers the ride to the driver: both pages show it live.
-    for _ in range(5):
-        gateway.run_batch()
-        try:
-            live_text(rider, says["offered"], timeout_ms=3_000)
-            break
-        except PlaywrightTimeout:
-            continue
-    live_text(rider, says["offered"])
-    offer = driver.locator("#drive-live")
-    offer.get_by_text(says["why"]).wait_for(timeout=15_000)
+        # The next batch window offers the ride to the driver: both pages show it live.
+        for _ in range(5):
+            gateway.run_batch()
+            try:
+                live_text(rider, says["offered"], timeout_ms=3_000)
+                break
+            except PlaywrightTimeout:
+                continue
+        live_text(rider, says["offered"])
+        offer = driver.locator("#drive-live")
+        offer.get_by_text(says["why"]).wait_for(timeout=15_000)
 
-    # The driver acts through plain forms; the rider's page follows without reloading.
-    offer.get_by_role("button", name=says["accept"]).click()
-    live_text(rider, says["accepted"])
-    driver.locator("#drive-live").get_by_role("button", name=says["picked_up"]).click()
-    live_text(rider, says["on_board"])
-    driver.locator("#drive-live").get_by_role("button", name=says["dropped_off"]).click()
-    live_text(rider, says["completed"])
-    live_text(rider, says["split"])
-    assert rider.evaluate("window.stillTheSamePage") is True
-    # The member's name, typed with HTML in it, shows as text wherever it shows.
-    assert rider.locator("i").filter(has_text="Rijder").count() == 0
-    assert_accessible(rider)
-    if language == "en":
-        screenshot(rider, "ride-completed", "desktop")
-    # The driver goes off duty, so later tests' batches are their own.
-    driver.get_by_role("button", name=says["off_duty"]).click()
-    driver.get_by_role("button", name=says["on_duty"]).wait_for()
+        # The driver acts through plain forms; the rider's page follows without reloading.
+        offer.get_by_role("button", name=says["accept"]).click()
+        live_text(rider, says["accepted"])
+        driver.locator("#drive-live").get_by_role("button", name=says["picked_up"]).click()
+        live_text(rider, says["on_board"])
+        driver.locator("#drive-live").get_by_role("button", name=says["dropped_off"]).click()
+        live_text(rider, says["completed"])
+        live_text(rider, says["split"])
+        assert rider.evaluate("window.stillTheSamePage") is True
+        # The member's name, typed with HTML in it, shows as text wherever it shows.
+        assert rider.locator("i").filter(has_text="Rijder").count() == 0
+        assert_accessible(rider)
+        if language == "en":
+            screenshot(rider, "ride-completed", "desktop")
+        # The driver goes off duty, so later tests' batches are their own.
+        driver.get_by_role("button", name=says["off_duty"]).click()
+        driver.get_by_role("button", name=says["on_duty"]).wait_for()
+    finally:
+        leave_nothing_open(rider, ride_url, driver, says)
