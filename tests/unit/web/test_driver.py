@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from gateway.app import create_app
-from tests.e2e.conftest import SETTINGS, past_clock, request_ride, run_batch
+from tests.e2e.conftest import SETTINGS, eventually, past_clock, request_ride, run_batch
 from tests.support.accounts import grant, sign_up
 from tests.support.serve import serving
 from tests.unit.web.signing import csrf, signed_in
@@ -115,9 +115,14 @@ def test_an_offer_shows_why_it_came_and_the_ride_runs_through_the_page(
         assert next_button in done.text
     drives = client.get("/drives")
     assert drives.text.count("<tr>") == 2  # the header and the one drive
-    credits = client.get("/drive/credits")
-    assert "My earnings and credits" in credits.text
-    assert f"fare of ride {ride['id']}" in credits.text
+
+    # The ledger is kept by the contributions consumer: the line shows once it has the ride.
+    def credited() -> str | None:
+        page: str = client.get("/drive/credits").text
+        return page if f"fare of ride {ride['id']}" in page else None
+
+    credits = eventually(credited)
+    assert "My earnings and credits" in credits
 
 
 def test_a_ride_action_out_of_turn_is_a_message_and_changes_nothing(
@@ -165,3 +170,42 @@ def test_the_driver_panel_moves_live() -> None:
                 offered = stream.next().data
             assert f'action="/drive/rides/{ride["id"]}/accept"' in offered
             assert 'name="csrf_token"' in offered  # its forms post as the page's do
+
+
+def test_a_no_show_too_early_is_refused_with_the_wait_and_changes_nothing(
+    client: TestClient,
+) -> None:
+    on_duty_driver(client, "Pim")
+    rider = sign_up(client, "Quin")
+    ride = request_ride(client, rider["accessToken"])
+    post(client, f"/drive/rides/{ride['id']}/accept")
+    post(client, f"/drive/rides/{ride['id']}/arriving")
+    refused = post(client, f"/drive/rides/{ride['id']}/no-show")
+    [said] = notices(refused.text)
+    assert said.startswith("A no-show can be marked after 5 minutes at the pickup")
+    assert "Arriving at the pickup" in refused.text  # the ride is as it was
+
+
+def test_my_drives_and_my_credits_are_paged(client: TestClient) -> None:
+    on_duty_driver(client, "Ruud")
+    for n in range(6):  # two credit lines per ride (earnings, hours): 12 lines
+        rider = sign_up(client, f"Rider {n}")
+        ride = request_ride(client, rider["accessToken"])
+        for action in ("accept", "picked-up", "dropped-off"):
+            post(client, f"/drive/rides/{ride['id']}/{action}")
+    drives = client.get("/drives")
+    assert drives.text.count("<tr>") == 7  # the header and six drives
+    assert 'rel="next"' not in drives.text
+
+    def both_pages() -> tuple[str, str] | None:
+        # The ledger is kept by the contributions consumer: wait until it has every line.
+        first = client.get("/drive/credits").text
+        found = re.search(r'href="(/drive/credits\?after=[^"]+)" rel="next"', first)
+        if not found:
+            return None
+        second = client.get(found.group(1).replace("&amp;", "&")).text
+        return (first, second) if second.count("<tr>") == 3 else None
+
+    first, second = eventually(both_pages)
+    assert first.count("<tr>") == 11  # the header and ten lines
+    assert 'rel="next"' not in second
