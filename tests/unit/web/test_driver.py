@@ -40,6 +40,17 @@ def post(client: Any, path: str, **fields: str) -> Any:
     return client.post(path, data={"csrf_token": csrf(page.text), **fields})
 
 
+def rows_on(client: Any, path: str, rows: int) -> str:
+    """The page at `path` once its table has `rows` rows (a list's read model may lag the
+    command that just changed it by a moment)."""
+
+    def page() -> str | None:
+        text: str = client.get(path).text
+        return text if text.count("<tr>") == rows else None
+
+    return eventually(page)
+
+
 def on_duty_driver(client: Any, name: str) -> dict[str, Any]:
     """A member who registers through the page, is granted the role, and goes on duty."""
     member = signed_in(client, name)
@@ -113,8 +124,8 @@ def test_an_offer_shows_why_it_came_and_the_ride_runs_through_the_page(
         done = post(client, f"/drive/rides/{ride['id']}/{action}")
         assert said in " ".join(notices(done.text)), done.text
         assert next_button in done.text
-    drives = client.get("/drives")
-    assert drives.text.count("<tr>") == 2  # the header and the one drive
+    # The header and the one drive, once the drives' read model has the drop-off.
+    rows_on(client, "/drives", 2)
 
     # The ledger is kept by the contributions consumer: the line shows once it has the ride.
     def credited() -> str | None:
@@ -193,9 +204,8 @@ def test_my_drives_and_my_credits_are_paged(client: TestClient) -> None:
         ride = request_ride(client, rider["accessToken"])
         for action in ("accept", "picked-up", "dropped-off"):
             post(client, f"/drive/rides/{ride['id']}/{action}")
-    drives = client.get("/drives")
-    assert drives.text.count("<tr>") == 7  # the header and six drives
-    assert 'rel="next"' not in drives.text
+    drives = rows_on(client, "/drives", 7)  # the header and six drives
+    assert 'rel="next"' not in drives
 
     def both_pages() -> tuple[str, str] | None:
         # The ledger is kept by the contributions consumer: wait until it has every line.
