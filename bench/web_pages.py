@@ -1,207 +1,245 @@
-"""Web pages in Chromium: time to first render, time to interactive, and page weight.
+"""How fast the web app's pages render in a real browser, and how much they weigh.
 
-    python -m bench.web_pages --runs 7
+The gateway runs embedded (in-memory stores, the in-process bus) on a thread, seeded with the
+demo people of `muni up --demo` (gateway/demo.py) and a month of completed rides driven through
+the rides application on a clock that walks from `--days` ago to now, so the board's chart has
+a real month to draw. Debian's Chromium (Playwright with its executable path; no downloaded
+browser) then loads each page `--runs` times, signed in as the person whose page it is:
 
-Serves the embedded gateway (in-memory stores) with the demo city's people (`muni up --demo`'s
-seeding: a rider, two drivers on duty, a dispatcher, a board member), signs the rider in through
-the sign-in page, then opens each page `--runs` times in a fresh browser context (a cold cache
-every time) in Debian's Chromium, headless, on this machine, and reads the browser's own
-timings:
+- the rider's request page (`/ride`, as Ada), or the public `/fares` page where this checkout
+  has no `/ride` yet (the output says which);
+- the board's chart page (`/board`, as Emre: 30 days of `cityActivity`, Chart.js).
 
-- first render: the first contentful paint (`performance.getEntriesByType("paint")`);
-- interactive: when the page's own script has made it usable, a selector per page (the rider's
-  map drawn with its service area: `[data-map] .leaflet-interactive`), else DOMContentLoaded
-  (the deferred scripts have run by then);
-- weight: bytes of HTML, JS and CSS (and images) over the wire, from the navigation and
-  resource timing entries (`encodedBodySize`; the gateway does not compress).
+Per load, from the browser's own Performance API: first-contentful-paint; domInteractive (the
+HTML is parsed); DOMContentLoaded's end, which we call *interactive*: every script is deferred,
+so by then htmx and the page's script have run and the chart is drawn; and the load event's end.
+Cold loads run with the cache disabled (DevTools protocol), warm loads are a second visit with
+it on. Page weight is the bytes of HTML, JS and CSS, as transferred (compressed, headers
+included) and decoded, from the navigation and resource timing entries.
 
-A page is `path` or `path|ready-selector`; the defaults are the rider's request page, empty and
-with a quote. Other areas add theirs with `--page` (the board's chart page, say).
+    python -m bench.web_pages [--runs 5] [--days 30]
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import shutil
 import statistics
 import tempfile
-import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import uvicorn
+from typing import TYPE_CHECKING, Any, cast
 
 from bench.common import markdown_table, write_result
 from gateway.app import create_app
 from gateway.demo import seed
 from kernel.config import Settings
+from kernel.time import FixedClock
+from services.rides.domain import Place
+from tests.support.serve import serving
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from gateway.runtime import Runtime
+    from services.rides.application import Rides
 
 CHROMIUM = os.environ.get("MUNI_CHROMIUM", "/usr/bin/chromium")
-MAP_READY = "[data-map] .leaflet-interactive"
-QUOTE = "pickup_lat=51.06&pickup_lon=3.71&dropoff_lat=51.03&dropoff_lon=3.75&quote=1"
-PAGES = [f"/ride|{MAP_READY}", f"/ride?{QUOTE}|{MAP_READY}"]
-RIDER = "Ada (rider)"
-SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
-
-TIMINGS = """async () => {
-  // The first contentful paint may be reported a frame after "load": wait for it (5 s at most).
-  const paint = await new Promise((resolve) => {
-    const seen = performance.getEntriesByName("first-contentful-paint")[0];
-    if (seen) return resolve(seen);
-    new PerformanceObserver((list) => resolve(list.getEntries()[0]))
-      .observe({type: "paint", buffered: true});
-    setTimeout(() => resolve(null), 5000);
-  });
-  const nav = performance.getEntriesByType("navigation")[0];
-  const bytes = {html: nav.encodedBodySize, js: 0, css: 0, img: 0, other: 0};
-  for (const r of performance.getEntriesByType("resource")) {
-    const path = new URL(r.name).pathname;
-    const kind = path.endsWith(".js") ? "js" : path.endsWith(".css") ? "css"
-      : /\\.(png|svg|jpg|gif|webp)$/.test(path) ? "img" : "other";
-    bytes[kind] += r.encodedBodySize;
-  }
-  return {
-    ttfb: nav.responseStart, dom: nav.domContentLoadedEventEnd, load: nav.loadEventEnd,
-    fcp: paint ? paint.startTime : null, bytes: bytes,
+VIEWPORT = {"width": 1280, "height": 800}
+# Trips around the demo city's centre (inside its service area).
+TRIPS = [
+    ((51.060, 3.710), (51.030, 3.750)),
+    ((51.045, 3.730), (51.070, 3.690)),
+    ((51.052, 3.700), (51.040, 3.760)),
+]
+METRICS = """() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+  const kind = (name) => {
+    const path = new URL(name).pathname;
+    return path.endsWith('.js') ? 'js' : path.endsWith('.css') ? 'css' : 'other';
   };
+  const weight = { html: { transfer: nav.transferSize, decoded: nav.decodedBodySize },
+                   js: { transfer: 0, decoded: 0 }, css: { transfer: 0, decoded: 0 },
+                   other: { transfer: 0, decoded: 0 } };
+  for (const r of performance.getEntriesByType('resource')) {
+    const w = weight[kind(r.name)];
+    w.transfer += r.transferSize; w.decoded += r.decodedBodySize;
+  }
+  return { fcp: fcp ? fcp.startTime : null, domInteractive: nav.domInteractive,
+           interactive: nav.domContentLoadedEventEnd, load: nav.loadEventEnd, weight };
 }"""
 
 
-@contextlib.contextmanager
-def served(data_dir: Path) -> Iterator[tuple[str, dict[str, dict[str, str]]]]:
-    """The embedded gateway on a free port, seeded with the demo people."""
-    people: dict[str, dict[str, str]] = {}
-    app = create_app(
-        Settings(persistence="popo", cheap_password_hashing=True),
-        on_ready=lambda runtime: people.update(seed(runtime, data_dir)),
-    )
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the gateway did not start")
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}", people
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+def month_of_rides(runtime: Runtime, clock: FixedClock, people: dict[str, Any], days: int) -> int:
+    """Completed rides on each of the last `days` days (a weekly shape, busier on Fridays),
+    through the rides application exactly as the drivers' taps would go; returns how many."""
+    rides = cast("Rides", runtime.apps["rides"])
+    rider = next(p["id"] for name, p in people.items() if name.startswith("Ada"))
+    done = 0
+    first_day = clock.now()
+    for day in range(days):
+        morning = first_day + timedelta(days=day)
+        if clock.now() < morning:
+            clock.advance(morning - clock.now())
+        for n in range(3 + (day * 5) % 7 + (4 if day % 7 == 4 else 0)):
+            (plat, plon), (dlat, dlon) = TRIPS[(day + n) % len(TRIPS)]
+            ride_id = rides.request_ride(
+                rider,
+                pickup=Place(plat, plon),
+                dropoff=Place(dlat, dlon),
+                seats=1,
+                wheelchair=False,
+            )
+            for _ in range(3):  # the matcher thread may have just spent a window
+                clock.advance(timedelta(seconds=rides.city.rides.matching.batch_window_seconds))
+                runtime.jobs["rides-batch"].tick()
+                driver = rides.ride(ride_id).driver_id
+                if driver is not None:
+                    break
+            else:
+                raise RuntimeError(f"ride {ride_id} was never offered")
+            rides.accept_ride(driver, ride_id)
+            clock.advance(timedelta(minutes=6))
+            rides.mark_picked_up(driver, ride_id)
+            clock.advance(timedelta(minutes=12))
+            rides.mark_dropped_off(driver, ride_id)
+            done += 1
+    return done
 
 
-def measure(browser: Any, url: str, state: Any, page_spec: str, size: str) -> dict[str, Any]:
-    path, _, ready = page_spec.partition("|")
-    context = browser.new_context(viewport=SIZES[size], base_url=url, storage_state=state)
-    try:
+def _sign_in(page: Any, email: str, password: str) -> None:
+    page.goto("/signin")
+    page.locator("#f-login").fill(email)
+    page.locator("#f-password").fill(password)
+    page.locator("form[action='/signin'] button[type=submit]").click()
+    page.wait_for_url(lambda url: "/signin" not in url)
+
+
+def measure(
+    browser: Any, url: str, path: str, person: dict[str, str] | None, runs: int
+) -> dict[str, Any]:
+    """`runs` cold loads (cache off) and as many warm ones (a second visit, cache on)."""
+    loads: dict[str, list[dict[str, Any]]] = {"cold": [], "warm": []}
+    for _ in range(runs):
+        context = browser.new_context(viewport=VIEWPORT, locale="en", base_url=url)
         page = context.new_page()
-        page.goto(path, wait_until="load")
-        interactive = None
-        if ready:
-            page.wait_for_selector(ready, state="attached", timeout=30_000)
-            interactive = page.evaluate("performance.now()")
-        found: dict[str, Any] = page.evaluate(TIMINGS)
-        found["interactive"] = interactive if interactive is not None else found["dom"]
-        return found
-    finally:
+        if person is not None:
+            _sign_in(page, person["email"], person["password"])
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        for kind, disabled in (("cold", True), ("warm", False)):
+            cdp.send("Network.setCacheDisabled", {"cacheDisabled": disabled})
+            answer = page.goto(path, wait_until="load")
+            if answer is None or answer.status != 200:
+                raise RuntimeError(f"{path} answered {answer and answer.status}")
+            loads[kind].append(_metrics(page))
         context.close()
+    return loads
 
 
-def label(spec: str) -> str:
-    """A page's name in the table: its path, and `?quote` for the quoted request page."""
-    path = spec.partition("|")[0]
-    base, _, query = path.partition("?")
-    return f"{base}?quote" if "quote=1" in query else (f"{base}?…" if query else base)
+def _metrics(page: Any, *, timeout_s: float = 10.0) -> dict[str, Any]:
+    """The load's figures, once the paint entry is there (polled from here: the pages' CSP
+    forbids the string evaluation Playwright's wait_for_function would need)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found: dict[str, Any] = page.evaluate(METRICS)
+        if found["fcp"] is not None or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
 
 
-def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    def ms(key: str) -> dict[str, float]:
-        values = sorted(float(r[key]) for r in runs if r[key] is not None)
-        if not values:
-            return {"median_ms": float("nan"), "max_ms": float("nan")}
-        return {
-            "median_ms": round(statistics.median(values), 1),
-            "max_ms": round(values[-1], 1),
-        }
+def summary(loads: list[dict[str, Any]]) -> dict[str, Any]:
+    def median(key: str) -> float:
+        return statistics.median(float(load[key]) for load in loads)
 
+    last = loads[-1]["weight"]
     return {
-        "first_render": ms("fcp"),
-        "interactive": ms("interactive"),
-        "ttfb": ms("ttfb"),
-        "bytes": runs[-1]["bytes"],
-        "runs": len(runs),
+        "fcp_ms": median("fcp"),
+        "dom_interactive_ms": median("domInteractive"),
+        "interactive_ms": median("interactive"),
+        "load_ms": median("load"),
+        "weight_bytes": last,
     }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.web_pages", description=__doc__)
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--page", action="append", help="path[|ready selector]; repeatable")
-    parser.add_argument(
-        "--as", dest="person", default=RIDER, help=f"the demo person to sign in as ({RIDER!r})"
-    )
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--runs", type=int, default=5, help="loads per page (cold and warm)")
+    parser.add_argument("--days", type=int, default=30, help="days of rides for the chart")
     args = parser.parse_args(argv)
-    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
-        raise SystemExit("no chromium: run infra/browser.sh (apt-get install chromium)")
     os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
     from playwright.sync_api import sync_playwright
 
-    pages = args.page or PAGES
+    # The clock starts `days` ago and walks forward through the seeding (tokens are checked
+    # against the wall clock, so it stays behind it).
+    clock = FixedClock(datetime.now(UTC).replace(microsecond=0) - timedelta(days=args.days))
+    settings = Settings(persistence="popo", cheap_password_hashing=True)
+    app = create_app(settings, clock=clock)
     results: dict[str, Any] = {}
-    with (
-        tempfile.TemporaryDirectory() as data_dir,
-        served(Path(data_dir)) as (url, people),
-        sync_playwright() as playwright,
-    ):
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        rider = people[args.person]
-        signing = browser.new_context(base_url=url)
-        page = signing.new_page()
-        page.goto("/signin")
-        page.locator("#f-login").fill(rider["email"])
-        page.locator("#f-password").fill(rider["password"])
-        page.locator("form[action='/signin'] button[type=submit]").click()
-        page.wait_for_url(lambda u: "/signin" not in u)
-        state = signing.storage_state()
-        signing.close()
-        for spec in pages:
-            for size in SIZES:
-                measure(browser, url, state, spec, size)  # warm the server, not the browser
-                runs = [measure(browser, url, state, spec, size) for _ in range(args.runs)]
-                results[f"{label(spec)} ({size})"] = summary(runs)
-        browser.close()
-    rows = [
-        [
-            name,
-            r["first_render"]["median_ms"],
-            r["interactive"]["median_ms"],
-            r["interactive"]["max_ms"],
-            r["bytes"]["html"],
-            r["bytes"]["js"],
-            r["bytes"]["css"],
-        ]
-        for name, r in results.items()
-    ]
+    with tempfile.TemporaryDirectory() as tmp, serving(app) as url:
+        runtime: Runtime = app.state.runtime
+        people = seed(runtime, Path(tmp))
+        rides = month_of_rides(runtime, clock, people, args.days)
+        board = next(p for p in people.values() if "board" in p["roles"].split(","))
+        rider = next(p for name, p in people.items() if name.startswith("Ada"))
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            try:
+                probe = browser.new_page(base_url=url)
+                _sign_in(probe, rider["email"], rider["password"])
+                answer = probe.goto("/ride")
+                has_ride = answer is not None and answer.status == 200
+                probe.context.close()
+                pages = {
+                    "/ride (rider's request page)" if has_ride else "/fares (no /ride here yet)": (
+                        "/ride" if has_ride else "/fares",
+                        rider if has_ride else None,
+                    ),
+                    "/board (board's chart)": ("/board", board),
+                }
+                for label, (path, person) in pages.items():
+                    results[label] = measure(browser, url, path, person, args.runs)
+            finally:
+                browser.close()
+    rows = []
+    payload: dict[str, Any] = {"runs": args.runs, "days": args.days, "rides": rides, "pages": {}}
+    for label, loads in results.items():
+        payload["pages"][label] = {kind: summary(found) for kind, found in loads.items()}
+        payload["pages"][label]["loads"] = loads
+        for kind in ("cold", "warm"):
+            s = payload["pages"][label][kind]
+            w = s["weight_bytes"]
+            rows.append(
+                [
+                    label,
+                    kind,
+                    round(s["fcp_ms"]),
+                    round(s["dom_interactive_ms"]),
+                    round(s["interactive_ms"]),
+                    round(s["load_ms"]),
+                    f"{w['html']['decoded']:,} / {w['html']['transfer']:,}",
+                    f"{w['js']['decoded']:,} / {w['js']['transfer']:,}",
+                    f"{w['css']['decoded']:,} / {w['css']['transfer']:,}",
+                ]
+            )
+    print(
+        f"\nWeb pages in Chromium ({CHROMIUM}), {args.runs} loads each, {rides} rides seeded "
+        f"over {args.days} days; medians in ms; bytes decoded / transferred\n"
+    )
     headers = [
         "page",
-        "first render ms (median)",
-        "interactive ms (median)",
-        "interactive ms (max)",
-        "HTML bytes",
-        "JS bytes",
-        "CSS bytes",
+        "cache",
+        "FCP",
+        "domInteractive",
+        "interactive (DCL end)",
+        "load",
+        "HTML B",
+        "JS B",
+        "CSS B",
     ]
     print(markdown_table(headers, rows))
-    path = write_result("web_pages", {"runs": args.runs, "pages": results})
-    print(f"written: {path}")
+    written = write_result("web_pages", payload)
+    print(f"\nwrote {written}")
     return 0
 
 

@@ -7,6 +7,9 @@ equations as versioned data, adopted only by a recorded decision (equations, pol
 that close with shares frozen (periods), exact distributions of surplus with the development
 levy (distribution), the protocol co-op's share (shares), contests (contests); the read models
 they are computed on (accounting) and the board's reports over GraphQL and CSV (value_api,
-reports_csv). Consumes: rides.RideCompleted (the fare's split, and the driver's hours by the
-rides spec's rule), and whatever else a service's rules name. Publishes nothing yet.
+reports_csv); what members write (written: notes, contest reasons, in the member's vault) and
+their export and erasure (privacy). Days and periods are the city's local calendar. Consumes:
+rides.RideCompleted (the fare's split, and the driver's hours by the rides spec's rule),
+whatever else a service's rules name, and decisions.PolicyChanged (the policy versions, and a
+ratified value equation, adopted). Publishes nothing yet.
 """

@@ -2,16 +2,17 @@
 logged work, adopted equations, periods, frozen shares, dividends and contests.
 
 `ContributionDays` (table `member_days`) is what shares are computed from: one row per member,
-contribution type, unit and day (UTC), the sum of what that member was credited of that type on
-that day, and how many credits it took. It is kept from `JournalEntry.Posted` by exact increments
-(an adjusting entry after a contest lowers the day it is dated on; it is not counted as a credit),
-so closing a period or simulating an equation is one SQL aggregate over a range of days, never a
-replay of events. `ValueAccounting` keeps the rest, for lists and reports.
+contribution type, unit and day (the city's local date, its `timezone`), the sum of what that member
+was credited of that type on that day, and how many credits it took. It is kept from
+`JournalEntry.Posted` by exact increments (an adjusting entry after a contest lowers the day it is
+dated on; it is not counted as a credit), so closing a period or simulating an equation is one SQL
+aggregate over a range of days, never a replay of events.
+`ValueAccounting` keeps the rest, for lists and reports.
 """
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from functools import singledispatchmethod
 from typing import Any
@@ -22,7 +23,7 @@ from contributions.domain import AMOUNT_PLACES, MEMBER_PREFIX, JournalEntry
 from contributions.logged import LoggedWork
 from contributions.periods import Period, PeriodSpan
 from contributions.policy import EquationAdoption
-from kernel.readside import Add, Column, Op, ReadModel, Table, Update, Upsert
+from kernel.readside import Add, Column, Op, ReadModel, Row, Table, Update, Upsert
 
 
 def _amount(name: str) -> Column:
@@ -35,12 +36,15 @@ MEMBER_DAYS = Table(
         Column("member_id", nullable=False),
         Column("type", nullable=False),
         Column("unit", nullable=False),
-        Column("day", nullable=False),  # YYYY-MM-DD (UTC): sorts and ranges as a date
+        Column("day", nullable=False),  # YYYY-MM-DD, local: sorts and ranges as a date
         _amount("quantity"),
         Column("credits", "int", nullable=False),
     ),
     key=("member_id", "type", "unit", "day"),
-    indexes=(("day",),),
+    # The day finds a short range (a month's participation); the second, covering, index serves
+    # closing and simulating: a period's days read in member and type order, summed without a
+    # sort or a lookup into the table (contributions.shares.decayed_quantities).
+    indexes=(("day",), ("member_id", "type", "day", "quantity")),
 )
 
 
@@ -55,7 +59,19 @@ def member_and_kind(account: str) -> tuple[str, str] | None:
     return f"{city}:{uuid_part}", kind
 
 
-class ContributionDays(ReadModel):
+class LocalDays:
+    """For a read model whose rows are per day of the city's own calendar: the application sets
+    `zone` to its city's (the same zone for the same city, so a rebuild gives the same rows),
+    so a period closes at local midnight. UTC until then."""
+
+    zone: tzinfo = UTC
+
+    def day_of(self, at: datetime) -> str:
+        """The city's local date of `at`, as the tables keep it (YYYY-MM-DD)."""
+        return at.astimezone(self.zone).date().isoformat()
+
+
+class ContributionDays(LocalDays, ReadModel):
     name = "contributions_days"
     tables = (MEMBER_DAYS,)
 
@@ -66,7 +82,7 @@ class ContributionDays(ReadModel):
     @rows.register
     def _(self, event: JournalEntry.Posted) -> list[Op]:
         ops: list[Op] = []
-        day = event.at.astimezone(UTC).date().isoformat()
+        day = self.day_of(event.at)
         for posting in event.postings:
             found = member_and_kind(posting.account)
             if found is None:
@@ -363,3 +379,48 @@ class ValueAccounting(ReadModel):
                 },
             )
         ]
+
+
+VALIDATIONS = Table(
+    "validations",
+    (
+        Column("contribution_id", nullable=False),
+        Column("validator_id", nullable=False),
+        Column("at", "timestamp", nullable=False),
+        Column("counts", "bool", nullable=False),
+    ),
+    key=("contribution_id", "validator_id"),
+    indexes=(("validator_id", "at", "contribution_id"),),
+)
+VALIDATION_ORDER = ("at", "contribution_id")
+
+
+class Validations(ReadModel):
+    """Who validated which logged work, and when: a member's validations for their export (the
+    `logged` table keeps each contribution's validators, but cannot be searched by one)."""
+
+    name = "contributions_validations"
+    tables = (VALIDATIONS,)
+
+    @singledispatchmethod
+    def rows(self, event: Any) -> list[Op]:
+        return []
+
+    @rows.register
+    def _(self, event: LoggedWork.Validated) -> list[Op]:
+        return [
+            Upsert(
+                "validations",
+                {
+                    "contribution_id": str(event.originator_id),
+                    "validator_id": event.by,
+                    "at": event.at,
+                    "counts": event.counts,
+                },
+            )
+        ]
+
+    def given_by(self, member_id: str) -> list[Row]:
+        return self.view.select(
+            "validations", where={"validator_id": member_id}, order_by=VALIDATION_ORDER
+        )

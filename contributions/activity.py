@@ -16,11 +16,12 @@ balanced entry), so the chart's figures are the trial balance's, day by day.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, timedelta, tzinfo
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import singledispatchmethod
 from typing import TYPE_CHECKING, Any
 
+from contributions.accounting import LocalDays
 from contributions.domain import AMOUNT_PLACES, HOUR, MEMBER_PREFIX, JournalEntry
 from contributions.projections import tidy
 from kernel.readside import Add, Column, Op, ReadModel, Table
@@ -75,14 +76,11 @@ class ActivityDay:
     hours: Decimal  # credited to members, in HOUR
 
 
-class CityActivity(ReadModel):
+class CityActivity(LocalDays, ReadModel):
     """Totals per unit and local day: rides, fares and credits over time."""
 
     name = "contributions_city_activity"
     tables = (DAYS,)
-    # The city's time zone: the application sets its city's (the same zone for the same city,
-    # so a rebuild gives the same rows); UTC until then.
-    zone: tzinfo = UTC
 
     @singledispatchmethod
     def rows(self, event: Any) -> list[Op]:
@@ -90,7 +88,7 @@ class CityActivity(ReadModel):
 
     @rows.register
     def _(self, event: JournalEntry.Posted) -> list[Op]:
-        day = event.at.astimezone(self.zone).date().isoformat()
+        day = self.day_of(event.at)
         fare = event.purpose == FARE_SPLIT
         totals: dict[str, dict[str, Any]] = {}
         for posting in event.postings:

@@ -1,5 +1,6 @@
-"""GraphQL for contributions: a member's credits, the board's trial balance, account balances and
-parked messages, all read from tables (the `Ledger` read model, the parked-messages read model).
+"""GraphQL for contributions: a member's credits, the board's trial balance and account
+balances, all read from tables (the `Ledger` read model; the board's parked messages are
+gateway/parked.py's).
 
 Lists are Relay connections (`first`, `after`, `seen`). Roles are checked by the Guard from
 `kernel.permissions.MATRIX`; what depends on the row (a member sees only their own accounts)
@@ -14,7 +15,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import strawberry
-from starlette.concurrency import run_in_threadpool
 from strawberry.types import Info  # noqa: TC002 (strawberry reads resolver hints at runtime)
 
 from contributions.activity import MAX_DAYS, BadRange, RangeTooLong
@@ -31,9 +31,8 @@ from kernel.api import (
     Problem,
 )
 from kernel.connections import Connection, connection
-from kernel.paging import InvalidPage, page_request
-from kernel.readside.freshness import position_token
-from kernel.readside.runner import NotCaughtUp as Behind
+from kernel.paging import page_request
+from kernel.problems import call, shared_problem
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -185,17 +184,7 @@ CityActivityResult = Annotated[
 
 async def _read(app: Contributions, read: Callable[[], T]) -> T | InvalidInput | NotCaughtUp:
     """Run a read in a thread; bad paging arguments and a read model behind `seen` are typed."""
-    try:
-        return await run_in_threadpool(read)
-    except InvalidPage as exc:
-        return InvalidInput(message=str(exc), field=exc.field)
-    except Behind as exc:
-        return NotCaughtUp(
-            message=str(exc),
-            read_model=exc.read_model,
-            seen=position_token(app.service, exc.position),
-            as_of=position_token(app.service, exc.reached),
-        )
+    return await call(read, lambda exc: shared_problem(exc, app.service))
 
 
 def _unit_totals(ledger: Ledger) -> list[UnitTotal]:

@@ -6,20 +6,23 @@ import logging
 from functools import singledispatchmethod
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Transcoding
 
-from contributions.accounting import ContributionDays, ValueAccounting
+from contributions import privacy
+from contributions.accounting import ContributionDays, LocalDays, Validations, ValueAccounting
 from contributions.activity import CityActivity
 from contributions.crediting import ContributionRules, service_rules
-from contributions.domain import JournalEntry, Posting, member_account
+from contributions.domain import ContributionsError, JournalEntry, Posting, member_account
 from contributions.inbound import RideCompleted, RideFeeCharged
+from contributions.policy import EQUATION_PATH
 from contributions.projections import Ledger
 from contributions.value_accounting import ValueAccountingCommands
 from kernel.events import TolerantModel
 from kernel.eventstore import FederationApplication
+from kernel.personal import open_personal_data
+from kernel.policies import PolicyChanged, PolicyLog
 from kernel.readside.freshness import read_after
 
 if TYPE_CHECKING:
@@ -70,7 +73,10 @@ class Contributions(ValueAccountingCommands, FederationApplication):
     """
 
     service = "contributions"
-    read_models = (Ledger, ContributionDays, ValueAccounting, CityActivity)
+    read_models = (Ledger, ContributionDays, ValueAccounting, CityActivity, Validations)
+    # The policy versions decisions adopted (decisions.PolicyChanged), so `policies()` and
+    # `policy_version(at)` name them (kernel.policies).
+    inbound_read_models = (PolicyLog,)
 
     def __init__(
         self,
@@ -84,8 +90,25 @@ class Contributions(ValueAccountingCommands, FederationApplication):
         # Every service's rules, unless a caller (a test, a benchmark) names its own.
         self.rules = service_rules() if rules is None else rules
         super().__init__(settings, clock=clock, city=city, env=env)
-        # The chart's days are the city's own dates (a ride at 00:30 in Brussels is that day's).
-        self.read_model(CityActivity).zone = ZoneInfo(self.city.timezone)
+        # The chart's and the shares' days are the city's own dates (a ride at 00:30 in
+        # Brussels is that day's), so a period closes at local midnight.
+        for model in self.models.values():
+            if isinstance(model, LocalDays):
+                model.zone = self.zone
+        # After the store is open (a vault beside its file or schema): what members write.
+        self.personal = open_personal_data(self.settings, self.service)
+
+    def close(self) -> None:
+        super().close()
+        self.personal.close()
+
+    def export_member(self, member_id: str) -> dict[str, Any]:
+        """Everything contributions holds about a member, for their export (privacy.py)."""
+        return privacy.export_member(self, member_id)
+
+    def erase_member(self, member_id: str) -> list[str]:
+        """Erase what the member wrote here (their vault); amounts stay (contributions.privacy)."""
+        return privacy.erase_member(self, member_id)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -152,6 +175,36 @@ class Contributions(ValueAccountingCommands, FederationApplication):
         )
         if entry is not None:
             processing.collect_events(entry)
+
+    @react.register
+    def when_an_equation_is_ratified_adopt_it(
+        self, event: PolicyChanged, processing: ProcessingEvent[UUID]
+    ) -> None:
+        """A passed decision that changes `contributions.equation` adopts it as the next
+        equation version, from the decision's start. Idempotent by the decision: a redelivered
+        or replayed `PolicyChanged` finds its version and adopts nothing."""
+        for change in event.changes:
+            if change.get("path") != EQUATION_PATH or change.get("value") is None:
+                continue
+            try:
+                version, adoption = self.equation_adoption(
+                    change["value"], event.decision_id, event.effective_from
+                )
+            except ContributionsError as exc:
+                # Decisions validated the equation against the config's schema before the vote,
+                # so this is a producer's bug: recorded as consumed (no crash loop), and loud.
+                log.error(
+                    "decision %s: equation not adopted (%s)", event.decision_id, exc, exc_info=True
+                )
+                continue
+            if adoption is not None:
+                log.info(
+                    "value equation v%d adopted by decision %s (policy version %d)",
+                    version.version,
+                    event.decision_id,
+                    event.policy_version,
+                )
+                processing.collect_events(adoption)
 
     @staticmethod
     def _split_postings(split: dict[str, Money], driver_id: str | None) -> list[Posting]:

@@ -11,6 +11,7 @@ from pydantic import model_validator
 from kernel.bus.consumer import Inbound
 from kernel.events import TolerantModel
 from kernel.money import Money, MoneyError
+from kernel.policies import PolicyChanged
 
 
 class RideCompleted(TolerantModel):
@@ -90,6 +91,15 @@ class RideFeeCharged(TolerantModel):
 
 
 INBOUND = Inbound.of(
-    [RideCompleted, RideFeeCharged],
-    ignores=["rides.RideRequested", "rides.RideCancelled", "members.MemberJoined"],
+    # Policy versions (kept by the PolicyLog read model); a ratified value equation among their
+    # changes is adopted (Contributions.when_an_equation_is_ratified_adopt_it).
+    [RideCompleted, RideFeeCharged, PolicyChanged],
+    ignores=[
+        "rides.RideRequested",
+        "rides.RideCancelled",
+        "members.MemberJoined",
+        "decisions.DecisionClosed",
+        "decisions.DriverSuspended",
+        "decisions.SuspensionLifted",
+    ],
 )

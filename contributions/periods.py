@@ -1,16 +1,19 @@
 """Accounting periods (a month, a quarter): opened, closed with shares frozen, then distributed.
 
-A period's key is `2026-11` (a month) or `2026-Q4` (a quarter); it runs over whole days in UTC,
-from its first day to its last. At close the shares are computed under the equation in force on
-its last day and frozen into the period's own events (in chunks, so no event grows with the
-number of members); closing twice is refused. A distribution follows at most once.
+A period's key is `2026-11` (a month) or `2026-Q4` (a quarter); it runs over whole days of the
+city's own calendar (its `timezone`), from local midnight on its first day to local midnight after
+its last: a credit at 23:30 in Brussels on 30 November is November's, whatever the UTC date, and a
+day around a change of daylight saving time is 23 or 25 hours long. At close the shares are computed
+under the equation in force on its last day and frozen into the period's own events (in chunks, so
+no event grows with the number of members); closing twice is refused. A distribution follows at most
+once.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -87,15 +90,23 @@ class PeriodSpan:
         after = date(year + (end_month > 12), (end_month - 1) % 12 + 1, 1)
         return cls(key, kind, first, after - timedelta(days=1))
 
-    @property
-    def starts(self) -> datetime:
-        return datetime(self.first_day.year, self.first_day.month, self.first_day.day, tzinfo=UTC)
+    def starts(self, zone: tzinfo) -> datetime:
+        """The first instant of the period: local midnight of its first day in `zone`."""
+        return local_midnight(self.first_day, zone)
 
-    @property
-    def ends(self) -> datetime:
-        """The last instant of the period (inclusive; SQL ranges are BETWEEN)."""
-        after = self.last_day + timedelta(days=1)
-        return datetime(after.year, after.month, after.day, tzinfo=UTC) - timedelta(microseconds=1)
+    def ends(self, zone: tzinfo) -> datetime:
+        """The last instant of the period in `zone` (inclusive; SQL ranges are BETWEEN)."""
+        return local_midnight(self.last_day + timedelta(days=1), zone) - timedelta(microseconds=1)
+
+
+def local_midnight(day: date, zone: tzinfo) -> datetime:
+    """The instant `day` begins in `zone` (wall-clock midnight; zoneinfo gives its offset)."""
+    return datetime(day.year, day.month, day.day, tzinfo=zone)
+
+
+def end_of_day(day: date, zone: tzinfo) -> datetime:
+    """The last instant of `day` in `zone`."""
+    return local_midnight(day + timedelta(days=1), zone) - timedelta(microseconds=1)
 
 
 class Period(Aggregate):

@@ -1,8 +1,10 @@
 """Adopted value equations: one small aggregate per version, each naming the decision behind it.
 
 Version 1 is the city config's `[contributions.equation]` and needs no event. Every later version
-is recorded here when a decision passes (`Contributions.adopt_equation`, called by the decisions
-package): its id is the version, so two adoptions of the same version cannot both be stored.
+is recorded here when a passed decision's `decisions.PolicyChanged` changes the policy path
+`contributions.equation` (contributions' consumer applies it, in embedded mode and at scale
+alike): its id is the version, so two adoptions of the same version cannot both be stored, and a
+decision already adopted is not adopted again.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from eventsourcing.domain import Aggregate, event
 
 from contributions.domain import ContributionsError
 from kernel.ids import stable_uuid
+
+# The policy path (kernel.policies) a decision changes to ratify a value equation.
+EQUATION_PATH = "contributions.equation"
 
 
 class NotAdopted(ContributionsError):

@@ -2,8 +2,8 @@
 
 Everything here is a SQL aggregate over `member_days` (contributions.accounting) or the ledger's
 `lines` for a range of days, then the equation applied to the grouped rows in Python: closing a
-month or simulating a year reads one row per member, type (and day, when the equation decays),
-never an event.
+month or simulating a year reads each member day of the period once (weighted by each equation's
+decay in the same scan) and brings back one row per member and type, never an event.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from contributions.equations import FACTOR_PLACES, MemberPoints, share_of
 from kernel.money import Money
 
 if TYPE_CHECKING:
-    from datetime import date
+    from collections.abc import Mapping
+    from datetime import date, tzinfo
 
     from contributions.accounting import ContributionDays
     from contributions.equations import EquationVersion, ValueEquation
@@ -29,42 +30,52 @@ def period_points(
     days: ContributionDays, equation: ValueEquation, span: PeriodSpan
 ) -> dict[str, MemberPoints]:
     """Every member's points in `span` under `equation` (members with no credits are absent)."""
-    if equation.half_life_days is None:
-        return equation.points(quantities(days, span), span.last_day)
-    return equation.points(decayed_quantities(days, equation, span), span.last_day)
+    return points_under(days, {"equation": equation}, span)["equation"]
 
 
-def quantities(days: ContributionDays, span: PeriodSpan) -> list[tuple[str, str, date, Decimal]]:
-    """(member, type, last day, quantity) in `span`: one SQL aggregate, a row per member and
-    type (an equation without decay does not need the days)."""
-    rows = days.view.sums(
-        "member_days",
-        ("quantity",),
-        group_by=("member_id", "type"),
-        ranges={"day": (span.first_day.isoformat(), span.last_day.isoformat())},
-    )
-    return [(r["member_id"], r["type"], span.last_day, r["quantity"]) for r in rows]
+def points_under(
+    days: ContributionDays, equations: Mapping[str, ValueEquation], span: PeriodSpan
+) -> dict[str, dict[str, MemberPoints]]:
+    """Every member's points in `span` under each of `equations` (by name), from one scan of the
+    period's member days: `decayed_quantities` weighs each day once per equation."""
+    quantities = decayed_quantities(days, equations, span)
+    return {
+        name: equation.points(quantities[name], span.last_day)
+        for name, equation in equations.items()
+    }
 
 
 def decayed_quantities(
-    days: ContributionDays, equation: ValueEquation, span: PeriodSpan
-) -> list[tuple[str, str, date, Decimal]]:
-    """(member, type, last day, decayed quantity): each day's quantity times its decay factor,
-    summed in SQL as exact integers (factors scaled by 10**FACTOR_PLACES), a row per member and
-    type."""
-    scale = 10**FACTOR_PLACES
-    factors = {
-        day.isoformat(): int(f.scaleb(FACTOR_PLACES))
-        for day, f in equation.factors(span.first_day, span.last_day).items()
+    days: ContributionDays, equations: Mapping[str, ValueEquation], span: PeriodSpan
+) -> dict[str, list[tuple[str, str, date, Decimal]]]:
+    """Per equation, (member, type, last day, decayed quantity): each day's quantity times the
+    equation's decay factor for that day (1 without decay), summed in SQL as exact integers
+    (factors scaled by 10**FACTOR_PLACES), a row per member and type.
+
+    One aggregate reads every member day of the period once, in member and type order (the
+    table's covering index, no sort), and sums it under every equation at once: a simulation
+    costs one scan, not one per equation."""
+    weights = {
+        name: {
+            day.isoformat(): int(f.scaleb(FACTOR_PLACES))
+            for day, f in equation.factors(span.first_day, span.last_day).items()
+        }
+        for name, equation in equations.items()
     }
     rows = days.view.sums(
         "member_days",
         ("quantity",),
         group_by=("member_id", "type"),
         ranges={"day": (span.first_day.isoformat(), span.last_day.isoformat())},
-        scaled_by=("day", factors),
+        weighted=("day", weights),
     )
-    return [(r["member_id"], r["type"], span.last_day, r["quantity"] / scale) for r in rows]
+    return {
+        name: [
+            (r["member_id"], r["type"], span.last_day, r[f"quantity*{name}"].scaleb(-FACTOR_PLACES))
+            for r in rows
+        ]
+        for name in equations
+    }
 
 
 @dataclass(frozen=True)
@@ -92,9 +103,10 @@ class Simulation:
 def simulate(
     days: ContributionDays, current: EquationVersion, proposed: ValueEquation, span: PeriodSpan
 ) -> Simulation:
-    """Every member's points and share under the current and the proposed equation, side by side."""
-    now = period_points(days, current.equation, span)
-    then = period_points(days, proposed, span)
+    """Every member's points and share under the current and the proposed equation, side by
+    side (both from the same scan of the period's member days)."""
+    both = points_under(days, {"current": current.equation, "proposed": proposed}, span)
+    now, then = both["current"], both["proposed"]
     now_total = sum((p.total for p in now.values()), Decimal(0))
     then_total = sum((p.total for p in then.values()), Decimal(0))
     zero = Decimal(0)
@@ -169,9 +181,10 @@ class ProtocolShare:
 
 
 def protocol_share(
-    ledger: Ledger, agreement: ProtocolAgreement, span: PeriodSpan, currency: str
+    ledger: Ledger, agreement: ProtocolAgreement, span: PeriodSpan, currency: str, zone: tzinfo
 ) -> ProtocolShare:
-    at = {"at": (span.starts, span.ends)}
+    """The share of the period's revenue in the city's own calendar (`zone`)."""
+    at = {"at": (span.starts(zone), span.ends(zone))}
 
     def total(accounts: tuple[str, ...]) -> Decimal:
         rows = ledger.view.sums(

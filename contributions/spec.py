@@ -16,7 +16,7 @@ SPEC = ServiceSpec(
     "contributions",
     Contributions,
     inbound=INBOUND,
-    consumes=("rides",),
+    consumes=("rides", "decisions"),
     query=merge_types("ContributionsQueries", (ContributionsQuery, ValueAccountingQuery)),
     mutation=ValueAccountingMutation,
 )

@@ -9,14 +9,17 @@ with the city's history) and reads the tables it decides on after catching them 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError
 
+from contributions import written
 from contributions.accounting import (
     CONTEST_ORDER,
     LOGGED_ORDER,
@@ -36,7 +39,13 @@ from contributions.distribution import Distribution, InvalidSurplus, distribute
 from contributions.domain import JournalEntry, Posting, member_account
 from contributions.equations import EquationVersion, ValueEquation
 from contributions.logged import ContributionNotFound, LoggedWork
-from contributions.periods import Period, PeriodAlreadyOpen, PeriodNotOpen, PeriodSpan
+from contributions.periods import (
+    Period,
+    PeriodAlreadyOpen,
+    PeriodNotOpen,
+    PeriodSpan,
+    end_of_day,
+)
 from contributions.policy import EquationAdoption, NotAdopted
 from contributions.projections import Ledger, tidy
 from contributions.shares import (
@@ -54,6 +63,7 @@ from kernel.paging import Page, PageRequest, encode_cursor
 
 if TYPE_CHECKING:
     from contributions.projections import LedgerLine
+    from kernel.personal import PersonalData
     from kernel.readside import Row
 
 log = logging.getLogger(__name__)
@@ -75,6 +85,8 @@ class LoggedRecord:
     required: int
     validators: list[str]
     status: str
+    # What the member wrote about the work (from their vault; None if nothing, or erased).
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +129,8 @@ class ContestRecord:
     quantity: Decimal | None
     reviewer: str | None
     reviewed_at: datetime | None
+    # Why the member contested the line (from their vault; None if nothing, or erased).
+    reason: str | None = None
 
 
 def _logged(row: Row) -> LoggedRecord:
@@ -168,10 +182,21 @@ def _page(rows: list[Row], request: PageRequest, order: tuple[str, ...]) -> Page
 class ValueAccountingCommands(FederationApplication):
     """The value-accounting half of `Contributions` (which adds the ledger's consumption)."""
 
+    # What members write (notes, contest reasons): their vaults (contributions.written).
+    personal: PersonalData
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        """The city's time zone: days and periods are its local calendar."""
+        return ZoneInfo(self.city.timezone)
+
     # -- logged work ----------------------------------------------------------------------------
     def log_contribution(
-        self, member_id: str, kind: str, hours: Decimal, worked_on: date
+        self, member_id: str, kind: str, hours: Decimal, worked_on: date, note: str = ""
     ) -> LoggedRecord:
+        """Log work; `note` (what was done, for the peers who validate it) goes to the member's
+        vault, never into the event."""
+        note = written.checked("note", note)
         policy = self.city.contributions
         work = LoggedWork.log(
             member_id=member_id,
@@ -184,6 +209,8 @@ class ValueAccountingCommands(FederationApplication):
             required=policy.validators,
         )
         self.save(work)
+        if note:
+            self.personal.put(member_id, written.vault_field(written.NOTE, work.id), note)
         return self.logged(str(work.id))
 
     def validate_contribution(self, contribution_id: str, by: str) -> LoggedRecord:
@@ -238,7 +265,11 @@ class ValueAccountingCommands(FederationApplication):
         row = self.accounting().view.get("logged", {"id": contribution_id})
         if row is None:
             raise ContributionNotFound(f"no logged contribution {contribution_id}")
-        return _logged(row)
+        return self._with_note(_logged(row))
+
+    def _with_note(self, record: LoggedRecord) -> LoggedRecord:
+        field = written.vault_field(written.NOTE, UUID(record.id))
+        return replace(record, note=self.personal.get(record.member_id, field))
 
     def logged_page(
         self,
@@ -261,7 +292,7 @@ class ValueAccountingCommands(FederationApplication):
             limit=request.first + 1,
         )
         page = _page(rows, request, LOGGED_ORDER)
-        return Page([_logged(r) for r in page.items], page.cursors, page.has_next)
+        return Page([self._with_note(_logged(r)) for r in page.items], page.cursors, page.has_next)
 
     # -- equations ------------------------------------------------------------------------------
     def equation_versions(self) -> list[EquationVersion]:
@@ -281,11 +312,12 @@ class ValueAccountingCommands(FederationApplication):
         ]
 
     def equation_in_force(self, on: datetime | date | None = None) -> EquationVersion:
-        """The newest version whose start is on or before `on` (default: now)."""
+        """The newest version whose start is on or before `on` (default: now; a date: the end of
+        that day in the city's time zone)."""
         if on is None:
             on = self.clock.now()
         if isinstance(on, date) and not isinstance(on, datetime):
-            on = datetime(on.year, on.month, on.day, 23, 59, 59, 999_999, tzinfo=UTC)
+            on = end_of_day(on, self.zone)
         found = None
         for version in self.equation_versions():
             if version.effective_from is None or version.effective_from <= on:
@@ -301,11 +333,26 @@ class ValueAccountingCommands(FederationApplication):
     ) -> EquationVersion:
         """Adopt a value equation by a recorded decision, in force from `effective_from`.
 
-        The one way an equation changes: the decisions package calls this when a vote on an
-        equation passes. The equation gets the next version number. Adopting again for a
-        decision already adopted returns that version and changes nothing (a redelivered
-        decision). Raises `InvalidEquation` (negative weights, ...) or `NotAdopted`.
+        The one way an equation changes: contributions' consumer calls this (through
+        `equation_adoption`) when `decisions.PolicyChanged` ratifies an equation. The equation
+        gets the next version number. Adopting again for a decision already adopted returns
+        that version and changes nothing (a redelivered decision). Raises `InvalidEquation`
+        (negative weights, ...) or `NotAdopted`.
         """
+        version, adoption = self.equation_adoption(equation, decision_id, effective_from)
+        if adoption is not None:
+            self.save(adoption)  # a concurrent adoption of the same version fails here
+            log.info("value equation v%d adopted by decision %s", version.version, decision_id)
+        return version
+
+    def equation_adoption(
+        self,
+        equation: ValueEquation | dict[str, Any],
+        decision_id: str,
+        effective_from: datetime,
+    ) -> tuple[EquationVersion, EquationAdoption | None]:
+        """The version `decision_id` adopts and the aggregate to save for it (None when that
+        decision was adopted already); saves nothing. Raises as `adopt_equation`."""
         if not isinstance(equation, ValueEquation):
             equation = ValueEquation.from_data(equation)
         if not decision_id or not decision_id.strip():
@@ -315,7 +362,7 @@ class ValueAccountingCommands(FederationApplication):
         versions = self.equation_versions()
         for existing in versions:
             if existing.decision_id == decision_id:
-                return existing
+                return existing, None
         latest = versions[-1]
         if latest.effective_from is not None and effective_from < latest.effective_from:
             raise NotAdopted(
@@ -332,9 +379,7 @@ class ValueAccountingCommands(FederationApplication):
             effective_from=effective_from,
             adopted_at=self.clock.now(),
         )
-        self.save(adoption)  # a concurrent adoption of the same version fails here
-        log.info("value equation v%d adopted by decision %s", version, decision_id)
-        return EquationVersion(version, equation, effective_from, decision_id)
+        return EquationVersion(version, equation, effective_from, decision_id), adoption
 
     def simulate_equation(self, proposed: ValueEquation, key: str) -> Simulation:
         """Every member's share in period `key` under the equation in force on its last day and
@@ -498,6 +543,7 @@ class ValueAccountingCommands(FederationApplication):
             self.city.contributions.protocol,
             PeriodSpan.parse(key),
             self.city.currency,
+            self.zone,
         )
 
     def statement_lines(self, member_id: str, key: str, request: PageRequest) -> Page[LedgerLine]:
@@ -509,7 +555,7 @@ class ValueAccountingCommands(FederationApplication):
         rows = self.read_model(Ledger).view.select(
             "lines",
             where={"member_id": member_id},
-            ranges={"at": (span.starts, span.ends)},
+            ranges={"at": (span.starts(self.zone), span.ends(self.zone))},
             order_by=LINE_ORDER,
             descending=True,
             after=request.after,
@@ -519,8 +565,12 @@ class ValueAccountingCommands(FederationApplication):
         return Page([_line(r) for r in page.items], page.cursors, page.has_next)
 
     # -- contests -------------------------------------------------------------------------------
-    def contest_line(self, member_id: str, entry_id: str, line: int) -> ContestRecord:
-        """Contest one of the member's own ledger lines; it goes to the board's review."""
+    def contest_line(
+        self, member_id: str, entry_id: str, line: int, reason: str = ""
+    ) -> ContestRecord:
+        """Contest one of the member's own ledger lines; it goes to the board's review. The
+        member's `reason` goes to their vault, never into the event."""
+        reason = written.checked("reason", reason)
         self.catch_up(Ledger)
         row = self.read_model(Ledger).view.get("lines", {"entry_id": entry_id, "line": line})
         if row is None:
@@ -540,6 +590,8 @@ class ValueAccountingCommands(FederationApplication):
             at=self.clock.now(),
         )
         self.save(contest)
+        if reason:
+            self.personal.put(member_id, written.vault_field(written.REASON, contest.id), reason)
         return self.contest(str(contest.id))
 
     def review_contest(
@@ -583,7 +635,11 @@ class ValueAccountingCommands(FederationApplication):
         row = self.accounting().view.get("contests", {"contest_id": contest_id})
         if row is None:
             raise ContestNotFound(f"no contest {contest_id}")
-        return _contest(row)
+        return self._with_reason(_contest(row))
+
+    def _with_reason(self, record: ContestRecord) -> ContestRecord:
+        field = written.vault_field(written.REASON, UUID(record.contest_id))
+        return replace(record, reason=self.personal.get(record.member_id, field))
 
     def contests(
         self,
@@ -606,4 +662,6 @@ class ValueAccountingCommands(FederationApplication):
             limit=request.first + 1,
         )
         page = _page(rows, request, CONTEST_ORDER)
-        return Page([_contest(r) for r in page.items], page.cursors, page.has_next)
+        return Page(
+            [self._with_reason(_contest(r)) for r in page.items], page.cursors, page.has_next
+        )

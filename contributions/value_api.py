@@ -5,7 +5,7 @@ Every answer is a union of its result and typed problems that changed nothing. W
 the matrix (kernel.permissions); what depends on the row (one's own line, one's own work) is
 checked by the commands and answered as its own type. Lists are cursor-paged connections.
 An equation is never adopted here: only a recorded decision adopts one
-(`Contributions.adopt_equation`, called by the decisions package).
+(`Contributions.adopt_equation`, when contributions consumes a ratifying `decisions.PolicyChanged`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from contributions.api import LedgerLineView
 from contributions.application import Contributions
 from contributions.crediting import logged_type
 from contributions.equations import ValueEquation, share_of
+from contributions.written import InvalidText
 from kernel.api import (
     Context,
     InvalidInput,
@@ -33,8 +34,8 @@ from kernel.api import (
     Problem,
 )
 from kernel.connections import Connection, connection
-from kernel.ids import InvalidId
-from kernel.paging import InvalidPage, Page, page_request
+from kernel.paging import Page, page_request
+from kernel.problems import call, shared_problem
 from kernel.readside.freshness import position_token, written
 
 if TYPE_CHECKING:
@@ -90,23 +91,23 @@ Common = InvalidInput | NotFound | NotAuthenticated | NotAuthorized
 
 def _problem(exc: Exception, **ids: Any) -> Problem | None:
     """The typed answer for an expected failure of a command, or None if it is not one."""
+    shared = shared_problem(exc, "contributions", id_field=ids.get("field", "id"))
+    if shared is not None:
+        return shared
     message = str(exc)
-    if isinstance(exc, InvalidPage):
-        return InvalidInput(message=message, field=exc.field)
     if isinstance(
         exc,
         logged.InvalidContribution
         | equations.InvalidEquation
         | policy.NotAdopted
-        | contests.InvalidReview,
+        | contests.InvalidReview
+        | InvalidText,
     ):
         return InvalidInput(message=message, field=exc.field)
     if isinstance(exc, distribution.InvalidSurplus):
         return InvalidInput(message=message, field="surplus")
     if isinstance(exc, periods.InvalidPeriod):
         return InvalidInput(message=message, field="period")
-    if isinstance(exc, InvalidId):
-        return InvalidInput(message=message, field=ids.get("field", "id"))
     if isinstance(exc, logged.OwnContribution):
         return CannotValidateOwnWork(message=message, contribution_id=ids.get("contribution", ""))
     if isinstance(exc, logged.AlreadyValidated):
@@ -131,16 +132,7 @@ def _problem(exc: Exception, **ids: Any) -> Problem | None:
 
 
 async def _call(work: Callable[[], T], **ids: Any) -> T | Any:
-    def run() -> T | Any:
-        try:
-            return work()
-        except Exception as exc:
-            found = _problem(exc, **ids)
-            if found is None:
-                raise
-            return found
-
-    return await run_in_threadpool(run)
+    return await call(work, lambda exc: _problem(exc, **ids))
 
 
 # -- types ---------------------------------------------------------------------------------------
@@ -172,6 +164,10 @@ class LoggedView:
     required: int = strawberry.field(description="Validations it needs (the city's config).")
     validators: list[str]
     status: str = strawberry.field(description="pending, or counted once validated.")
+    note: str | None = strawberry.field(
+        default=None,
+        description="What the member wrote about the work (kept in their vault; null once erased).",
+    )
 
     @classmethod
     def of(cls, r: va.LoggedRecord) -> LoggedView:
@@ -186,14 +182,13 @@ class LoggedView:
             required=r.required,
             validators=r.validators,
             status=r.status,
+            note=r.note,
         )
 
 
 @strawberry.type(name="LoggedContributionConnection")
 class LoggedConnection(Connection[LoggedView]):
-    @classmethod
-    def of(cls, page: Connection[LoggedView]) -> LoggedConnection:
-        return cls(edges=page.edges, nodes=page.nodes, page_info=page.page_info, as_of=page.as_of)
+    """Made concrete: a union tells its members apart by their class (Connection.of)."""
 
 
 @strawberry.type
@@ -298,9 +293,7 @@ class PeriodView:
 
 @strawberry.type(name="PeriodConnection")
 class PeriodConnection(Connection[PeriodView]):
-    @classmethod
-    def of(cls, page: Connection[PeriodView]) -> PeriodConnection:
-        return cls(edges=page.edges, nodes=page.nodes, page_info=page.page_info, as_of=page.as_of)
+    """Made concrete: a union tells its members apart by their class (Connection.of)."""
 
 
 @strawberry.type
@@ -332,6 +325,10 @@ class ContestView:
     quantity: Decimal | None = strawberry.field(description="What the line credits after review.")
     reviewer: str | None
     reviewed_at: datetime | None
+    reason: str | None = strawberry.field(
+        default=None,
+        description="Why the member contested the line (kept in their vault; null once erased).",
+    )
 
     @classmethod
     def of(cls, r: va.ContestRecord) -> ContestView:
@@ -340,9 +337,7 @@ class ContestView:
 
 @strawberry.type(name="ContestConnection")
 class ContestConnection(Connection[ContestView]):
-    @classmethod
-    def of(cls, page: Connection[ContestView]) -> ContestConnection:
-        return cls(edges=page.edges, nodes=page.nodes, page_info=page.page_info, as_of=page.as_of)
+    """Made concrete: a union tells its members apart by their class (Connection.of)."""
 
 
 @strawberry.type
@@ -803,6 +798,13 @@ class LogContributionInput:
     kind: str = strawberry.field(description="care, governance, code, translation, meeting, ...")
     hours: Decimal
     worked_on: date
+    note: str = strawberry.field(
+        default="",
+        description=(
+            "What was done, for the peers who validate it (at most 500 characters). Personal "
+            "data: kept in the member's vault, never in an event; erased with their data."
+        ),
+    )
 
 
 @strawberry.type
@@ -814,7 +816,7 @@ class ValueAccountingMutation:
         app, who = info.context.app(Contributions), info.context.caller.member_id
 
         def run() -> LoggedChanged:
-            found = app.log_contribution(who, input.kind, input.hours, input.worked_on)
+            found = app.log_contribution(who, input.kind, input.hours, input.worked_on, input.note)
             return LoggedChanged(contribution=LoggedView.of(found), position=written(app))
 
         return await _call(run)
@@ -833,12 +835,24 @@ class ValueAccountingMutation:
 
     @strawberry.mutation(description="Contest one of the caller's ledger lines; it goes to review.")
     async def contest_line(
-        self, info: Info[Context, None], entry_id: str, line: int
+        self,
+        info: Info[Context, None],
+        entry_id: str,
+        line: int,
+        reason: Annotated[
+            str,
+            strawberry.argument(
+                description=(
+                    "Why (at most 500 characters). Personal data: kept in the member's vault, "
+                    "never in an event; erased with their data."
+                )
+            ),
+        ] = "",
     ) -> ContestResult:
         app, who = info.context.app(Contributions), info.context.caller.member_id
 
         def run() -> ContestChanged:
-            found = app.contest_line(who, entry_id, line)
+            found = app.contest_line(who, entry_id, line, reason)
             return ContestChanged(contest=ContestView.of(found), position=written(app))
 
         return await _call(run, entry=entry_id, line=line)

@@ -4,17 +4,19 @@ The gateway is the one place that reaches every service, so the erasure request 
 out here. Members goes first: it records the fact (who asked, when) and destroys the member's
 vault key with their rows. Then every other service's step runs.
 
-Rides and contributions keep no personal data in this branch: their events and rows name the
-member by id (a pseudonym that stays, so ride history, hours and the ledger stay correct), and
-they have no read models of their own yet. A service that gets a read model holding personal
-data, or a vault of its own (`kernel.personal`), adds its step to `STEPS`: a function of its
-application and the member id, idempotent, that wipes those rows.
+Rides and contributions name the member by id in their events and rows (a pseudonym that
+stays, so ride history, hours, shares and the ledger stay correct) and keep what members write in
+vaults of their own (`kernel.personal`): rides the reasons for declining or cancelling,
+contributions the notes on logged work and the reasons for contests (contributions/privacy.py).
+Each service with personal data adds its step to `STEPS`: a function of its application and the
+member id, idempotent, that deletes it.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from contributions.application import Contributions
 from kernel.audit import AuditKind
 from services.members.application import Members
 from services.rides.application import Rides
@@ -31,7 +33,15 @@ def _erase_rides(rides: Rides, member_id: str) -> None:
     rides.personal.erase(member_id)
 
 
-STEPS: dict[type[Any], Callable[[Any, str], None]] = {Rides: _erase_rides}
+def _erase_contributions(contributions: Contributions, member_id: str) -> None:
+    """What the member wrote in contributions (notes on logged work, contest reasons)."""
+    contributions.erase_member(member_id)
+
+
+STEPS: dict[type[Any], Callable[[Any, str], None]] = {
+    Rides: _erase_rides,
+    Contributions: _erase_contributions,
+}
 
 
 def erase_member(context: Context, member_id: str, *, requested_by: str, operation: str) -> Erasure:

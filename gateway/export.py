@@ -2,10 +2,10 @@
 
 Assembled here because the gateway is the one place that may call every service. Each section
 is one service's export of the member: members exports itself (`Members.export_member`, which
-the accounts modules extend with `export_sections`); rides and contributions are read through
-their application methods as they are today (`Rides.rides_of`, `Rides.driver`, `Rides.drives_of`,
-`Contributions.account_of`), until they have an `export_member(member_id) -> dict` of their own
-for `SECTIONS` to call instead.
+the accounts modules extend with `export_sections`); contributions and decisions export themselves
+(`Contributions.export_member`, `Decisions.export_member`); rides is read through its application
+methods as it is today (`Rides.rides_of`, `Rides.driver`, `Rides.drives_of`), until it has an
+`export_member(member_id) -> dict` of its own for `SECTIONS` to call instead.
 
 Served as GraphQL `myData` and as `GET /me/export` (a file to download, for the web app).
 """
@@ -13,7 +13,6 @@ Served as GraphQL `myData` and as `GET /me/export` (a file to download, for the 
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -21,10 +20,8 @@ from starlette.responses import JSONResponse, Response
 
 from contributions.application import Contributions
 from contributions.decisions.application import Decisions
-from contributions.domain import HOUR
-from contributions.projections import LINE_ORDER
 from kernel.audit import AuditKind
-from kernel.paging import MAX_PAGE_SIZE, page_request
+from kernel.paging import MAX_PAGE_SIZE
 from kernel.permissions import refusal
 from services.members.application import Members
 from services.members.domain import MemberNotFound
@@ -106,40 +103,9 @@ def rides_export_member(rides: Rides, member_id: str) -> dict[str, Any]:
     return {"asRider": as_rider, "asDriver": as_driver, "written": written}
 
 
-def contributions_export_member(contributions: Contributions, member_id: str) -> dict[str, Any]:
-    """The member's ledger lines (every page of them) and what they add up to."""
-    ledger, _ = contributions.ledger()
-    lines: list[dict[str, Any]] = []
-    request = page_request(MAX_PAGE_SIZE, None, arity=len(LINE_ORDER))
-    while True:
-        page = ledger.member_lines(member_id, request)
-        lines += [
-            {
-                "entryId": line.entry_id,
-                "account": line.account,
-                "credit": str(-line.amount),
-                "unit": line.unit,
-                "memo": line.memo,
-                "at": line.at.isoformat(),
-            }
-            for line in page.items
-        ]
-        if not page.has_next or page.end_cursor is None:
-            break
-        request = page_request(MAX_PAGE_SIZE, page.end_cursor, arity=len(LINE_ORDER))
-    totals: dict[str, Decimal] = {}
-    for line in lines:
-        totals[line["unit"]] = totals.get(line["unit"], Decimal(0)) + Decimal(line["credit"])
-    return {
-        "lines": lines,
-        "totals": {unit: str(total) for unit, total in sorted(totals.items())},
-        "hourUnit": HOUR,
-    }
-
-
 SECTIONS: dict[str, tuple[type[Any], Callable[[Any, str], dict[str, Any]]]] = {
     "rides": (Rides, rides_export_member),
-    "contributions": (Contributions, contributions_export_member),
+    "contributions": (Contributions, lambda app, member_id: app.export_member(member_id)),
     "decisions": (Decisions, lambda app, member_id: app.export_member(member_id)),
 }
 

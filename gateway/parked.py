@@ -58,11 +58,7 @@ class ParkedMessageView:
 @strawberry.type(name="ParkedMessageConnection")
 class ParkedMessageConnection(Connection[ParkedMessageView]):
     """`Connection[ParkedMessageView]` made concrete, so the result union tells it apart by
-    type (see the same pattern in contributions/api.py)."""
-
-    @classmethod
-    def of(cls, page: Connection[ParkedMessageView]) -> ParkedMessageConnection:
-        return cls(edges=page.edges, nodes=page.nodes, page_info=page.page_info, as_of=page.as_of)
+    type (`Connection.of`)."""
 
 
 ParkedMessagesResult = Annotated[

@@ -54,15 +54,6 @@ def make_bus(settings: Settings) -> Bus:
     return EmbeddedBroker(default_partitions=settings.topic_partitions)
 
 
-def _wire_equation_adoption(apps: dict[str, FederationApplication]) -> None:
-    """A decision ratifying a value equation calls contributions' `adopt_equation` once the
-    contributions service offers it (contributions/decisions/ports.py); until then the equation
-    is adopted as a policy change alone."""
-    decisions, contributions = apps.get("decisions"), apps.get("contributions")
-    if decisions is not None and hasattr(contributions, "adopt_equation"):
-        decisions.equations = contributions  # type: ignore[attr-defined]
-
-
 @dataclass
 class Runtime:
     """Applications plus the background work (relays, consumers) this process runs."""
@@ -100,7 +91,6 @@ class Runtime:
         city = load_city(settings.city)
         names = list(SERVICES) if apps is None else list(apps)
         built = {n: SERVICES[n].application(settings, clock=clock, city=city) for n in names}
-        _wire_equation_adoption(built)
         return cls(settings, built, bus or make_bus(settings), workers)
 
     def app_by_class(self) -> dict[type[Any], Any]:

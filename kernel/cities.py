@@ -234,7 +234,7 @@ class StartingEquation(_Frozen):
     `weights` are points per unit of each contribution type (`<action>/<resource>`); `caps` the
     most of a type counted per member in a period; `half_life_days` how fast older contributions
     in a period count less (none: no decay). See contributions/equations.py. A decision changes
-    it as the policy path `contributions.equation` (contributions/decisions/ports.py)."""
+    it as the policy path `contributions.equation` (contributions/policy.py)."""
 
     weights: dict[str, Decimal]
     caps: dict[str, Decimal] = {}

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, Self, TypeVar
 
 import strawberry
 
@@ -45,6 +45,12 @@ class Connection(Generic[T]):
     )
     page_info: PageInfo
     as_of: str
+
+    @classmethod
+    def of(cls, page: Connection[T]) -> Self:
+        """`page` as this concrete subclass (`class RideConnection(Connection[RideView])`):
+        strawberry tells the members of a union apart by their class."""
+        return cls(edges=page.edges, nodes=page.nodes, page_info=page.page_info, as_of=page.as_of)
 
 
 def connection(

@@ -97,6 +97,7 @@ MATRIX: dict[str, frozenset[str]] = {
     # rides: the dispatcher's desk (its list and map of what is moving now)
     "ridesInProgress": roles("dispatcher"),
     "driversOnDuty": roles("dispatcher"),
+    "memberRides": roles("dispatcher"),  # one member's rides, for the member who phoned
     # rides: live subscriptions (GraphQL over WebSocket on /graphql; capped per member and
     # per connection, kernel/streams.py)
     "rideUpdates": MEMBER,  # the rider, the booker or the driver of that ride (resolver)

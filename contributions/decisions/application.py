@@ -34,7 +34,6 @@ from contributions.decisions.domain import (
     UnknownVoter,
     share_of,
 )
-from contributions.decisions.ports import EQUATION_PATH
 from contributions.decisions.projections import (
     Ballots,
     DecisionList,
@@ -54,8 +53,6 @@ if TYPE_CHECKING:
 
     from eventsourcing.application import ProcessingEvent
 
-    from contributions.decisions.ports import EquationAdoption
-
 log = logging.getLogger(__name__)
 
 
@@ -65,11 +62,6 @@ class Decisions(FederationApplication):
     service = "decisions"
     read_models = (DecisionList, Ballots, PolicyHistoryVersions)
     inbound_read_models = (Electorate,)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Wired by the gateway once contributions offers `adopt_equation` (ports.py).
-        self.equations: EquationAdoption | None = None
 
     def react(self, event: Any, processing: ProcessingEvent[UUID]) -> None:
         """`members.MemberJoined` changes only the electorate, an inbound read model the
@@ -280,18 +272,9 @@ class Decisions(FederationApplication):
             self.save(decision, *([history] if history else []))
             return decision
 
-        decision = retry_on_conflict(close)
-        self._adopt_equation(decision)
-        return decision
-
-    def _adopt_equation(self, decision: Decision) -> None:
-        if not decision.passed or self.equations is None or decision.effective_from is None:
-            return
-        for change in decision.changes:
-            if change["path"] == EQUATION_PATH and change["value"] is not None:
-                self.equations.adopt_equation(
-                    change["value"], str(decision.id), decision.effective_from
-                )
+        # A passed decision's changes leave as `decisions.PolicyChanged`: the services that
+        # apply a policy consume it (contributions adopts a ratified value equation).
+        return retry_on_conflict(close)
 
     def _history(self) -> PolicyHistory:
         history_id = PolicyHistory.create_id(self.city.id)

@@ -10,14 +10,14 @@ governance participation).
 from __future__ import annotations
 
 from datetime import datetime  # noqa: TC003 (pydantic needs it at runtime)
-from functools import singledispatch
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from contributions.decisions.domain import Decision, PolicyHistory
-from contributions.decisions.suspensions import Suspension
+from contributions.decisions.domain import Decision, PolicyHistory  # noqa: TC001 (the mappings dispatch on them)
+from contributions.decisions.suspensions import Suspension  # noqa: TC001
 from kernel.events import IntegrationEvent
+from kernel.publishing import Publications
 
 SERVICE = "decisions"
 
@@ -87,21 +87,17 @@ class SuspensionLiftedV1(IntegrationEvent):
     lifted_at: datetime
 
 
-PUBLISHED: tuple[type[IntegrationEvent], ...] = (
+PUBLICATIONS = Publications(
     PolicyChangedV1,
     DecisionClosedV1,
     DriverSuspendedV1,
     SuspensionLiftedV1,
 )
+PUBLISHED = PUBLICATIONS.events
+to_integration = PUBLICATIONS  # domain event -> what is published; most stay private
 
 
-@singledispatch
-def to_integration(event: object) -> IntegrationEvent | None:
-    """Map a domain event to what is published; most domain events stay private."""
-    return None
-
-
-@to_integration.register
+@PUBLICATIONS.maps
 def _(event: PolicyHistory.Published) -> IntegrationEvent:
     return PolicyChangedV1(
         policy_version=event.version,
@@ -112,7 +108,7 @@ def _(event: PolicyHistory.Published) -> IntegrationEvent:
     )
 
 
-@to_integration.register
+@PUBLICATIONS.maps
 def _(event: Decision.Closed) -> IntegrationEvent:
     return DecisionClosedV1(
         decision_id=str(event.originator_id),
@@ -127,7 +123,7 @@ def _(event: Decision.Closed) -> IntegrationEvent:
     )
 
 
-@to_integration.register
+@PUBLICATIONS.maps
 def _(event: Suspension.Suspended) -> IntegrationEvent:
     return DriverSuspendedV1(
         driver_id=event.driver_id,
@@ -138,7 +134,7 @@ def _(event: Suspension.Suspended) -> IntegrationEvent:
     )
 
 
-@to_integration.register
+@PUBLICATIONS.maps
 def _(event: Suspension.Lifted) -> IntegrationEvent:
     return SuspensionLiftedV1(
         driver_id=event.driver_id,

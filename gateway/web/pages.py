@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 from gateway.web.routes import (
     account,
     auth,
+    board,
     contributions,
     contributions_board,
     contributions_simulate,
     decisions,
+    desk,
     driver,
     home,
     public,
@@ -30,7 +32,8 @@ PAGES: tuple[ModuleType, ...] = (
     public,
     rider,
     driver,
-    # desk and board (web-board) go here
+    desk,
+    board,
     contributions,
     decisions,
     contributions_board,

@@ -510,15 +510,19 @@ class TableView(TrackingRecorder):
         where: Mapping[str, Any] | None = None,
         ranges: Mapping[str, tuple[Any, Any]] | None = None,
         within: Mapping[str, Sequence[Any]] | None = None,
-        scaled_by: tuple[str, Mapping[Any, int]] | None = None,
+        weighted: tuple[str, Mapping[str, Mapping[Any, int]]] | None = None,
     ) -> list[Row]:
         """SUM of each of `columns` and COUNT(*) (as `rows`) per group, over the rows matching
         `where` (equality), `ranges` (inclusive) and `within` (IN): one aggregate in SQL, exact
         for decimal columns. Groups come in `group_by` order.
 
-        `scaled_by=(column, factors)` multiplies each row's values by the integer factor of its
-        `column` value before summing (rows whose value has no factor are left out): a weighted
-        sum in integers, still exact; the caller divides by the factors' scale."""
+        `weighted=(column, {name: factors})` sums, for each named set of integer factors, each
+        row's values times the factor of its `column` value, as `<column>*<name>` (rows whose
+        value has no factor count 0 there): several weighted sums in integers from one scan,
+        still exact; the caller divides by the factors' scale. On SQLite the factors are a
+        keyed temporary table and the ranges filter without an index, so the scan follows an
+        index that starts with `group_by` (and, to be covering, holds the columns summed)
+        without a sort."""
         spec = self.tables[table]
         p, q = self.dialect.param, self.dialect.quote
         clauses, params = [], []
@@ -526,7 +530,10 @@ class TableView(TrackingRecorder):
             clauses.append(f"{q(k)} = {p}")
             params.append(to_db(spec.column(k), v))
         for k, (lo, hi) in (ranges or {}).items():
-            clauses.append(f"{q(k)} BETWEEN {p} AND {p}")
+            # A weighted scan on SQLite leaves the range out of index choice (unary +): the
+            # index that orders the groups serves it better than one that finds the range.
+            on_range = f"+{q(k)}" if weighted is not None and self.dialect is SQLITE else q(k)
+            clauses.append(f"{on_range} BETWEEN {p} AND {p}")
             params += [to_db(spec.column(k), lo), to_db(spec.column(k), hi)]
         for k, values in (within or {}).items():
             if not values:
@@ -534,42 +541,74 @@ class TableView(TrackingRecorder):
             clauses.append(f"{q(k)} IN ({', '.join([p] * len(values))})")
             params += [to_db(spec.column(k), v) for v in values]
         groups = ", ".join(q(g) for g in group_by)
-        factor = ""
-        join = ""
-        if scaled_by is not None:
-            on, factors = scaled_by
-            if not factors:
-                return []
-            pairs = ", ".join(f"({p}, {p})" for _ in factors)
-            join = f" JOIN (VALUES {pairs}) AS f (v, k) ON f.v = {q(on)}"
-            params = [
-                *(x for v, k in factors.items() for x in (to_db(spec.column(on), v), int(k))),
-                *params,
+        source = self._q(self.table_name(table))
+        sums = [f"SUM({q(c)}) AS {q(c)}" for c in columns]
+        names: list[str] = []
+        factors: list[tuple[Any, list[int]]] = []
+        if weighted is not None:
+            on, sets = weighted
+            names = list(sets)
+            values = sorted({v for f in sets.values() for v in f})
+            factors = [
+                (to_db(spec.column(on), v), [int(sets[n].get(v, 0)) for n in names]) for v in values
             ]
-            factor = " * f.k"
-            if self.dialect is SQLITE:  # SQLite names the columns of VALUES column1, column2
-                join = (
-                    f" JOIN (SELECT column1 AS v, column2 AS k FROM (VALUES {pairs})) AS f "
-                    f"ON f.v = {q(on)}"
-                )
-        sums = ", ".join(f"SUM({q(c)}{factor}) AS {q(c)}" for c in columns)
-        sql = f"SELECT {groups + ', ' if groups else ''}{sums}, COUNT(*) AS {q('rows')} "
-        sql += f"FROM {self._q(self.table_name(table))}{join}"
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        if groups:
-            sql += f" GROUP BY {groups} ORDER BY {groups}"
+            sums += [
+                f"SUM({q(c)} * f.{q(f'k{i}')}) AS {q(f'{c}_w{i}')}"
+                for c in columns
+                for i in range(len(names))
+            ]
+        sql = f"SELECT {groups + ', ' if groups else ''}{', '.join(sums)}, COUNT(*) AS {q('rows')}"
         with self._transaction(commit=False) as c:
-            c.execute(sql, params)
-            fetched = c.fetchall()
+            if weighted is not None:
+                if not factors:
+                    return []
+                join, join_params = self._factors_join(c, weighted[0], factors, len(names))
+                source += join
+                params = [*join_params, *params]
+            sql += f" FROM {source}"
+            if clauses:
+                sql += " WHERE " + " AND ".join(clauses)
+            if groups:
+                sql += f" GROUP BY {groups} ORDER BY {groups}"
+            try:
+                c.execute(sql, params)
+                fetched = c.fetchall()
+            finally:
+                if weighted is not None and self.dialect is SQLITE:
+                    c.execute(f"DROP TABLE IF EXISTS temp.{q(self._factors_table)}")
         out = []
         for r in fetched:
             row = {g: from_db(spec.column(g), r[g]) for g in group_by}
             for col in columns:
                 row[col] = from_db(spec.column(col), r[col] or 0)
+                for i, n in enumerate(names):
+                    row[f"{col}*{n}"] = from_db(spec.column(col), r[f"{col}_w{i}"] or 0)
             row["rows"] = int(r["rows"])
             out.append(row)
         return out
+
+    # A temporary table lives in its connection only: two weighted sums never share one.
+    _factors_table = "muni_weighted_factors"
+
+    def _factors_join(
+        self, c: Any, on: str, factors: Sequence[tuple[Any, Sequence[int]]], width: int
+    ) -> tuple[str, list[Any]]:
+        """The JOIN of a weighted sum and its parameters: a keyed temporary table on SQLite (a
+        joined VALUES list is scanned for every row there), a VALUES list on PostgreSQL."""
+        q, p = self.dialect.quote, self.dialect.param
+        ks = [q(f"k{i}") for i in range(width)]
+        row = f"({', '.join([p] * (width + 1))})"
+        if self.dialect is SQLITE:
+            name = q(self._factors_table)
+            c.execute(f"DROP TABLE IF EXISTS temp.{name}")
+            columns = ", ".join(f"{k} INTEGER" for k in ks)
+            c.execute(f"CREATE TEMP TABLE {name} (v PRIMARY KEY, {columns}) WITHOUT ROWID")
+            c.executemany(f"INSERT INTO temp.{name} VALUES {row}", [(v, *k) for v, k in factors])
+            # CROSS JOIN: SQLite keeps the table as the outer loop (its group-ordered scan).
+            return f" CROSS JOIN temp.{name} AS f ON f.v = {q(on)}", []
+        rows = ", ".join(row for _ in factors)
+        params = [x for v, k in factors for x in (v, *k)]
+        return f" JOIN (VALUES {rows}) AS f (v, {', '.join(ks)}) ON f.v = {q(on)}", params
 
     def rows_of_generation(self, table: str, generation: int) -> list[Row]:
         """Every row of one generation's table, in key order (rebuild checks, tests)."""

@@ -9,15 +9,17 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
+import pytest
+
 from contributions.decisions.domain import Choice
 from contributions.decisions.inbound import INBOUND as DECISIONS_INBOUND
 from contributions.decisions.inbound import MemberJoined
 from contributions.decisions.published import PUBLISHED
+from gateway.services import SERVICES
 from kernel.policies import PolicyChange, PolicyChanged, PolicyLog
 from kernel.readside import Upsert
 from kernel.time import FixedClock
 from services.members.published import MemberJoinedV1
-from services.rides.spec import SPEC as RIDES
 from tests.support.decisions import decisions_app, learn_members, published
 
 if TYPE_CHECKING:
@@ -59,12 +61,16 @@ def test_policy_changed_is_read_by_the_kernels_policy_log() -> None:
     assert row.row["version"] == 2
 
 
-def test_every_decisions_event_is_read_or_ignored_by_rides() -> None:
-    # rides consumes the decisions topic: an event it neither reads nor ignores would be parked
-    assert RIDES.inbound is not None
+@pytest.mark.parametrize("consumer", ["rides", "contributions"])
+def test_every_decisions_event_is_read_or_ignored_by_its_consumers(consumer: str) -> None:
+    # rides and contributions consume the decisions topic: an event a consumer neither reads
+    # nor ignores would be parked
+    spec = SERVICES[consumer]
+    assert "decisions" in spec.consumes
+    assert spec.inbound is not None
     for event in PUBLISHED:
         kind = event.model_fields["type"].default
-        assert kind in RIDES.inbound.ignores or (kind, 1) in RIDES.inbound.models, kind
+        assert kind in spec.inbound.ignores or (kind, 1) in spec.inbound.models, kind
 
 
 def test_member_joined_is_read_by_decisions() -> None:

@@ -223,6 +223,13 @@ def test_a_board_proposes_and_the_members_ratify_a_value_equation(
     in_force = rides.policies().at(e2e_clock.now()).config.contributions.equation
     assert in_force is not None
     assert in_force.weights["work/care"] == Decimal("1.5")
+    # contributions consumed it too (embedded: its consumer on the in-process broker) and
+    # adopted the equation as its version 2, which shares computed from now on name
+    contributions = client.app.state.runtime.apps["contributions"]  # type: ignore[attr-defined]
+    eventually(lambda: len(contributions.equation_versions()) == 2)
+    adopted = contributions.equation_in_force(e2e_clock.now())
+    assert (adopted.version, adopted.decision_id) == (2, decision)
+    assert adopted.equation.weights["work/care"] == Decimal("1.5")
 
 
 def test_a_members_proposal_reaches_a_vote_through_backing(

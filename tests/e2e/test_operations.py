@@ -103,6 +103,8 @@ def test_ready_reads_every_relay_and_consumer(client: TestClient) -> None:
         "relay decisions -> demo.decisions.events.v1",
         "consumer decisions <- demo.members.events.v1",
         "consumer rides <- demo.decisions.events.v1",
+        # contributions adopts a ratified value equation from decisions.PolicyChanged
+        "consumer contributions <- demo.decisions.events.v1",
         "decisions/parked_messages",
         *(f"decisions/{m.name}" for m in Decisions.read_models),
     }

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from pathlib import Path
 
+    from contributions.application import Contributions
     from gateway.runtime import Runtime
     from services.members.application import Members
     from tests.support.servers import TansuBroker
@@ -59,7 +60,17 @@ RIDER_NAME = "Zebulon Quartermaine"
 DRIVER_NAME = "Philippa Vandersloot"
 RIDER_EMAIL = "zebulon.q@example.org"
 RIDER_PHONE = "+32470123456"
-ERASED = [*RIDER_NAME.split(), *DRIVER_NAME.split(), RIDER_EMAIL, RIDER_PHONE]
+# What they wrote in contributions: the rider's note on logged work, the driver's contest reason.
+RIDER_NOTE = "Cooked for Gertrudis Oosterhuis"
+DRIVER_REASON = "Fietsenmaker Wauters knows I waited"
+WRITTEN = [*RIDER_NOTE.split()[-2:], *DRIVER_REASON.split()[:2]]
+ERASED = [*RIDER_NAME.split(), *DRIVER_NAME.split(), RIDER_EMAIL, RIDER_PHONE, *WRITTEN]
+LOG_WORK = """mutation($input: LogContributionInput!) { logContribution(input: $input) {
+  __typename ... on LoggedChanged { contribution { id note } } } }"""
+CONTEST = """mutation($entry: String!, $line: Int!, $reason: String!) {
+  contestLine(entryId: $entry, line: $line, reason: $reason) {
+  __typename ... on ContestChanged { contest { contestId reason } } } }"""
+LINES = "{ myCredits { ... on Credits { lines { nodes { entryId line unit } } } } }"
 
 
 @dataclass
@@ -104,10 +115,10 @@ def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Deployment:
     )
 
 
-def vault_key(members: Members, member_id: str) -> str:
-    with members.personal.db.transaction() as cursor:
+def vault_key(app: Members | Contributions, member_id: str) -> str:
+    with app.personal.db.transaction() as cursor:
         row = cursor.execute(
-            f"SELECT data_key FROM {members.personal.db.table('vault_keys')} "  # noqa: S608
+            f"SELECT data_key FROM {app.personal.db.table('vault_keys')} "  # noqa: S608
             "WHERE member_id = %s",
             (member_id,),
         ).fetchone()
@@ -144,10 +155,30 @@ def test_after_erasure_no_store_topic_or_log_holds_the_erased_strings(
         members.personal.put(rider_id, EMAIL, RIDER_EMAIL, findable=True)
         members.personal.put(rider_id, PHONE, RIDER_PHONE, findable=True)
         ride_id = ride_to_the_end(client, clock, rider, drv)
+        # and what they wrote in contributions: a note on logged work, a contest's reason
+        work = {"kind": "care", "hours": "1", "workedOn": clock.now().date().isoformat()}
+        noted = gql(client, LOG_WORK, {"input": {**work, "note": RIDER_NOTE}}, token=rider)
+        assert noted["logContribution"]["contribution"]["note"] == RIDER_NOTE
+        assert runtime.wait_until_idle(30)
+        line = next(
+            x
+            for x in gql(client, LINES, token=drv)["myCredits"]["lines"]["nodes"]
+            if x["unit"] == "HOUR"
+        )
+        contested = gql(
+            client,
+            CONTEST,
+            {"entry": line["entryId"], "line": line["line"], "reason": DRIVER_REASON},
+            token=drv,
+        )
+        assert contested["contestLine"]["contest"]["reason"] == DRIVER_REASON
         before = history(client, rider, drv, board)
         assert [r["id"] for r in before["rides"]["nodes"]] == [ride_id]
         assert before["ledger"]["balanced"] is True
-        keys = [vault_key(members, rider_id), vault_key(members, driver_id)]
+        contributions: Contributions = runtime.apps["contributions"]  # type: ignore[assignment]
+        keys = [
+            vault_key(app, m) for app in (members, contributions) for m in (rider_id, driver_id)
+        ]
         assert runtime.wait_until_idle(30)
 
         # the search sees what is there: keys in the vault, member ids in stores and messages

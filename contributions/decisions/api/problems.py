@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, TypeVar
 
 import strawberry
 from eventsourcing.persistence import IntegrityError
-from starlette.concurrency import run_in_threadpool
 
 from contributions.decisions import domain, suspensions
 from contributions.decisions.domain import Choice, DecisionState
@@ -27,7 +26,8 @@ from kernel.api import (
 )
 from kernel.ids import InvalidId
 from kernel.paging import InvalidPage
-from kernel.readside.freshness import position_token
+from kernel.problems import call as run_mapped
+from kernel.problems import shared_problem
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -110,24 +110,15 @@ EXPECTED = (domain.DecisionsError, InvalidId, InvalidPage, readside.NotCaughtUp,
 
 
 def problem(exc: Exception) -> DecisionsProblem:
-    """The one mapping of the context's expected errors to GraphQL problems."""
+    """The one mapping of the context's expected errors to GraphQL problems (what every
+    service shares, bad pages and ids and a read model behind, is kernel.problems')."""
+    shared = shared_problem(exc, "decisions")
+    if shared is not None:
+        return shared
     message = str(exc)
     match exc:
-        case (
-            domain.InvalidProposal(field=field)
-            | domain.InvalidProxy(field=field)
-            | InvalidPage(field=field)
-        ):
+        case domain.InvalidProposal(field=field) | domain.InvalidProxy(field=field):
             return InvalidInput(message=message, field=field)
-        case InvalidId():
-            return InvalidInput(message=message, field="id")
-        case readside.NotCaughtUp(read_model=read_model, position=position, reached=reached):
-            return NotCaughtUp(
-                message=message,
-                read_model=read_model,
-                seen=position_token("decisions", position),
-                as_of=position_token("decisions", reached),
-            )
         case domain.DecisionNotFound(decision_id=decision_id):
             return DecisionNotFound(message=message, decision_id=strawberry.ID(decision_id))
         case domain.NotInState(decision_id=decision_id, state=state, action=action):
@@ -165,9 +156,10 @@ def problem(exc: Exception) -> DecisionsProblem:
     raise exc
 
 
+def _expected(exc: Exception) -> DecisionsProblem | None:
+    return problem(exc) if isinstance(exc, EXPECTED) else None
+
+
 async def call(fn: Callable[[], T]) -> T | DecisionsProblem:
     """Run a synchronous application call in a thread; expected errors become problems."""
-    try:
-        return await run_in_threadpool(fn)
-    except EXPECTED as exc:
-        return problem(exc)
+    return await run_mapped(fn, _expected)

@@ -194,10 +194,6 @@ class PolicyHistory:
 class DecisionConnection(Connection[DecisionView]):
     """`Connection[DecisionView]` made concrete, so a union tells it apart by type."""
 
-    @classmethod
-    def of(cls, page: Connection[DecisionView]) -> DecisionConnection:
-        return cls(edges=page.edges, nodes=page.nodes, page_info=page.page_info, as_of=page.as_of)
-
 
 DecisionResult = Annotated[DecisionView | DecisionsProblem, strawberry.union("DecisionResult")]
 DecisionChangeResult = Annotated[

@@ -1,6 +1,7 @@
 """The dispatcher's desk in GraphQL: every ride in progress and every driver on duty, for a
-list and a map. Who may call them is the permission matrix (the dispatcher role); the rows are
-the rides read models' (services/rides/desk.py)."""
+list and a map, and one member's rides (what they see in `myRides`, for the member who
+phoned). Who may call them is the permission matrix (the dispatcher role); the rows are the
+rides read models' (services/rides/desk.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info  # noqa: TC002 (strawberry reads resolver hints at runtime)
 
-from kernel.api import Context  # noqa: TC001
+from kernel.api import Context, InvalidInput
 from kernel.connections import Connection, connection
+from kernel.ids import InvalidId
+from kernel.ids import member_id as parse_member_id
 from services.rides import desk
 from services.rides.api.problems import RidesProblem, call
 from services.rides.api.queries import PAGING, RidesResult
@@ -72,4 +75,27 @@ class RidesDeskQuery:
         result = await call(read)
         if isinstance(result, Listing):
             return connection(result.page, DriverView.of, as_of=result.as_of, after=after)
+        return result
+
+    @strawberry.field(
+        description="One member's rides as a rider, newest first, with fares and splits: what "
+        "the member sees in `myRides`, for the desk answering the member who phoned. An id of "
+        "nobody answers an empty page."
+    )
+    async def member_rides(
+        self,
+        info: Info[Context, None],
+        member_id: str,
+        first: Annotated[int | None, strawberry.argument(description=PAGING["first"])] = None,
+        after: Annotated[str | None, strawberry.argument(description=PAGING["after"])] = None,
+        seen: Annotated[str | None, strawberry.argument(description=PAGING["seen"])] = None,
+    ) -> RidesResult:
+        try:
+            rider = parse_member_id(member_id)
+        except InvalidId as exc:
+            return InvalidInput(message=str(exc), field="memberId")
+        rides = info.context.app(Rides)
+        result = await call(lambda: rides.rides_of(rider, first=first, after=after, seen=seen))
+        if isinstance(result, Listing):
+            return connection(result.page, RideView.of, as_of=result.as_of, after=after)
         return result

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -378,21 +378,9 @@ def test_the_city_config_file_is_version_one(clock: FixedClock) -> None:
     assert app.policy_version(clock.now()) == 1
 
 
-# -- the equation port (contributions' adopt_equation, once it exists) -------------------------
-class RecordingAdoption:
-    """Stands in for contributions' `adopt_equation`, which is being written on another branch."""
-
-    def __init__(self) -> None:
-        self.adopted: list[tuple[dict[str, object], str, object]] = []
-
-    def adopt_equation(self, equation: Any, decision_id: str, effective_from: Any) -> None:
-        self.adopted.append((dict(equation), decision_id, effective_from))
-
-
-def test_a_ratified_equation_is_adopted_through_the_port(clock: FixedClock) -> None:
+# -- a ratified equation leaves as PolicyChanged (contributions consumes it) -----------------
+def test_a_ratified_equation_is_published_with_its_value(clock: FixedClock) -> None:
     app = decisions_app(clock)
-    adoption = RecordingAdoption()
-    app.equations = adoption
     board, a, *_ = learn_members(app, 3)
     equation = {"weights": {"work/driving": "1", "work/care": "1.5"}}
     ratify = board_proposal(app, board, [PolicyChange("contributions.equation", equation)])
@@ -402,9 +390,12 @@ def test_a_ratified_equation_is_adopted_through_the_port(clock: FixedClock) -> N
     clock.advance(WEEK)
     app.close_vote(ratify)
     app.close_vote(other)
-    [(adopted, decision_id, effective_from)] = adoption.adopted
-    assert adopted["weights"] == {"work/driving": "1", "work/care": "1.5"}
-    assert (decision_id, effective_from) == (str(ratify), clock.now())
+    changed = [p for p in published(app) if isinstance(p, PolicyChangedV1)]
+    [ratified] = [p for p in changed if p.decision_id == str(ratify)]
+    [change] = ratified.changes
+    assert change.path == "contributions.equation"
+    assert change.value["weights"] == {"work/driving": "1", "work/care": "1.5"}
+    assert ratified.effective_from == clock.now()
     in_force = app.policies().at(clock.now()).config.contributions.equation
     assert in_force is not None
     assert in_force.weights == {"work/driving": Decimal(1), "work/care": Decimal("1.5")}
