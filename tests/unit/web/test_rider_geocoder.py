@@ -73,3 +73,18 @@ def test_an_address_nothing_matches_is_named_by_its_field(client: TestClient) ->
         in page.text
     )
     assert "Request this ride" not in page.text
+
+
+def test_address_searches_are_rate_limited_per_member(
+    client: TestClient,
+    nominatim: FakeNominatim,  # noqa: F811 (the fixture)
+) -> None:
+    # The city's geocoder is another site with its own usage policy: a member's searches are
+    # capped (gateway/limits.py), and a refused one never reaches it.
+    signed_in(client, "Rik")
+    params = {"quote": "1", "pickup_address": "Korenmarkt", "dropoff_address": "Gent"}
+    answers = [client.get("/ride", params=params) for _ in range(16)]  # two searches each
+    assert [a.status_code for a in answers[:15]] == [200] * 15
+    assert answers[15].status_code == 422
+    assert "Too many tries." in answers[15].text
+    assert len(nominatim.queries) == 30  # the 31st and 32nd were refused before asking it
