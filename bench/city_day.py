@@ -309,9 +309,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=2500)
     parser.add_argument("--drivers", type=int, default=80)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--policy",
+        choices=("both", "batch", "nearest"),
+        default="both",
+        help="one policy alone (two processes side by side on the same seed replay the same day)",
+    )
     args = parser.parse_args(argv)
     sc = scenario(args.requests, args.drivers, args.seed)
-    results = [simulate(sc, "batch"), simulate(sc, "nearest")]
+    policies = ("batch", "nearest") if args.policy == "both" else (args.policy,)
+    results = [simulate(sc, policy) for policy in policies]
     headers = [
         "policy",
         "served",
@@ -340,7 +347,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"city day: {args.requests} requests, {args.drivers} drivers, seed {args.seed}")
     print(markdown_table(headers, rows))
     path = write_result(
-        "city_day",
+        "city_day" if args.policy == "both" else f"city_day_{args.policy}",
         {"requests": args.requests, "drivers": args.drivers, "seed": args.seed, "runs": results},
     )
     print(f"wrote {path}")

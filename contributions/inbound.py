@@ -101,5 +101,8 @@ INBOUND = Inbound.of(
         "decisions.DecisionClosed",
         "decisions.DriverSuspended",
         "decisions.SuspensionLifted",
+        # incidents on a ride are the safety team's, not a contribution
+        "rides.IncidentReported",
+        "rides.IncidentResolved",
     ],
 )

@@ -42,6 +42,7 @@ DRIVER = roles("driver")
 BOARD = roles("board")
 # The desk: who acts for members without a smartphone (by phone, or at a branch).
 DESK = roles("dispatcher", "librarian")
+SAFETY = roles("safety")  # the safety team: incidents on rides (and, later, stays and things)
 
 # operation (the GraphQL root field name) -> roles, any one of which is enough.
 MATRIX: dict[str, frozenset[str]] = {
@@ -150,6 +151,14 @@ MATRIX: dict[str, frozenset[str]] = {
     "eraseMyData": MEMBER,
     "eraseMemberData": BOARD,  # for a member who asked; the board member is recorded
     "auditLog": BOARD,
+    # rides: drivers' vehicles (services/rides/api/vehicles.py)
+    "registerVehicle": DRIVER,
+    "myVehicles": DRIVER,
+    "fleetVehicles": DRIVER | DESK | BOARD,
+    # rides: incidents, routed to the safety team (services/rides/api/incidents.py)
+    "reportIncident": MEMBER,  # the ride's rider or driver; forMember: the desk, with consent
+    "incidents": SAFETY,
+    "resolveIncident": SAFETY,
 }
 
 

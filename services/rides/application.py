@@ -14,9 +14,11 @@ import contextlib
 import math
 from datetime import timedelta
 from decimal import Decimal
+from functools import singledispatchmethod
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.persistence import Transcoding
 
 from kernel.eventstore import FederationApplication, retry_on_conflict
@@ -48,14 +50,44 @@ from services.rides.domain import (
     RideState,
     TooManyOpenRides,
 )
-from services.rides.fares import ChargeRules, FarePolicy, price
-from services.rides.projections import Dispatching, Drivers, Listing, RideRecord, RideRecords
+from services.rides.export import export_member
+from services.rides.fares import FarePolicy, price
+from services.rides.inbound import DriverSuspended, SuspensionLifted
+from services.rides.incidents import (
+    Incident,
+    IncidentKind,
+    IncidentNotFound,
+    IncidentOutcome,
+    IncidentState,
+    ReporterRole,
+    clean_text,
+)
+from services.rides.projections import (
+    Dispatching,
+    Drivers,
+    IncidentRecord,
+    Incidents,
+    Listing,
+    RideRecord,
+    RideRecords,
+    VehicleRecord,
+    Vehicles,
+)
+from services.rides.rules import charge_rules, fare_policy
 from services.rides.scheduling.application import ScheduledRides
 from services.rides.solidarity import Solidarity
+from services.rides.standing import Standing
+from services.rides.vehicles import (
+    NotYourVehicle,
+    UnknownVehicle,
+    Vehicle,
+    VehicleSpec,
+    VehicleUse,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from uuid import UUID
+    from datetime import datetime
 
     from eventsourcing.persistence import JSONTranscoder
 
@@ -98,19 +130,33 @@ DECLINED = "decline"
 CANCELLED = "cancel"
 ASSIGNED = "assign"
 MAX_REASON = 280
+INCIDENT = "incident"
+RESOLUTION = "resolution"
 
 
 def _reason_field(kind: str, ride_id: UUID) -> str:
-    """The vault field of a reason: the kind and 80 bits of the ride id (fields are short)."""
+    """The vault field of a reason (or an incident's account): the kind and 80 bits of the
+    ride's (or incident's) id (fields are short)."""
     return f"{kind}_{ride_id.hex[:20]}"
 
 
 class Rides(ScheduledRides, FederationApplication):
     service = "rides"
-    read_models = (Drivers, RideRecords, Dispatching, *ScheduledRides.scheduled_read_models)
+    read_models = (
+        Drivers,
+        RideRecords,
+        Dispatching,
+        Vehicles,
+        Incidents,
+        *ScheduledRides.scheduled_read_models,
+    )
     # The policy versions decisions adopted (decisions.PolicyChanged), so `policies()` and
     # `policy_version(at)` answer with them (kernel.policies).
     inbound_read_models = (PolicyLog,)
+    # A driver's standing decides on what an earlier message of the same poll may have just
+    # recorded (lifting a suspension finds none yet, and changes nothing): one transaction per
+    # consumed message. Rides consumes only decisions' few events, so this costs nothing.
+    consume_in_batches = False
     # A driver gains a few events per ride; a snapshot keeps a cold load short.
     snapshotting_intervals = {Driver: 100}  # noqa: RUF012 (the library declares it)
 
@@ -119,29 +165,10 @@ class Rides(ScheduledRides, FederationApplication):
         # After the store is open (a vault beside its file or schema): what members write.
         self.personal = open_personal_data(self.settings, self.service)
         policy = self.city.rides
-        cost = policy.cost_recovery
-        self.fares = FarePolicy(
-            base=policy.fare_base,
-            per_km=policy.fare_per_km,
-            per_minute=policy.fare_per_minute,
-            currency=self.city.currency,
-            split=policy.split,
-            mode=policy.fare_mode,
-            cost_per_km=cost.cost_per_km if cost else Decimal(0),
-            cost_per_hour=cost.cost_per_hour if cost else Decimal(0),
-            expected_riders=cost.expected_riders if cost else Decimal(1),
-            rules_version=policy.rules_version,
-            solidarity_percent=policy.solidarity_percent,
-        )
-        self.charges = ChargeRules(
-            cancel_free_minutes=policy.cancellation.free_minutes,
-            cancel_fee=policy.cancellation.fee,
-            no_show_wait_minutes=policy.no_show.wait_minutes,
-            no_show_fee=policy.no_show.fee,
-            currency=self.city.currency,
-            split=policy.split,
-            rules_version=policy.rules_version,
-        )
+        # The file's rules (policy version 1); a drop-off prices by the version then in force.
+        self.fares = fare_policy(self.city)
+        self.charges = charge_rules(self.city)
+        self._fares_by_version: dict[int, FarePolicy] = {1: self.fares}
         self.area = (
             ServiceArea(policy.service_area.polygon) if policy.service_area is not None else None
         )
@@ -171,6 +198,13 @@ class Rides(ScheduledRides, FederationApplication):
         transcoder.register(PlaceAsDict())
         transcoder.register(EnumAsValue(DriverStatus, "rides.DriverStatus"))
         transcoder.register(EnumAsValue(RideState, "rides.RideState"))
+        for kind, name in (
+            (IncidentKind, "IncidentKind"),
+            (ReporterRole, "ReporterRole"),
+            (IncidentOutcome, "IncidentOutcome"),
+            (IncidentState, "IncidentState"),
+        ):
+            transcoder.register(EnumAsValue(kind, f"rides.{name}"))
 
     # -- drivers --------------------------------------------------------------------------------
     def register_driver(
@@ -187,18 +221,49 @@ class Rides(ScheduledRides, FederationApplication):
             if Driver.create_id(member_id) in self.repository:
                 raise DriverAlreadyRegistered(member_id)
             driver = Driver(member_id, seats, wheelchair_accessible, vehicle.strip())
-            self.save(driver)
+            standing = self._standing(member_id)
+            if standing is not None and standing.decision_id is not None:
+                driver.suspend(standing.decision_id)  # suspended before registering
+            # The vehicle they registered with is their first (myVehicles).
+            first = Vehicle(
+                member_id,
+                seats,
+                1 if wheelchair_accessible else 0,
+                vehicle.strip(),
+                self.clock.now(),
+            )
+            self.save(driver, first)
             return driver.id
 
         return retry_on_conflict(register)
 
-    def go_on_duty(self, member_id: str, *, lat: float, lon: float) -> Driver:
+    def go_on_duty(
+        self, member_id: str, *, lat: float, lon: float, vehicle_id: str | None = None
+    ) -> Driver:
+        """On duty at (lat, lon), with one of their vehicles or the co-op's fleet's
+        (`vehicle_id`; None: the vehicle as before): matching uses its seats and wheelchair
+        access. Refused: `UnknownVehicle`, `NotYourVehicle`, `VehicleInUse` (another driver
+        is on duty with it), `SuspendedFromDriving`."""
         at = place(lat, lon, field="position")
+        vehicle = None if vehicle_id is None else self.vehicle(vehicle_id)
+        if vehicle is not None and not vehicle.usable_by(member_id):
+            raise NotYourVehicle(vehicle.id, member_id)
 
         def go() -> None:
             driver = self.driver(member_id)
-            driver.go_on_duty(at)
-            self.save(driver)
+            driver.go_on_duty(at, vehicle)
+            if vehicle is None:
+                self.save(driver)
+                return
+            use = self._vehicle_use(vehicle.id)
+            holder = None if use.driver_id in (None, member_id) else self.driver(use.driver_id)
+            use.take(
+                member_id,
+                holder_on_duty_with_it=holder is not None
+                and holder.status is not DriverStatus.OFF_DUTY
+                and holder.vehicle_id == vehicle.id,
+            )
+            self.save(driver, use)
 
         retry_on_conflict(go)
         self.dispatch_waiting(near=at)
@@ -212,6 +277,64 @@ class Rides(ScheduledRides, FederationApplication):
             return driver
 
         return retry_on_conflict(go)
+
+    # -- vehicles ---------------------------------------------------------------------------------
+    def register_vehicle(
+        self, member_id: str, *, seats: int, wheelchair_places: int, description: str
+    ) -> Vehicle:
+        """A driver registers a vehicle of their own (refused with `InvalidRideRequest` naming
+        the field: seats, wheelchairPlaces or description)."""
+        self.driver(member_id)  # only a registered driver (DriverNotRegistered otherwise)
+        vehicle = Vehicle.register(
+            member_id,
+            seats=seats,
+            wheelchair_places=wheelchair_places,
+            description=description,
+            now=self.clock.now(),
+        )
+        self.save(vehicle)  # a new aggregate: nothing to race with
+        return vehicle
+
+    def _vehicle_use(self, vehicle_id: str) -> VehicleUse:
+        try:
+            found: VehicleUse = self.repository.get(VehicleUse.create_id(vehicle_id))
+        except AggregateNotFoundError:
+            return VehicleUse(vehicle_id)
+        return found
+
+    def fleet_vehicles(self) -> list[VehicleSpec]:
+        """The co-op's own vehicles (and any the config names for a driver), from the city
+        config: every driver may take one owned by the co-op."""
+        return [
+            VehicleSpec(v.id, v.owner, v.seats, v.wheelchair_places, v.name)
+            for v in self.city.rides.scheduled.vehicles
+        ]
+
+    def vehicle(self, vehicle_id: str) -> VehicleSpec:
+        """A registered vehicle by id, or one of the city config's fleet by its name there."""
+        for fleet in self.fleet_vehicles():
+            if fleet.id == vehicle_id:
+                return fleet
+        try:
+            found: object = self.repository.get(UUID(vehicle_id))
+        except (ValueError, AggregateNotFoundError):
+            raise UnknownVehicle(vehicle_id) from None
+        if not isinstance(found, Vehicle):
+            raise UnknownVehicle(vehicle_id)
+        return found.spec()
+
+    def vehicles_of(
+        self,
+        member_id: str,
+        *,
+        first: int | None = None,
+        after: str | None = None,
+        seen: str | None = None,
+    ) -> Listing[VehicleRecord]:
+        """The vehicles the member registered, oldest first, one page (as `rides_of`)."""
+        request = page_request(first, after, arity=2)
+        as_of = read_after(self, Vehicles, seen)
+        return Listing(self.read_model(Vehicles).of_owner(member_id, request), as_of)
 
     def driver(self, member_id: str) -> Driver:
         try:
@@ -252,7 +375,7 @@ class Rides(ScheduledRides, FederationApplication):
                 raise InvalidRideRequest("dropoff", "no road route from the pickup")
             km = (Decimal(metres) / 1000).quantize(Decimal("0.01"))
             minutes = (Decimal(float(road.seconds[0, 0])) / 60).quantize(Decimal("0.1"))
-        return km, price(self.fares, distance_km=km, minutes=minutes)
+        return km, price(self.fares_at(self.clock.now()), distance_km=km, minutes=minutes)
 
     def request_ride(
         self,
@@ -487,11 +610,24 @@ class Rides(ScheduledRides, FederationApplication):
 
         return retry_on_conflict(pick_up)
 
+    def fares_at(self, when: datetime) -> FarePolicy:
+        """The fare rules in force at `when`: the city config plus the decisions adopted by
+        then (kernel.policies), naming their policy version."""
+        policies = self.policies()
+        effective = policies.at(when)
+        found = self._fares_by_version.get(effective.version)
+        if found is None:
+            # An adopted version never changes: its rules are kept once made.
+            found = fare_policy(effective.config, policy_version=effective.version)
+            self._fares_by_version[effective.version] = found
+        return found
+
     def mark_dropped_off(self, member_id: str, ride_id: UUID) -> Ride:
         def drop_off() -> Ride:
             ride, driver = self.ride(ride_id), self.driver(member_id)
             solidarity = self.has_solidarity_fare(ride.rider_id)
-            ride.drop_off(member_id, self.clock.now(), self.fares, solidarity=solidarity)
+            now = self.clock.now()
+            ride.drop_off(member_id, now, self.fares_at(now), solidarity=solidarity)
             driver.finish_ride(ride.id, ride.dropoff)
             self.save(ride, driver)
             return ride
@@ -534,6 +670,53 @@ class Rides(ScheduledRides, FederationApplication):
             changed.append(driver)
         self.save(*changed)
         return ride
+
+    # -- drivers' standing (decisions.DriverSuspended / SuspensionLifted) -------------------------
+    def _standing(self, member_id: str) -> Standing | None:
+        try:
+            found: Standing = self.repository.get(Standing.create_id(member_id))
+        except AggregateNotFoundError:
+            return None
+        return found
+
+    @singledispatchmethod
+    def react(self, event: Any, processing: ProcessingEvent[UUID]) -> None:
+        """Policy versions are kept by the PolicyLog read model; nothing else is acted on."""
+
+    @react.register
+    def when_driver_suspended_stand_down(
+        self, event: DriverSuspended, processing: ProcessingEvent[UUID]
+    ) -> None:
+        """Off duty now (an offer held lapses to the next batch), or after the ride in progress
+        is finished; no going on duty until the suspension is lifted. Idempotent by the fact:
+        the same decision applied twice changes nothing."""
+        standing = self._standing(event.driver_id) or Standing(event.driver_id)
+        if not standing.suspend(event.decision_id, event.reason, event.suspended_at):
+            return
+        changed: list[Any] = [standing]
+        if Driver.create_id(event.driver_id) in self.repository:
+            driver = self.driver(event.driver_id)
+            released = driver.suspend(event.decision_id)
+            changed.append(driver)
+            if released is not None:
+                ride = self.ride(released)
+                ride.release_offer(event.driver_id, self.clock.now())
+                changed.append(ride)
+        processing.collect_events(*changed)
+
+    @react.register
+    def when_suspension_lifted_reinstate(
+        self, event: SuspensionLifted, processing: ProcessingEvent[UUID]
+    ) -> None:
+        standing = self._standing(event.driver_id)
+        if standing is None or not standing.lift(event.decision_id, event.lifted_at):
+            return
+        changed: list[Any] = [standing]
+        if Driver.create_id(event.driver_id) in self.repository:
+            driver = self.driver(event.driver_id)
+            driver.reinstate(event.decision_id)
+            changed.append(driver)
+        processing.collect_events(*changed)
 
     # -- solidarity fares -------------------------------------------------------------------------
     def has_solidarity_fare(self, member_id: str) -> bool:
@@ -719,6 +902,109 @@ class Rides(ScheduledRides, FederationApplication):
         if not isinstance(ride, Ride):
             raise RideNotFound(ride_id)
         return ride
+
+    # -- incidents (routed to the safety team) ----------------------------------------------------
+    def report_incident(
+        self,
+        caller: str,
+        ride_id: UUID,
+        *,
+        kind: IncidentKind,
+        text: str,
+        for_member: str | None = None,
+    ) -> Incident:
+        """The ride's rider (or booker) or driver reports an incident; with `for_member`, the
+        desk (`caller`, a dispatcher, checked by the resolver) records it for that rider or
+        driver. What they said goes to the reporter's vault, never to an event. Refused:
+        `RideNotFound`, `NotYourRide`, `InvalidRideRequest` (field `text`)."""
+        said = clean_text(text, field="text", required=True)
+        ride = self.ride(ride_id)
+        reporter = caller if for_member is None else for_member
+        if reporter in (ride.rider_id, ride.booked_by):
+            role = ReporterRole.RIDER
+        elif reporter == ride.driver_id:
+            role = ReporterRole.DRIVER
+        else:
+            raise NotYourRide(ride.id, reporter)
+        incident = Incident(
+            ride.id,
+            kind,
+            reporter,
+            role,
+            None if for_member is None else caller,
+            self.clock.now(),
+        )
+        field = _reason_field(INCIDENT, incident.id)
+        self.personal.put(reporter, field, said)
+        try:
+            self.save(incident)  # a new aggregate: nothing to race with
+        except Exception:
+            self.personal.remove(reporter, field)  # no account kept without its incident
+            raise
+        return incident
+
+    def incident(self, incident_id: UUID) -> Incident:
+        try:
+            found: object = self.repository.get(incident_id)
+        except AggregateNotFoundError:
+            raise IncidentNotFound(incident_id) from None
+        if not isinstance(found, Incident):
+            raise IncidentNotFound(incident_id)
+        return found
+
+    def resolve_incident(
+        self, member_id: str, incident_id: UUID, *, outcome: IncidentOutcome, note: str = ""
+    ) -> Incident:
+        """The safety team resolves an incident with an outcome (and a note, kept in the
+        resolver's vault). Refused: `IncidentNotFound`, `IncidentAlreadyResolved`."""
+        said = clean_text(note, field="note", required=False)
+
+        def resolve() -> Incident:
+            incident = self.incident(incident_id)
+            incident.resolve(outcome, by=member_id, now=self.clock.now())
+            self.save(incident)
+            return incident
+
+        incident = retry_on_conflict(resolve)
+        if said:
+            self.personal.put(member_id, _reason_field(RESOLUTION, incident_id), said)
+        return incident
+
+    def incident_texts(
+        self, incident_id: UUID, *, reported_by: str, resolved_by: str | None
+    ) -> tuple[str | None, str | None]:
+        """What the reporter said and the safety team's note (None: nothing, or erased)."""
+        said = self.personal.get(reported_by, _reason_field(INCIDENT, incident_id))
+        note = (
+            None
+            if resolved_by is None
+            else self.personal.get(resolved_by, _reason_field(RESOLUTION, incident_id))
+        )
+        return said, note
+
+    def incidents(
+        self,
+        *,
+        state: IncidentState | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        seen: str | None = None,
+    ) -> Listing[IncidentRecord]:
+        """Incidents for the safety team, first reported first (in `state`, or all), one page."""
+        request = page_request(first, after, arity=2)
+        as_of = read_after(self, Incidents, seen)
+        return Listing(self.read_model(Incidents).listed(request, state=state), as_of)
+
+    def incidents_reported_by(
+        self, member_id: str, *, first: int | None = None, after: str | None = None
+    ) -> Listing[IncidentRecord]:
+        request = page_request(first, after, arity=2)
+        as_of = read_after(self, Incidents, None)
+        return Listing(self.read_model(Incidents).reported_by(member_id, request), as_of)
+
+    def export_member(self, member_id: str) -> dict[str, Any]:
+        """Everything rides holds about the member (their part of `myData`)."""
+        return export_member(self, member_id)
 
     # -- lists (read models) --------------------------------------------------------------------
     def rides_of(

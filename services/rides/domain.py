@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from uuid import UUID
 
     from services.rides.fares import Charge, ChargeRules, FarePolicy
+    from services.rides.vehicles import VehicleSpec
 
 
 class RidesError(Exception):
@@ -83,6 +84,15 @@ class DriverBusy(RidesError):
         self.member_id = member_id
         self.status = status
         self.action = action
+
+
+class SuspendedFromDriving(RidesError):
+    """A board member's recorded decision suspended the driver (decisions): no going on duty
+    until it is lifted."""
+
+    def __init__(self, member_id: str) -> None:
+        super().__init__(f"driver {member_id} is suspended by a board decision")
+        self.member_id = member_id
 
 
 class OutsideServiceArea(RidesError):
@@ -177,8 +187,15 @@ class Driver(Aggregate):
 
     Invariants: a driver holds at most one ride (`current_ride`), offered or in progress; an
     offer is received only while AVAILABLE (so never two offers at once); only the ride held is
-    started, finished or withdrawn. State is bounded: completed rides are counted, not listed.
+    started, finished or withdrawn; a suspended driver never goes on duty, and is off duty
+    once the ride in progress (if any) is finished. State is bounded: completed rides are
+    counted, not listed.
     """
+
+    # Drivers registered (and snapshotted) before suspensions and vehicles were recorded were
+    # never suspended and named no vehicle: the class attributes stand in for the instance's.
+    suspended = False
+    vehicle_id: str | None = None
 
     class Registered(Aggregate.Created):
         member_id: str
@@ -187,8 +204,20 @@ class Driver(Aggregate):
         vehicle: str
 
     class WentOnDuty(Aggregate.Event):
+        """v2: the vehicle driven (its id, seats, wheelchair access, description); None: the
+        vehicle as before (v1 events, and going on duty without naming one)."""
+
+        class_version = 2
         lat: float
         lon: float
+        vehicle_id: str | None
+        seats: int | None
+        wheelchair_accessible: bool | None
+        vehicle: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(vehicle_id=None, seats=None, wheelchair_accessible=None, vehicle=None)
 
     class Moved(Aggregate.Event):
         lat: float
@@ -211,6 +240,18 @@ class Driver(Aggregate):
         lat: float
         lon: float
 
+    class Suspended(Aggregate.Event):
+        """A board decision suspended the driver. `released`: the ride they were offered,
+        let go (it lapses to the next batch); `off_duty`: they were taken off duty now (not
+        when on a ride: they finish it first)."""
+
+        decision_id: str
+        released: UUID | None
+        off_duty: bool
+
+    class Reinstated(Aggregate.Event):
+        decision_id: str
+
     @staticmethod
     def create_id(member_id: str) -> UUID:
         return stable_uuid("driver", member_id)
@@ -232,16 +273,46 @@ class Driver(Aggregate):
     def available(self) -> bool:
         return self.status is DriverStatus.AVAILABLE
 
-    def go_on_duty(self, at: Place) -> None:
+    def go_on_duty(self, at: Place, vehicle: VehicleSpec | None = None) -> None:
+        """On duty at `at`, with `vehicle` (checked as theirs or the co-op's by the caller)
+        or the vehicle as before. While holding a ride: only the position moves, and the
+        vehicle cannot change."""
+        if self.suspended:
+            raise SuspendedFromDriving(self.member_id)
         if self.status in (DriverStatus.OFFERED, DriverStatus.ON_RIDE):
+            if vehicle is not None and vehicle.id != self.vehicle_id:
+                raise DriverBusy(self.member_id, self.status, "change vehicle")
             self._moved(lat=at.lat, lon=at.lon)
             return
-        self._went_on_duty(lat=at.lat, lon=at.lon)
+        self._went_on_duty(
+            lat=at.lat,
+            lon=at.lon,
+            vehicle_id=None if vehicle is None else vehicle.id,
+            seats=None if vehicle is None else vehicle.seats,
+            wheelchair_accessible=None if vehicle is None else vehicle.wheelchair_accessible,
+            vehicle=None if vehicle is None else vehicle.description,
+        )
 
     @event(WentOnDuty)
-    def _went_on_duty(self, lat: float, lon: float) -> None:
+    def _went_on_duty(
+        self,
+        lat: float,
+        lon: float,
+        vehicle_id: str | None,
+        seats: int | None,
+        wheelchair_accessible: bool | None,
+        vehicle: str | None,
+    ) -> None:
         self.status = DriverStatus.AVAILABLE
         self.position = Place(lat, lon)
+        if vehicle_id is not None:
+            self.vehicle_id = vehicle_id
+        if seats is not None:
+            self.seats = seats
+        if wheelchair_accessible is not None:
+            self.wheelchair_accessible = wheelchair_accessible
+        if vehicle is not None:
+            self.vehicle = vehicle
 
     @event(Moved)
     def _moved(self, lat: float, lon: float) -> None:
@@ -270,9 +341,12 @@ class Driver(Aggregate):
         self.current_ride = ride_id
 
     def withdraw_offer(self, ride_id: UUID) -> None:
-        """Let go of the ride held (declined, or cancelled before pickup)."""
+        """Let go of the ride held (declined, cancelled before pickup, a no-show); a suspended
+        driver is off duty after it."""
         self._require_holding(ride_id)
         self._offer_withdrawn(ride_id=ride_id)
+        if self.suspended:
+            self._went_off_duty()
 
     @event(OfferWithdrawn)
     def _offer_withdrawn(self, ride_id: UUID) -> None:
@@ -294,6 +368,8 @@ class Driver(Aggregate):
         if self.status is not DriverStatus.ON_RIDE:
             raise DriverBusy(self.member_id, self.status, "finish a ride")
         self._ride_finished(ride_id=ride_id, lat=at.lat, lon=at.lon)
+        if self.suspended:
+            self._went_off_duty()  # the ride in progress was finished; now off duty
 
     @event(RideFinished)
     def _ride_finished(self, ride_id: UUID, lat: float, lon: float) -> None:
@@ -301,6 +377,33 @@ class Driver(Aggregate):
         self.current_ride = None
         self.position = Place(lat, lon)
         self.completed_rides += 1
+
+    # -- standing (decisions) ----------------------------------------------------------------------
+    def suspend(self, decision_id: str) -> UUID | None:
+        """Suspended by a board decision: off duty now unless on a ride (finished first); an
+        offer held is let go. Returns the ride let go (its offer lapses), if any."""
+        if self.suspended:
+            return None
+        released = self.current_ride if self.status is DriverStatus.OFFERED else None
+        off_duty = self.status in (DriverStatus.AVAILABLE, DriverStatus.OFFERED)
+        self._suspended(decision_id=decision_id, released=released, off_duty=off_duty)
+        return released
+
+    @event(Suspended)
+    def _suspended(self, decision_id: str, released: UUID | None, off_duty: bool) -> None:
+        self.suspended = True
+        if off_duty:
+            self.status = DriverStatus.OFF_DUTY
+            self.current_ride = None
+
+    def reinstate(self, decision_id: str) -> None:
+        """The suspension was lifted: the driver may go on duty again (they stay off duty)."""
+        if self.suspended:
+            self._reinstated(decision_id=decision_id)
+
+    @event(Reinstated)
+    def _reinstated(self, decision_id: str) -> None:
+        self.suspended = False
 
     def _require_holding(self, ride_id: UUID) -> None:
         if self.current_ride != ride_id:
@@ -386,8 +489,9 @@ class Ride(Aggregate):
 
         # v2: the fare and its parts are Money (v1: Decimals beside a `currency` string).
         # v3: the fare's breakdown, the rule (and its version) that made it, and what the
-        # common fund pays of a solidarity fare.
-        class_version = 3
+        # common fund pays of a solidarity fare. v4: the city's policy version that priced it
+        # (kernel.policies; None for rides completed before versions were recorded).
+        class_version = 4
         at: datetime
         rider_id: str
         driver_id: str
@@ -400,6 +504,7 @@ class Ride(Aggregate):
         rule: str
         rules_version: str
         common_fund_pays: Money
+        policy_version: int | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -416,6 +521,10 @@ class Ride(Aggregate):
                 rules_version="0",
                 common_fund_pays=Money.zero(fare.currency),
             )
+
+        @staticmethod
+        def upcast_v3_v4(state: dict[str, Any]) -> None:
+            state["policy_version"] = None
 
     class Cancelled(Aggregate.Event):
         rider_id: str
@@ -487,6 +596,7 @@ class Ride(Aggregate):
         self.fare_breakdown: dict[str, Money] = {}
         self.fare_rule: str | None = None
         self.rules_version: str | None = None
+        self.policy_version: int | None = None
         self.common_fund_pays: Money | None = None
         self.cancelled_at: datetime | None = None
         self.cancel_reason: str | None = None
@@ -622,6 +732,13 @@ class Ride(Aggregate):
         self.offer_reason = None
         self.offer_expires_at = None
 
+    def release_offer(self, driver_id: str, now: datetime) -> None:
+        """The driver offered the ride can no longer take it (suspended): the offer lapses now,
+        and the ride goes into the next batch, never back to them."""
+        self._require("release the offer of", RideState.OFFERED)
+        self._require_driver(driver_id)
+        self._offer_lapsed(driver_id=driver_id, at=now)
+
     def mark_unservable(self, reason: str, now: datetime, *, batch_id: UUID | None = None) -> None:
         self._require("give up on", RideState.WAITING)
         waited = int((now - self.requested_at).total_seconds())
@@ -714,6 +831,7 @@ class Ride(Aggregate):
             rule=fare.rule,
             rules_version=policy.rules_version,
             common_fund_pays=fare.fund_pays,
+            policy_version=policy.policy_version,
         )
 
     @event(DroppedOff)
@@ -736,6 +854,7 @@ class Ride(Aggregate):
         rule: str,
         rules_version: str,
         common_fund_pays: Money,
+        policy_version: int | None,
     ) -> None:
         self.state = RideState.COMPLETED
         self.completed_at = at
@@ -747,6 +866,7 @@ class Ride(Aggregate):
         self.fare_rule = rule
         self.rules_version = rules_version
         self.common_fund_pays = common_fund_pays
+        self.policy_version = policy_version
 
     # -- endings without a trip -------------------------------------------------------------------
     def cancel(

@@ -40,6 +40,8 @@ class FarePolicy:
     expected_riders: Decimal = Decimal(1)
     rules_version: str = "1"
     solidarity_percent: int = 50
+    # The city's policy version these rules are (kernel.policies: the file is 1).
+    policy_version: int = 1
 
     def shares(self) -> dict[str, Decimal]:
         return {k: Decimal(v) for k, v in self.split.items()}

@@ -1,7 +1,8 @@
 """What leaves the rides context: versioned integration events on `<city>.rides.events.v1`.
 
 Deliberately fewer and flatter than the domain events (money goes out as an amount beside its
-currency, as version 1 always did). Known consumers: contributions.
+currency, as version 1 always did). Known consumers: contributions (which ignores incidents:
+a safety matter, not a contribution).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import Field
 
 from kernel.events import IntegrationEvent
 from services.rides.domain import Ride
+from services.rides.incidents import Incident
 
 SERVICE = "rides"
 MAJOR_VERSION = 1
@@ -64,6 +66,9 @@ class RideCompletedV1(IntegrationEvent):
     rules_version: str = ""
     rider_pays: Decimal | None = None
     common_fund_pays: Decimal | None = None
+    # Added within v1: the city's policy version (kernel.policies) whose fares and split priced
+    # the ride; None for rides completed before it was recorded.
+    policy_version: int | None = None
 
 
 class RideFeeChargedV1(IntegrationEvent):
@@ -96,11 +101,41 @@ class RideCancelledV1(IntegrationEvent):
     cancelled_at: datetime
 
 
+class IncidentReportedV1(IntegrationEvent):
+    """An incident on a ride (breakdown, accident, complaint, lost_property), for the safety
+    team. `reporter_role` is rider or driver; `recorded_by` the dispatcher who took it down for
+    them, if one did. What was said is personal data: never published."""
+
+    type: Literal["rides.IncidentReported"] = "rides.IncidentReported"
+    version: Literal[1] = 1
+    incident_id: UUID
+    ride_id: UUID
+    kind: str
+    reported_by: str
+    reporter_role: str
+    recorded_by: str | None
+    reported_at: datetime
+
+
+class IncidentResolvedV1(IntegrationEvent):
+    """The safety team resolved an incident: action_taken, no_action, returned or referred."""
+
+    type: Literal["rides.IncidentResolved"] = "rides.IncidentResolved"
+    version: Literal[1] = 1
+    incident_id: UUID
+    ride_id: UUID
+    outcome: str
+    resolved_by: str
+    resolved_at: datetime
+
+
 PUBLISHED: tuple[type[IntegrationEvent], ...] = (
     RideRequestedV1,
     RideCompletedV1,
     RideCancelledV1,
     RideFeeChargedV1,
+    IncidentReportedV1,
+    IncidentResolvedV1,
 )
 
 
@@ -143,6 +178,7 @@ def _(event: Ride.Completed) -> IntegrationEvent:
         rules_version=event.rules_version,
         rider_pays=(event.fare - event.common_fund_pays).amount,
         common_fund_pays=event.common_fund_pays.amount,
+        policy_version=event.policy_version,
     )
 
 
@@ -171,4 +207,28 @@ def _(event: Ride.Cancelled) -> IntegrationEvent:
         cancelled_by=event.by,
         reason="",  # stored events written before the vault may still hold words: not sent
         cancelled_at=event.at,
+    )
+
+
+@to_integration.register
+def _(event: Incident.Reported) -> IntegrationEvent:
+    return IncidentReportedV1(
+        incident_id=event.originator_id,
+        ride_id=event.ride_id,
+        kind=event.kind.value,
+        reported_by=event.reported_by,
+        reporter_role=event.reporter_role.value,
+        recorded_by=event.recorded_by,
+        reported_at=event.at,
+    )
+
+
+@to_integration.register
+def _(event: Incident.Resolved) -> IntegrationEvent:
+    return IncidentResolvedV1(
+        incident_id=event.originator_id,
+        ride_id=event.ride_id,
+        outcome=event.outcome.value,
+        resolved_by=event.by,
+        resolved_at=event.at,
     )

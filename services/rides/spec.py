@@ -4,13 +4,12 @@ from decimal import Decimal
 
 from strawberry.tools import merge_types
 
-from kernel.bus.consumer import Inbound
-from kernel.policies import PolicyChanged
 from kernel.service import ServiceSpec
 from kernel.valueflows import Action, ContributionRule, ContributionType
 from services.rides.api import RidesMutation, RidesQuery, RidesSubscription
 from services.rides.api.scheduling import ScheduledRidesMutation, ScheduledRidesQuery
 from services.rides.application import Rides
+from services.rides.inbound import INBOUND
 from services.rides.matcher import BatchRunner
 from services.rides.published import PUBLISHED, to_integration
 
@@ -19,16 +18,9 @@ SPEC = ServiceSpec(
     Rides,
     publishes=PUBLISHED,
     to_integration=to_integration,
-    # Policy versions, kept by the PolicyLog read model; the drivers' standing is published too,
-    # and ignored here until rides acts on it (a suspended driver not going on duty).
-    inbound=Inbound.of(
-        [PolicyChanged],
-        ignores=[
-            "decisions.DecisionClosed",
-            "decisions.DriverSuspended",
-            "decisions.SuspensionLifted",
-        ],
-    ),
+    # Policy versions (kept by the PolicyLog read model) and drivers' standing (a suspended
+    # driver is taken off duty): services/rides/inbound.py.
+    inbound=INBOUND,
     consumes=("decisions",),
     # Scheduled rides (services/rides/scheduling) add their own root fields.
     query=merge_types("RidesQuery", (RidesQuery, ScheduledRidesQuery)),

@@ -82,3 +82,22 @@ def test_member_joined_is_read_by_decisions() -> None:
     found = read(DECISIONS_INBOUND.models[("members.MemberJoined", 1)], joined)
     assert isinstance(found, MemberJoined)
     assert found.member_id == joined.member_id
+
+
+def test_a_drivers_suspension_and_its_lifting_are_read_by_rides() -> None:
+    from contributions.decisions.published import DriverSuspendedV1, SuspensionLiftedV1
+    from services.rides.inbound import DriverSuspended, SuspensionLifted
+
+    at = datetime.now(UTC)
+    sent = DriverSuspendedV1(
+        driver_id="d", decision_id="x", suspended_by="b", reason="conduct", suspended_at=at
+    )
+    found = read(DriverSuspended, sent)
+    assert (found.driver_id, found.decision_id, found.reason) == ("d", "x", "conduct")
+    ended = SuspensionLiftedV1(
+        driver_id="d", decision_id="y", lifted_by="r", appeal_id=None, lifted_at=at
+    )
+    assert read(SuspensionLifted, ended).driver_id == "d"
+    rides = SERVICES["rides"]
+    assert rides.inbound is not None
+    assert rides.inbound.models[("decisions.DriverSuspended", 1)] is DriverSuspended

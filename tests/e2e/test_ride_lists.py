@@ -155,3 +155,32 @@ def test_a_list_that_cannot_reach_the_position_seen_says_so(
     assert page["__typename"] == "NotCaughtUp", page
     assert page["seen"] == ride["position"]
     assert int(page["asOf"].partition("@")[2]) < int(ride["position"].partition("@")[2])
+
+
+def test_list_rows_carry_the_fare_breakdown_and_the_charge_as_the_ride_does(
+    client: TestClient, e2e_clock: FixedClock
+) -> None:
+    _, drv = driver(client, "Bram")
+    _, rider = join(client, "Ada")
+    # a completed ride, and one the rider cancels late (after the free minutes: a fee)
+    done = request_ride(client, rider)
+    ride_command(client, ACCEPT, done["id"], drv)
+    ride_command(client, PICK_UP, done["id"], drv)
+    e2e_clock.advance(timedelta(minutes=8))
+    dropped = ride_command(client, DROP_OFF, done["id"], drv)
+    late = request_ride(client, rider)
+    ride_command(client, ACCEPT, late["id"], drv)
+    e2e_clock.advance(timedelta(minutes=30))
+    cancelled = ride_command(client, CANCEL, late["id"], rider)
+    assert cancelled["charge"]["amount"] != "0.00", cancelled
+
+    drives = nodes(my_rides(client, drv, MY_DRIVES, seen=cancelled["position"]))
+    rides = {r["id"]: r for r in nodes(my_rides(client, rider, seen=cancelled["position"]))}
+
+    shown = ("fareBreakdown", "fareRule", "rulesVersion", "commonFundPays", "riderPays", "charge")
+    [drive] = drives
+    assert {k: drive[k] for k in shown} == {k: dropped[k] for k in shown}
+    assert drive["fareBreakdown"]  # base, distance, time
+    assert {k: rides[done["id"]][k] for k in shown} == {k: dropped[k] for k in shown}
+    assert rides[late["id"]]["charge"] == cancelled["charge"]
+    assert rides[late["id"]]["charge"]["rule"].startswith("late cancellation")

@@ -64,13 +64,24 @@ RIDER_PHONE = "+32470123456"
 RIDER_NOTE = "Cooked for Gertrudis Oosterhuis"
 DRIVER_REASON = "Fietsenmaker Wauters knows I waited"
 WRITTEN = [*RIDER_NOTE.split()[-2:], *DRIVER_REASON.split()[:2]]
-ERASED = [*RIDER_NAME.split(), *DRIVER_NAME.split(), RIDER_EMAIL, RIDER_PHONE, *WRITTEN]
 LOG_WORK = """mutation($input: LogContributionInput!) { logContribution(input: $input) {
   __typename ... on LoggedChanged { contribution { id note } } } }"""
 CONTEST = """mutation($entry: String!, $line: Int!, $reason: String!) {
   contestLine(entryId: $entry, line: $line, reason: $reason) {
   __typename ... on ContestChanged { contest { contestId reason } } } }"""
 LINES = "{ myCredits { ... on Credits { lines { nodes { entryId line unit } } } } }"
+# What the rider says in an incident report (kept in their rides vault, never in an event).
+INCIDENT_TEXT = "left my Xylophonic umbrella"
+ERASED = [
+    *RIDER_NAME.split(),
+    *DRIVER_NAME.split(),
+    RIDER_EMAIL,
+    RIDER_PHONE,
+    "Xylophonic",
+    *WRITTEN,
+]
+REPORT_INCIDENT = """
+mutation Report($input: ReportIncidentInput!) { reportIncident(input: $input) { __typename } }"""
 
 
 @dataclass
@@ -155,6 +166,9 @@ def test_after_erasure_no_store_topic_or_log_holds_the_erased_strings(
         members.personal.put(rider_id, EMAIL, RIDER_EMAIL, findable=True)
         members.personal.put(rider_id, PHONE, RIDER_PHONE, findable=True)
         ride_id = ride_to_the_end(client, clock, rider, drv)
+        incident = {"rideId": ride_id, "kind": "LOST_PROPERTY", "text": INCIDENT_TEXT}
+        reported = gql(client, REPORT_INCIDENT, {"input": incident}, token=rider)
+        assert reported["reportIncident"]["__typename"] == "IncidentChanged", reported
         # and what they wrote in contributions: a note on logged work, a contest's reason
         work = {"kind": "care", "hours": "1", "workedOn": clock.now().date().isoformat()}
         noted = gql(client, LOG_WORK, {"input": {**work, "note": RIDER_NOTE}}, token=rider)

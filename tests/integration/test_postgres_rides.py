@@ -101,3 +101,33 @@ def test_concurrent_replicas_never_offer_one_driver_two_rides(pg_settings: Setti
         assert setup.ride(driver.current_ride).driver_id == d
     for app in (*replicas, setup):
         app.close()
+
+
+def test_vehicles_incidents_and_fare_rows_are_kept_on_postgresql(pg_settings: Settings) -> None:
+    from services.rides.incidents import IncidentKind, IncidentState
+
+    clock = FixedClock()
+    rides = Rides(pg_settings, clock=clock, city=NEAREST)
+    start_driver(rides)
+    van = rides.register_vehicle(DRIVER, seats=5, wheelchair_places=1, description="van, ramp")
+    (ride_id,) = complete_rides(rides, clock, 1)
+    ride = rides.ride(ride_id)
+    incident = rides.report_incident(
+        ride.rider_id, ride_id, kind=IncidentKind.LOST_PROPERTY, text="a blue scarf"
+    )
+    seen = written(rides)
+    rides.close()
+
+    again = Rides(pg_settings, clock=clock, city=NEAREST)
+    [drive] = again.drives_of(DRIVER, seen=seen).page.items
+    assert (drive.fare_breakdown, drive.fare_rule, drive.policy_version) == (
+        ride.fare_breakdown,
+        ride.fare_rule,
+        1,
+    )
+    assert str(van.id) in [v.spec.id for v in again.vehicles_of(DRIVER, seen=seen).page.items]
+    [listed] = again.incidents(state=IncidentState.OPEN, seen=seen).page.items
+    assert (listed.id, listed.kind) == (incident.id, IncidentKind.LOST_PROPERTY)
+    said, _ = again.incident_texts(incident.id, reported_by=ride.rider_id, resolved_by=None)
+    assert said == "a blue scarf"
+    again.close()

@@ -4,6 +4,8 @@
     problems.py   one type per refusal, with its data, and the one mapping from exceptions
     loaders.py    per-request DataLoaders (a page of rides reads its drivers in one go)
     queries.py    quoteRide, ride, myRides, myDrives (Relay connections), myDriver
+    vehicles.py   registerVehicle, myVehicles, fleetVehicles
+    incidents.py  reportIncident; for the safety team, incidents and resolveIncident
     desk.py       the dispatcher's ridesInProgress and driversOnDuty (lists and the map)
     mutations.py  the commands; each answers the log position after its write
     subscriptions.py  rideUpdates, driverUpdates: live, over WebSocket, from the read models
@@ -18,10 +20,15 @@ from strawberry.tools import merge_types
 
 from services.rides.api.desk import RidesDeskQuery
 from services.rides.api.geocoding import GeocodingQuery
-from services.rides.api.mutations import RidesMutation
+from services.rides.api.incidents import IncidentsMutation, IncidentsQuery
+from services.rides.api.mutations import RidesMutation as _RidesMutation
 from services.rides.api.queries import RidesQuery as _RidesQuery
 from services.rides.api.subscriptions import RidesSubscription
+from services.rides.api.vehicles import VehiclesMutation, VehiclesQuery
 
-RidesQuery = merge_types("RidesQueries", (_RidesQuery, RidesDeskQuery, GeocodingQuery))
+RidesQuery = merge_types(
+    "RidesQueries", (_RidesQuery, RidesDeskQuery, VehiclesQuery, IncidentsQuery, GeocodingQuery)
+)
+RidesMutation = merge_types("RidesMutations", (_RidesMutation, VehiclesMutation, IncidentsMutation))
 
 __all__ = ["RidesMutation", "RidesQuery", "RidesSubscription"]

@@ -108,12 +108,26 @@ class RidesMutation:
             driver=DriverView.of(driver), role_requested=asked, position=position
         )
 
-    @strawberry.mutation(description="Go on duty at a position; waiting rides may be offered.")
+    @strawberry.mutation(
+        description="Go on duty at a position, with one of your vehicles or the co-op's "
+        "(`vehicleId`; none: the vehicle as before); matching uses its seats and wheelchair "
+        "places. Waiting rides may be offered."
+    )
     async def go_on_duty(
-        self, info: Info[Context, None], position: LocationInput
+        self,
+        info: Info[Context, None],
+        position: LocationInput,
+        vehicle_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="myVehicles' or fleetVehicles' id."),
+        ] = None,
     ) -> DriverChangeResult:
+        vehicle = None if vehicle_id is None else str(vehicle_id)
         return await _driver_command(
-            info, lambda r, who: r.go_on_duty(who, lat=position.lat, lon=position.lon)
+            info,
+            lambda r, who: r.go_on_duty(
+                who, lat=position.lat, lon=position.lon, vehicle_id=vehicle
+            ),
         )
 
     @strawberry.mutation(description="Go off duty (not while holding a ride).")

@@ -21,8 +21,12 @@ from kernel.api import InvalidInput, NotAuthenticated, NotAuthorized, NotCaughtU
 from kernel.ids import InvalidId
 from kernel.paging import InvalidPage
 from kernel.readside.freshness import position_token
-from services.rides import domain
-from services.rides.api.enums import DriverStatus, RideState  # noqa: TC001 (strawberry reads them)
+from services.rides import domain, incidents, vehicles
+from services.rides.api.enums import (  # noqa: TC001 (strawberry reads them)
+    DriverStatus,
+    IncidentOutcome,
+    RideState,
+)
 from services.rides.api.location import Location
 
 if TYPE_CHECKING:
@@ -96,6 +100,43 @@ class NoShowTooEarly(Problem):
 
 
 @strawberry.type(
+    description="A board member's recorded decision suspended the driver: no going on duty "
+    "until it is lifted (appealSuspension)."
+)
+class SuspendedFromDriving(Problem):
+    member_id: str
+
+
+@strawberry.type(description="No vehicle with this id (registered, or in the co-op's fleet).")
+class UnknownVehicle(Problem):
+    vehicle_id: str
+
+
+@strawberry.type(
+    description="The vehicle is another driver's; a driver drives their own or the co-op's."
+)
+class NotYourVehicle(Problem):
+    vehicle_id: str
+    member_id: str
+
+
+@strawberry.type(description="Another driver is on duty with the vehicle.")
+class VehicleInUse(Problem):
+    vehicle_id: str
+
+
+@strawberry.type(description="No incident with this id.")
+class IncidentNotFound(Problem):
+    incident_id: strawberry.ID
+
+
+@strawberry.type(description="The incident was resolved already; it is resolved once.")
+class IncidentAlreadyResolved(Problem):
+    incident_id: strawberry.ID
+    outcome: IncidentOutcome
+
+
+@strawberry.type(
     description="The ride or driver changed at the same moment, again and again; nothing was "
     "saved: try again."
 )
@@ -119,6 +160,12 @@ RidesProblem = (
     | TooManyOpenRides
     | OfferExpired
     | NoShowTooEarly
+    | SuspendedFromDriving
+    | UnknownVehicle
+    | NotYourVehicle
+    | VehicleInUse
+    | IncidentNotFound
+    | IncidentAlreadyResolved
     | TryAgain
 )
 EXPECTED = (domain.RidesError, InvalidId, InvalidPage, readside.NotCaughtUp, IntegrityError)
@@ -172,6 +219,21 @@ def problem(exc: Exception) -> RidesProblem:
                 waited_minutes=waited,
                 required_minutes=required,
             )
+        case incidents.IncidentNotFound(incident_id=incident_id):
+            return IncidentNotFound(message=message, incident_id=strawberry.ID(incident_id))
+        case incidents.IncidentAlreadyResolved(incident_id=incident_id, outcome=outcome):
+            return IncidentAlreadyResolved(
+                message=message, incident_id=strawberry.ID(incident_id), outcome=outcome
+            )
+        case vehicles.VehicleInUse(vehicle_id=vehicle_id):
+            # Which driver holds it is theirs to know, not the caller's.
+            return VehicleInUse(message=message, vehicle_id=vehicle_id)
+        case vehicles.UnknownVehicle(vehicle_id=vehicle_id):
+            return UnknownVehicle(message=message, vehicle_id=vehicle_id)
+        case vehicles.NotYourVehicle(vehicle_id=vehicle_id, member_id=member_id):
+            return NotYourVehicle(message=message, vehicle_id=vehicle_id, member_id=member_id)
+        case domain.SuspendedFromDriving(member_id=member_id):
+            return SuspendedFromDriving(message=message, member_id=member_id)
         case domain.DriverBusy(member_id=member_id, status=status, action=action):
             return DriverBusy(message=message, member_id=member_id, status=status, action=action)
         case IntegrityError():

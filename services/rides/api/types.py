@@ -102,6 +102,10 @@ class RideView:
         description="The rule that made the fare, in words, with its version."
     )
     rules_version: str | None
+    policy_version: int | None = strawberry.field(
+        description="The city's policy version (decisions adopted, kernel.policies) whose fares "
+        "and split priced the ride."
+    )
     common_fund_pays: Decimal | None = strawberry.field(
         description="What the common fund pays of a solidarity fare (the rider pays the rest)."
     )
@@ -166,6 +170,7 @@ class RideView:
             fare_breakdown=_shares(getattr(ride, "fare_breakdown", {})),
             fare_rule=getattr(ride, "fare_rule", None),
             rules_version=getattr(ride, "rules_version", None),
+            policy_version=getattr(ride, "policy_version", None),
             common_fund_pays=None if fund is None else fund.amount,
             rider_pays=None if ride.fare is None or fund is None else (ride.fare - fund).amount,
             charge=None
@@ -190,6 +195,9 @@ class RideView:
 class DriverView:
     member_id: str
     status: DriverStatus
+    vehicle_id: str | None = strawberry.field(
+        description="The vehicle named when going on duty (null: the one registered with)."
+    )
     seats: int
     wheelchair_accessible: bool
     vehicle: str
@@ -203,6 +211,7 @@ class DriverView:
         return cls(
             member_id=driver.member_id,
             status=driver.status,
+            vehicle_id=getattr(driver, "vehicle_id", None),
             seats=driver.seats,
             wheelchair_accessible=driver.wheelchair_accessible,
             vehicle=driver.vehicle,

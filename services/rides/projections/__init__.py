@@ -10,6 +10,9 @@
                 driver, oldest first.
     dispatching.py  Dispatching: the offers standing (when each lapses) and who passed on which
                 ride, for the batch runner.
+    incidents.py Incidents: every incident on a ride, by state (the safety team's list) and by
+                reporter (an export).
+    vehicles.py Vehicles: the vehicles drivers registered, by owner (`myVehicles`).
     reading.py  what their queries share (`Listing`, `rows_with`).
 
 No personal data: members appear by their pseudonymous ids; the vehicle is a description the
@@ -19,16 +22,22 @@ and come back as `Money`.
 
 from services.rides.projections.dispatching import Dispatching, StandingOffer
 from services.rides.projections.drivers import DriverRecord, Drivers
+from services.rides.projections.incidents import IncidentRecord, Incidents
 from services.rides.projections.reading import Listing, rows_with
 from services.rides.projections.rides import RideRecord, RideRecords
+from services.rides.projections.vehicles import VehicleRecord, Vehicles
 
 __all__ = [
     "Dispatching",
     "DriverRecord",
     "Drivers",
+    "IncidentRecord",
+    "Incidents",
     "Listing",
     "RideRecord",
     "RideRecords",
     "StandingOffer",
+    "VehicleRecord",
+    "Vehicles",
     "rows_with",
 ]

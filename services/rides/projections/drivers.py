@@ -103,7 +103,19 @@ class Drivers(ReadModel):
 
     @rows.register
     def _(self, event: Driver.WentOnDuty) -> list[Op]:
-        return [_driver(event, status=DriverStatus.AVAILABLE, lat=event.lat, lon=event.lon)]
+        # With a vehicle named, matching uses its seats and wheelchair access from now on.
+        vehicle = {
+            k: v
+            for k, v in (
+                ("seats", event.seats),
+                ("wheelchair_accessible", event.wheelchair_accessible),
+                ("vehicle", event.vehicle),
+            )
+            if v is not None
+        }
+        return [
+            _driver(event, status=DriverStatus.AVAILABLE, lat=event.lat, lon=event.lon, **vehicle)
+        ]
 
     @rows.register
     def _(self, event: Driver.Moved) -> list[Op]:
@@ -137,6 +149,12 @@ class Drivers(ReadModel):
             ),
             Add("drivers", {"driver_id": str(event.originator_id)}, {"completed_rides": 1}),
         ]
+
+    @rows.register
+    def _(self, event: Driver.Suspended) -> list[Op]:
+        if not event.off_duty:
+            return []  # on a ride: off duty once it is finished (RideFinished, WentOffDuty)
+        return [_driver(event, status=DriverStatus.OFF_DUTY, current_ride=None)]
 
     # -- queries ---------------------------------------------------------------------------------
     def available_in(

@@ -52,6 +52,16 @@ class RideRecord:
     completed_at: datetime | None
     cancelled_at: datetime | None
     cancel_reason: str | None
+    # What the fare is made of and the rules that made it, and the charge of a cancellation or
+    # no-show (named as on the `Ride`, so a list's row shows what the ride itself does).
+    fare_breakdown: dict[str, Money]
+    fare_rule: str | None
+    rules_version: str | None
+    policy_version: int | None
+    common_fund_pays: Money | None
+    charge: Money | None
+    charge_kind: str | None
+    charge_rule: str | None
 
     @property
     def currency(self) -> str:
@@ -73,7 +83,7 @@ class RideRecord:
             distance_km=row["distance_km"],
             quote=Money.of(row["quote"], currency),
             fare=None if row["fare"] is None else Money.of(row["fare"], currency),
-            split={k: Money.of(Decimal(v), currency) for k, v in (row["split"] or {}).items()},
+            split=_money_map(row["split"], currency),
             offer_reason=row["offer_reason"],
             requested_at=row["requested_at"],
             accepted_at=row["accepted_at"],
@@ -81,7 +91,23 @@ class RideRecord:
             completed_at=row["completed_at"],
             cancelled_at=row["cancelled_at"],
             cancel_reason=row["cancel_reason"],
+            fare_breakdown=_money_map(row["fare_breakdown"], currency),
+            fare_rule=row["fare_rule"],
+            rules_version=row["rules_version"],
+            policy_version=row["policy_version"],
+            common_fund_pays=_money(row["common_fund_pays"], currency),
+            charge=_money(row["charge"], currency),
+            charge_kind=row["charge_kind"],
+            charge_rule=row["charge_rule"],
         )
+
+
+def _money(amount: Decimal | None, currency: str) -> Money | None:
+    return None if amount is None else Money.of(amount, currency)
+
+
+def _money_map(parts: dict[str, str] | None, currency: str) -> dict[str, Money]:
+    return {k: Money.of(Decimal(v), currency) for k, v in (parts or {}).items()}
 
 
 # Keyset orders: each ends in the unique ride id, so a cursor names exactly one position.
@@ -121,6 +147,14 @@ class RideRecords(ReadModel):
                 Column("completed_at", "timestamp"),
                 Column("cancelled_at", "timestamp"),
                 Column("cancel_reason"),
+                Column("fare_breakdown", "json"),
+                Column("fare_rule"),
+                Column("rules_version"),
+                Column("policy_version", "int"),
+                Column("common_fund_pays", "decimal", scale=MONEY_SCALE),
+                Column("charge", "decimal", scale=MONEY_SCALE),
+                Column("charge_kind"),
+                Column("charge_rule"),
             ),
             key=("ride_id",),
             indexes=(
@@ -164,6 +198,14 @@ class RideRecords(ReadModel):
                     "completed_at": None,
                     "cancelled_at": None,
                     "cancel_reason": None,
+                    "fare_breakdown": None,
+                    "fare_rule": None,
+                    "rules_version": None,
+                    "policy_version": None,
+                    "common_fund_pays": None,
+                    "charge": None,
+                    "charge_kind": None,
+                    "charge_rule": None,
                 },
             )
         ]
@@ -212,14 +254,33 @@ class RideRecords(ReadModel):
 
     @rows.register
     def _(self, event: Ride.Completed) -> list[Op]:
-        split = {part: str(money.amount) for part, money in event.split.items()}
         return [
             _ride(
                 event,
                 RideState.COMPLETED,
                 completed_at=event.at,
                 fare=event.fare.amount,
-                split=split,
+                split=_amounts(event.split),
+                fare_breakdown=_amounts(event.breakdown),
+                fare_rule=event.rule,
+                rules_version=event.rules_version,
+                policy_version=event.policy_version,
+                common_fund_pays=event.common_fund_pays.amount,
+            )
+        ]
+
+    @rows.register
+    def _(self, event: Ride.Charged) -> list[Op]:
+        # No state change: the ride's cancellation or no-show (recorded just before) says it.
+        return [
+            Update(
+                "rides",
+                {"ride_id": str(event.originator_id)},
+                {
+                    "charge": event.amount.amount,
+                    "charge_kind": event.kind,
+                    "charge_rule": event.rule,
+                },
             )
         ]
 
@@ -281,6 +342,10 @@ class RideRecords(ReadModel):
             )
         found.sort(key=lambda r: (r["requested_at"], r["ride_id"]))
         return [RideRecord.from_row(r) for r in found[:limit]]
+
+
+def _amounts(parts: dict[str, Money]) -> dict[str, str]:
+    return {part: str(money.amount) for part, money in parts.items()}
 
 
 def _ride(event: Any, state: RideState, **changes: Any) -> Update:

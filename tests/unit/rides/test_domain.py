@@ -336,7 +336,10 @@ def test_registering_and_going_on_duty(clock: FixedClock) -> None:
     driver.go_on_duty(Place(51.05, 3.72))
     new = driver.collect_events()
 
-    assert names_and_attrs(new) == [("WentOnDuty", {"lat": 51.05, "lon": 3.72})]
+    no_vehicle_named = {"vehicle_id": None, "seats": None, "wheelchair_accessible": None}
+    assert names_and_attrs(new) == [
+        ("WentOnDuty", {"lat": 51.05, "lon": 3.72, **no_vehicle_named, "vehicle": None})
+    ]
     assert driver.available
     assert state_of(replay([*history, *new])) == state_of(driver)
 

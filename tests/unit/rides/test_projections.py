@@ -272,8 +272,21 @@ def test_a_rebuilt_rides_table_equals_the_one_kept_as_rides_happened(
         rides.mark_picked_up(driver, ride_id)
         clock.advance(timedelta(minutes=8))
         rides.mark_dropped_off(driver, ride_id)
+    # one cancelled late: its row carries the fee and the rule
+    rider = member()
+    late = rides.request_ride(rider, pickup=PICKUP, dropoff=DROPOFF, seats=1, wheelchair=False)
+    rides.accept_ride(driver, late)
+    clock.advance(timedelta(minutes=30))
+    rides.cancel_ride(rider, late, "")
     rides.request_ride(member(), pickup=PICKUP, dropoff=DROPOFF, seats=1, wheelchair=False)
     rides.catch_up()
+    [row] = rides.read_model(RideRecords).of_rider(rider, page_request(1, None, arity=2)).items
+    assert (row.charge_kind, row.charge) == (
+        "cancellation",
+        Money.of(rides.charges.cancel_fee, "EUR"),
+    )
+    assert row.charge_rule is not None
+    assert row.charge_rule.startswith("late cancellation")
     for cls, table in ((RideRecords, "rides"), (Drivers, "drivers")):
         model = rides.read_model(cls)
         kept = model.view.rows_of_generation(table, model.view.generation)
@@ -281,4 +294,4 @@ def test_a_rebuilt_rides_table_equals_the_one_kept_as_rides_happened(
         done = rebuild(rides, model, keep_previous=True)
 
         assert model.view.rows_of_generation(table, done.generation) == kept
-        assert len(kept) == (4 if cls is RideRecords else 1)
+        assert len(kept) == (5 if cls is RideRecords else 1)
