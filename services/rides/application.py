@@ -51,7 +51,7 @@ from services.rides.domain import (
     TooManyOpenRides,
 )
 from services.rides.export import export_member
-from services.rides.fares import FarePolicy, price
+from services.rides.fares import ChargeRules, FarePolicy, price
 from services.rides.inbound import DriverSuspended, SuspensionLifted
 from services.rides.incidents import (
     Incident,
@@ -169,6 +169,7 @@ class Rides(ScheduledRides, FederationApplication):
         self.fares = fare_policy(self.city)
         self.charges = charge_rules(self.city)
         self._fares_by_version: dict[int, FarePolicy] = {1: self.fares}
+        self._charges_by_version: dict[int, ChargeRules] = {1: self.charges}
         self.area = (
             ServiceArea(policy.service_area.polygon) if policy.service_area is not None else None
         )
@@ -622,6 +623,16 @@ class Rides(ScheduledRides, FederationApplication):
             self._fares_by_version[effective.version] = found
         return found
 
+    def charges_at(self, when: datetime) -> ChargeRules:
+        """The cancellation and no-show rules in force at `when`, naming their policy version
+        (as `fares_at`)."""
+        effective = self.policies().at(when)
+        found = self._charges_by_version.get(effective.version)
+        if found is None:
+            found = charge_rules(effective.config, policy_version=effective.version)
+            self._charges_by_version[effective.version] = found
+        return found
+
     def mark_dropped_off(self, member_id: str, ride_id: UUID) -> Ride:
         def drop_off() -> Ride:
             ride, driver = self.ride(ride_id), self.driver(member_id)
@@ -641,7 +652,8 @@ class Rides(ScheduledRides, FederationApplication):
 
         def no_show() -> Ride:
             ride, driver = self.ride(ride_id), self.driver(member_id)
-            ride.no_show(member_id, self.clock.now(), self.charges)
+            now = self.clock.now()
+            ride.no_show(member_id, now, self.charges_at(now))
             driver.withdraw_offer(ride.id)
             self.save(ride, driver)
             return ride
@@ -662,7 +674,8 @@ class Rides(ScheduledRides, FederationApplication):
         holding = (RideState.OFFERED, RideState.ACCEPTED, RideState.ARRIVING)
         was_offered_to = ride.driver_id if ride.state in holding else None
         # The words go to the vault; the charge (maybe nothing) names the rule that decided it.
-        ride.cancel(member_id, "", self.clock.now(), rules=self.charges)
+        now = self.clock.now()
+        ride.cancel(member_id, "", now, rules=self.charges_at(now))
         changed: list[Any] = [ride]
         if was_offered_to:
             driver = self.driver(was_offered_to)
@@ -837,12 +850,15 @@ class Rides(ScheduledRides, FederationApplication):
     ) -> None:
         def offer() -> None:
             ride, driver = self.ride(ride_id), self.driver(driver_id)
+            # The driver's time to answer runs from the offer, not from the batch's start: a
+            # batch slowed by its catch-up (or a clock moved meanwhile) must not shorten it.
+            offered_at = max(now, self.clock.now())
             ride.offer(
                 driver_id,
                 pickup_minutes.quantize(Decimal("0.1")),
                 reason,
-                now=now,
-                expires_at=now + self._offer_time,
+                now=offered_at,
+                expires_at=offered_at + self._offer_time,
                 batch_id=batch_id,
             )
             driver.receive_offer(ride.id)

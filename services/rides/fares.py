@@ -127,6 +127,7 @@ class ChargeRules:
     currency: str
     split: Mapping[str, int]
     rules_version: str = "1"
+    policy_version: int = 1
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,12 @@ def _charge(rules: ChargeRules, kind: str, amount: Decimal, rule: str) -> Charge
         if money.amount > 0
         else {k: Money.zero(rules.currency) for k in rules.split}
     )
-    return Charge(kind, money, split, f"{rule} (rules {rules.rules_version})")
+    return Charge(
+        kind,
+        money,
+        split,
+        f"{rule} (rules {rules.rules_version}, policy version {rules.policy_version})",
+    )
 
 
 def cancellation_charge(

@@ -35,8 +35,8 @@ def fare_policy(city: CityConfig, *, policy_version: int = 1) -> FarePolicy:
     )
 
 
-def charge_rules(city: CityConfig) -> ChargeRules:
-    """The cancellation and no-show rules of `city`."""
+def charge_rules(city: CityConfig, *, policy_version: int = 1) -> ChargeRules:
+    """The cancellation and no-show rules of `city` (one version of its config)."""
     policy = city.rides
     return ChargeRules(
         cancel_free_minutes=policy.cancellation.free_minutes,
@@ -46,4 +46,5 @@ def charge_rules(city: CityConfig) -> ChargeRules:
         currency=city.currency,
         split=policy.split,
         rules_version=policy.rules_version,
+        policy_version=policy_version,
     )

@@ -117,3 +117,36 @@ def test_a_change_in_force_later_does_not_price_a_ride_ending_before_it(
 
     assert rides.ride(ride_id).policy_version == 1
     assert split_percent(rides, ride_id)["driver"] != Decimal(90)
+
+
+def test_a_late_cancellation_is_charged_by_the_policy_in_force_and_names_its_version(
+    rides: Rides, clock: FixedClock
+) -> None:
+    driver = member()
+    rides.register_driver(driver, seats=4, wheelchair_accessible=False, vehicle="car")
+    rides.go_on_duty(driver, lat=PICKUP.lat, lon=PICKUP.lon)
+    changed = {
+        "policy_version": 2,
+        "decision_id": str(uuid4()),
+        "changes": [{"path": "rides.cancellation.fee", "value": "4.50"}],
+        "effective_from": clock.now().isoformat(),
+        "decided_at": clock.now().isoformat(),
+    }
+    consume_decisions(
+        rides,
+        decisions_envelope(
+            "decisions.PolicyChanged", changed, aggregate=uuid4(), position=1, at=clock.now()
+        ),
+    )
+    rider = member()
+    ride_id = rides.request_ride(rider, pickup=PICKUP, dropoff=DROPOFF, seats=1, wheelchair=False)
+    rides.accept_ride(driver, ride_id)
+    clock.advance(timedelta(minutes=10))  # past the free minutes
+
+    rides.cancel_ride(rider, ride_id, "")
+
+    ride = rides.ride(ride_id)
+    assert ride.charge is not None
+    assert ride.charge.amount == Decimal("4.50")
+    assert ride.charge_rule is not None
+    assert ride.charge_rule.endswith("policy version 2)")

@@ -65,7 +65,8 @@ def test_a_cancellation_within_the_free_minutes_costs_nothing_and_says_why(
     ride = rides.cancel_ride(rides.ride(ride_id).rider_id, ride_id, "")
     assert ride.charge == Money.of(0, "EUR")
     assert ride.charge_rule == (
-        "free: cancelled 4.0 min after the driver accepted (free within 5 min) (rules demo-2026-12)"
+        "free: cancelled 4.0 min after the driver accepted (free within 5 min) "
+        "(rules demo-2026-12, policy version 1)"
     )
 
 
