@@ -49,6 +49,7 @@ from kernel.api import Context
 from kernel.auth import InvalidToken, verify
 from kernel.bus.port import BusError
 from kernel.keys import with_keys
+from kernel.streams import TOKEN
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -125,6 +126,43 @@ class MuniGraphQL(GraphQL[Context, None]):
         if socket:
             self._live.sign_in_from_cookie(context, request)
         return context
+
+    def live_context_for(self, request: Request, token: str) -> Context:
+        """The Context of a live subscription a page runs for its member over server-sent
+        events (gateway/web/live.py): as `context_for`, plus what subscriptions hold (the caps,
+        the followers, a connection id of its own) and the token, checked again as updates go
+        out, as on a WebSocket."""
+        context = self.context_for(request, f"Bearer {token}")
+        context.extras.update(self._live.extras())
+        if context.identity is not None:
+            context.extras[TOKEN] = token
+        return context
+
+    async def subscribe(
+        self,
+        context: Context,
+        document: str,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+    ) -> AsyncIterator[ExecutionResult]:
+        """Run subscription `document` on this schema (the same guard and extensions as over
+        WebSocket): each update's ExecutionResult, until the stream ends or the caller stops
+        iterating (which closes the subscription and gives back its slot)."""
+        context.extras[OPERATION_NAME] = operation_name
+        found = await self.schema.subscribe(
+            document,
+            variable_values=variables,
+            context_value=context,
+            operation_name=operation_name,
+        )
+        if isinstance(found, ExecutionResult):  # refused before it started (invalid, say)
+            yield found
+            return
+        try:
+            async for result in found:
+                yield result
+        finally:
+            await found.aclose()
 
     async def on_ws_connect(self, context: Context) -> None:
         # The connection_init payload's token, if any, wins over the handshake's.

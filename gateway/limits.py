@@ -72,6 +72,8 @@ LIMITS: dict[str, Limit] = {
     "signOut": Limit(per_address="120/minute", per_account="30/minute"),
     # A dispatcher books for many callers; a rider books a few rides an hour.
     "requestRide": Limit(per_address="120/minute", per_account="30/minute"),
+    # Each search asks the city's geocoder (another site, with its own usage policy).
+    "geocode": Limit(per_address="120/minute", per_account="30/minute"),
 }
 
 

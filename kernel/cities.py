@@ -289,6 +289,25 @@ class ContributionsPolicy(_Frozen):
     )
 
 
+class Geocoder(_Frozen):
+    """A Nominatim-compatible search service (`/search?q=...&format=jsonv2`) that turns an
+    address a rider types into places; answers outside the service area are dropped. Without
+    this section, riders pick points on the map or type coordinates."""
+
+    search_url: str = Field(pattern=r"^https?://")
+    timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    max_places: int = Field(default=5, ge=1, le=20)
+
+
+class WebMap(_Frozen):
+    """The web app's map. Without `tiles_url` it shows the service area and points on a plain
+    background and asks nothing of any other site."""
+
+    # A Leaflet tile template such as "https://tiles.example/{z}/{x}/{y}.png".
+    tiles_url: str | None = Field(default=None, pattern=r"^https://.*\{z\}.*\{x\}.*\{y\}")
+    attribution: str = ""
+
+
 class CityConfig(_Frozen):
     id: str = Field(pattern=r"^[a-z][a-z0-9-]{1,39}$")
     name: str
@@ -302,6 +321,10 @@ class CityConfig(_Frozen):
     # The languages of the city's web app, as BCP 47 primary tags; the first is the default.
     # Members choose one (`chooseLanguage`); each has a catalog in gateway/web/locale/.
     languages: tuple[str, ...] = ("en",)
+    # Addresses to places for the rider's page (optional): a Nominatim-compatible search URL.
+    geocoder: Geocoder | None = None
+    # Map tiles for the web app's maps (optional; none by default: no request to another site).
+    map: WebMap = WebMap()
 
     @field_validator("languages")
     @classmethod

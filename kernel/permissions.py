@@ -106,6 +106,7 @@ MATRIX: dict[str, frozenset[str]] = {
     # per connection, kernel/streams.py)
     "rideUpdates": MEMBER,  # the rider, the booker or the driver of that ride (resolver)
     "driverUpdates": DRIVER,  # one's own offers and rides
+    "geocode": MEMBER,  # an address to places, through the city's geocoder (another site)
     "setSolidarityFare": BOARD,
     # contributions
     "myCredits": MEMBER,

@@ -41,6 +41,7 @@ NOT_PAGES = ("/graphql", "/health", "/healthz", "/ready", "/metrics", "/me/expor
 class WebApp:
     def __init__(self, graphql: MuniGraphQL, settings: Settings) -> None:
         city = load_city(settings.city)
+        self.city = city  # its config only (maps, the geocoder's presence), never its data
         self.city_name = city.name
         self.languages: tuple[str, ...] = city.languages
         self.language_names = [(code, i18n.language_name(code)) for code in self.languages]

@@ -22,7 +22,7 @@ from graphql import OperationDefinitionNode, parse
 from gateway.execution import BUDGET_CODE
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import AsyncIterator, Mapping
 
     from starlette.requests import Request
 
@@ -108,3 +108,28 @@ class Client:
             raise GraphQLFailure(name, list(result.errors))
         data: dict[str, Any] = result.data or {}
         return data
+
+    async def subscribe(
+        self,
+        request: Request,
+        name: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        token: str,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The `data` of each update of subscription document `name`, run as the member
+        holding `token` in a live context (the caps and the followers a WebSocket's has), until
+        the stream ends or the caller stops (which closes it and gives back its slot).
+        Raises GraphQLFailure if an update answered errors."""
+        document = self.document(name)
+        context = self._graphql.live_context_for(request, token)
+        updates = self._graphql.subscribe(
+            context, document.source, dict(variables or {}), document.operation
+        )
+        try:
+            async for result in updates:
+                if result.errors:
+                    raise GraphQLFailure(name, list(result.errors))
+                yield result.data or {}
+        finally:
+            await updates.aclose()  # type: ignore[attr-defined]

@@ -18,8 +18,10 @@ from gateway.web.routes import (
     contributions_simulate,
     decisions,
     desk,
+    driver,
     home,
     public,
+    rider,
 )
 
 if TYPE_CHECKING:
@@ -28,7 +30,8 @@ if TYPE_CHECKING:
 PAGES: tuple[ModuleType, ...] = (
     home,
     public,
-    # rider (web-rider), driver (web-rider), desk and board (web-board) go here
+    rider,
+    driver,
     desk,
     board,
     contributions,

@@ -28,7 +28,7 @@ from gateway.web.client import GraphQLFailure
 from gateway.web.forms import FORM, is_problem, problem_errors
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Mapping
+    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
     from starlette.datastructures import FormData
     from starlette.requests import Request
@@ -109,6 +109,17 @@ class WebRequest:
         if member and self.session.signed_in:
             token = await self._access_token()
         return await self.web.client.execute(self.request, name, variables, token=token)
+
+    async def subscribe(
+        self, name: str, variables: Mapping[str, Any] | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Subscription document `name`'s updates as the signed-in member (gateway/web/live.py
+        sends them as server-sent events). The token is got (or refreshed) now, so a session
+        that cannot be kept alive raises SignInRequired before any answer starts."""
+        if not self.session.signed_in:
+            raise SignInRequired
+        token = await self._access_token()
+        return self.web.client.subscribe(self.request, name, variables, token=token)
 
     async def _access_token(self) -> str:
         session = self.session

@@ -11,7 +11,7 @@ from strawberry.types import Info  # noqa: TC002 (strawberry reads resolver hint
 from kernel.api import Context, InvalidInput
 from kernel.connections import Connection, connection
 from kernel.ids import parse_uuid
-from services.rides.api.location import LocationInput  # noqa: TC001 (strawberry reads it)
+from services.rides.api.location import Location, LocationInput
 from services.rides.api.problems import (
     OutsideServiceArea,
     RideNotFound,
@@ -91,6 +91,10 @@ class RidesQuery:
                 for part, percent in sorted(policy.split.items(), key=lambda kv: (-kv[1], kv[0]))
             ],
             max_pickup_minutes=policy.max_pickup_minutes,
+            service_area=None
+            if policy.service_area is None
+            else [Location(lat=lat, lon=lon) for lat, lon in policy.service_area.polygon],
+            centre=Location(lat=city.centre.lat, lon=city.centre.lon),
         )
 
     @strawberry.field(description="One ride: its rider, its driver, dispatchers and the board.")

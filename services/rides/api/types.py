@@ -291,6 +291,14 @@ class CityRules:
     max_pickup_minutes: int = strawberry.field(
         description="A request is offered only to drivers on duty within this pickup time."
     )
+    service_area: list[Location] | None = strawberry.field(
+        default=None,
+        description="The polygon rides run inside (vertices in order; the last joins the "
+        "first), or null where the city sets none.",
+    )
+    centre: Location | None = strawberry.field(
+        default=None, description="The city's centre (where its maps open)."
+    )
 
 
 @strawberry.input
