@@ -41,6 +41,7 @@ log = logging.getLogger("gateway.web")
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SIGN_IN = "/signin"
+DESK_PATH = "/desk"
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ class NavLink:
     def shown_to(self, session: Session) -> bool:
         if self.audience == "everyone":
             return True
+        if session.acting_for is not None:
+            # Acting for a member: their pages, and the way back to the desk.
+            return self.audience in ("members", "dispatcher")
         if self.audience == "visitors":
             return not session.signed_in
         if self.audience == "members":
@@ -107,8 +111,22 @@ class WebRequest:
         when signed in). Raises SignInRequired when the session cannot be kept alive."""
         token = None
         if member and self.session.signed_in:
-            token = await self._access_token()
+            token = self._acting_token() or await self._access_token()
         return await self.web.client.execute(self.request, name, variables, token=token)
+
+    def _acting_token(self) -> str | None:
+        """The member's delegated token while the dispatcher acts for them, on every page but
+        the desk's own (which stay the dispatcher's). An ended one is dropped, with a notice."""
+        session = self.session
+        if session.acting_for is None or self.request.url.path.startswith(DESK_PATH):
+            return None
+        if not session.acting():
+            session.stop_acting()
+            session.notify(
+                self.gettext("Acting for the member has ended: start again from the desk.")
+            )
+            return None
+        return session.acting_token
 
     async def subscribe(
         self, name: str, variables: Mapping[str, Any] | None = None
@@ -183,6 +201,7 @@ class WebRequest:
                 if link.shown_to(self.session)
             ],
             "notices": self.session.take_notices(),
+            "acting_for": self.session.acting_for,
             "languages": self.web.language_names,
             "errors": {},
             "values": {},

@@ -58,6 +58,11 @@ class Session:
     refresh_token: str | None = None
     notices: list[Notice] = field(default_factory=list)
     changed: bool = False
+    # A dispatcher acting for a member (actForMember): the member, their delegated token and
+    # when it ends. The member's pages use it; the desk's own pages keep the dispatcher's.
+    acting_for: str | None = None
+    acting_token: str | None = None
+    acting_expires_at: float = 0.0
 
     @property
     def signed_in(self) -> bool:
@@ -96,8 +101,22 @@ class Session:
         self.access_token = None
         self.access_expires_at = 0.0
         self.refresh_token = None
+        self.acting_for, self.acting_token, self.acting_expires_at = None, None, 0.0
         self.csrf = secrets.token_urlsafe(32)
         self.changed = True
+
+    def start_acting(self, member_id: str, token: str, expires_at: float) -> None:
+        self.acting_for, self.acting_token, self.acting_expires_at = member_id, token, expires_at
+        self.changed = True
+
+    def stop_acting(self) -> None:
+        self.acting_for, self.acting_token, self.acting_expires_at = None, None, 0.0
+        self.changed = True
+
+    def acting(self, now: float | None = None) -> bool:
+        """True while acting for a member with a token that has not run out."""
+        now = time.time() if now is None else now
+        return self.acting_for is not None and now < self.acting_expires_at - REFRESH_MARGIN_S
 
     def notify(self, message: str, kind: str = "info") -> None:
         self.notices.append(Notice(message, kind))
@@ -123,6 +142,9 @@ class Session:
             "e": self.access_expires_at,
             "t": self.refresh_token,
             "n": [[n.message, n.kind] for n in self.notices],
+            "af": self.acting_for,
+            "at": self.acting_token,
+            "ax": self.acting_expires_at,
         }
 
     @classmethod
@@ -135,6 +157,9 @@ class Session:
             access_expires_at=float(data.get("e") or 0.0),
             refresh_token=data.get("t"),
             notices=[Notice(str(m), str(k)) for m, k in data.get("n") or []],
+            acting_for=data.get("af"),
+            acting_token=data.get("at"),
+            acting_expires_at=float(data.get("ax") or 0.0),
         )
 
 

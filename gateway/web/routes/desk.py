@@ -385,6 +385,27 @@ async def sign_in_code(page: WebRequest) -> Response:
     return page.redirect(_member_path(member_id))
 
 
+async def act_for(page: WebRequest) -> Response:
+    """Act for the member who phoned (with their consent): every page but the desk's then
+    shows and does what the member would, until the token ends or the dispatcher stops."""
+    member_id = str(page.request.path_params["member_id"])
+    answer = (await page.query("desk/actForMember", {"memberId": member_id}))["actForMember"]
+    if page.is_problem(answer):
+        errors = problem_text(answer, page.gettext, fields=frozenset())
+        return await _member_page(page, form="act", errors=errors, status=400)
+    expires = datetime.fromisoformat(str(answer["accessTokenExpiresAt"])).timestamp()
+    page.session.start_acting(str(answer["memberId"]), str(answer["accessToken"]), expires)
+    page.notify(page.gettext("You are now acting for the member. Stop with the button on top."))
+    return page.redirect("/ride")
+
+
+async def stop_acting(page: WebRequest) -> Response:
+    member_id = page.session.acting_for
+    page.session.stop_acting()
+    page.notify(page.gettext("You stopped acting for the member."), "success")
+    return page.redirect(_member_path(member_id) if member_id else "/desk")
+
+
 async def cancel_ride(page: WebRequest) -> Response:
     """Cancel a ride this dispatcher booked (the rider phoned again); the charge, if any, names
     its rule."""
@@ -610,6 +631,8 @@ ROUTES = [
     post("/desk/members/{member_id}/quote", _desk(quote_ride), "desk-quote"),
     post("/desk/members/{member_id}/scheduled", _desk(book_scheduled), "desk-scheduled"),
     post("/desk/members/{member_id}/code", _desk(sign_in_code), "desk-code"),
+    post("/desk/members/{member_id}/act", _desk(act_for), "desk-act"),
+    post("/desk/act/stop", stop_acting, "desk-act-stop"),
     post("/desk/members/{member_id}/withdraw", _desk(withdraw_consent), "desk-withdraw"),
     post("/desk/members/{member_id}/proxy", _desk(give_proxy), "desk-proxy"),
     post("/desk/members/{member_id}/proxy/withdraw", _desk(withdraw_proxy), "desk-unproxy"),

@@ -390,3 +390,35 @@ def test_the_desk_records_a_members_standing_proxy_and_withdraws_it(client: Test
     assert "Proxy recorded" in given.text
     withdrawn = client.post(f"/desk/members/{grandma}/proxy/withdraw", data={"csrf_token": csrf})
     assert "Proxy withdrawn" in withdrawn.text
+
+
+def test_the_desk_acts_for_a_member_with_consent_and_stops(client: TestClient) -> None:
+    grandma = sign_up(client, "Grandma")["memberId"]
+    dispatcher, _ = signed_in(client, "Dina", "dispatcher")
+    _, csrf = member_page(client, grandma)
+    assert "Act for this member" not in member_page(client, grandma)[0]  # no consent: no button
+
+    # without consent (posted anyway): refused by name, and nothing changes
+    refused = client.post(f"/desk/members/{grandma}/act", data={"csrf_token": csrf})
+    assert refused.status_code == 400
+    assert "consent" in refused.text
+    assert grandma not in client.get("/account").text
+
+    client.post(f"/desk/members/{grandma}/consent", data={"csrf_token": csrf, "statement": "yes"})
+    _, csrf = member_page(client, grandma)
+    acting = client.post(
+        f"/desk/members/{grandma}/act", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert (acting.status_code, acting.headers["location"]) == (303, "/ride")
+
+    account = client.get("/account").text  # the member's page, as the member
+    assert grandma in account
+    assert "You are acting for member" in account
+    assert client.get("/desk").status_code == 200  # the desk's own pages stay the dispatcher's
+    stopped = client.post(
+        "/desk/act/stop", data={"csrf_token": csrf_of(account)}, follow_redirects=False
+    )
+    assert stopped.headers["location"] == f"/desk/members/{grandma.replace(':', '%3A')}"
+    after = client.get("/account").text
+    assert "You are acting for member" not in after
+    assert dispatcher in after
