@@ -159,3 +159,11 @@ def test_a_dry_run_names_what_would_change_and_writes_nothing(sandbox: tuple[Pat
 )
 def test_a_file_s_strings_go_to_its_area(path: str, area: str) -> None:
     assert catalogs.area_of(path, frozenset({"account", "public", "home"})) == area
+
+
+def test_the_repositorys_catalogs_are_up_to_date() -> None:
+    """Every page's strings are in its area's catalog as `make web-messages` writes them: run
+    it after adding or moving a string (and translate what it adds)."""
+    from gateway.web.catalogs import extract, update
+
+    assert update(extract(), write=False) == []
