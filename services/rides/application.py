@@ -91,6 +91,7 @@ if TYPE_CHECKING:
 
     from eventsourcing.persistence import JSONTranscoder
 
+    from kernel.cities import RidesPolicy
     from matching.travel import TravelTimeProvider
     from services.rides.dispatch import Choice
     from services.rides.fares import Fare
@@ -367,8 +368,9 @@ class Rides(ScheduledRides, FederationApplication):
             straight = great_circle_km(
                 Point(pickup.lat, pickup.lon), Point(dropoff.lat, dropoff.lon)
             )
-            km = (Decimal(straight) * self.city.rides.detour_factor).quantize(Decimal("0.01"))
-            minutes = (km / self.city.rides.average_speed_kmh * 60).quantize(Decimal("0.1"))
+            rules = self.rules_now()
+            km = (Decimal(straight) * rules.detour_factor).quantize(Decimal("0.01"))
+            minutes = (km / rules.average_speed_kmh * 60).quantize(Decimal("0.1"))
         else:
             road = self.travel.matrix([(pickup.lat, pickup.lon)], [(dropoff.lat, dropoff.lon)])
             metres = road.metres[0, 0] if road.metres is not None else float("inf")
@@ -410,7 +412,7 @@ class Rides(ScheduledRides, FederationApplication):
         """The city's cap on open rides per member, from the rides table caught up to now (two
         requests of one member at the very same instant could both pass: the cap is a guard
         against hoarding drivers, not a ledger)."""
-        limit = self.city.rides.max_open_rides_per_member
+        limit = self.rules_now().max_open_rides_per_member
         self.catch_up(RideRecords)
         count = self.read_model(RideRecords).open_of(rider_id, states=OPEN_STATES, limit=limit)
         if count >= limit:
@@ -473,7 +475,7 @@ class Rides(ScheduledRides, FederationApplication):
             ],
             exclude=sorted(exclude),
             travel=self.travel,
-            max_pickup_minutes=self.city.rides.max_pickup_minutes,
+            max_pickup_minutes=self.rules_now().max_pickup_minutes,
             # Inside a smaller ring only those within its circle are surely the nearest.
             within_km=None if whole_reach else radius_km,
         )
@@ -481,7 +483,7 @@ class Rides(ScheduledRides, FederationApplication):
 
     @property
     def _offer_time(self) -> timedelta:
-        return timedelta(seconds=self.city.rides.matching.offer_seconds)
+        return timedelta(seconds=self.rules_now().matching.offer_seconds)
 
     def dispatch_waiting(self, *, near: Place | None = None) -> int:
         """Nearest-first only: offer waiting rides, oldest first; only those a driver at `near`
@@ -622,6 +624,12 @@ class Rides(ScheduledRides, FederationApplication):
             found = fare_policy(effective.config, policy_version=effective.version)
             self._fares_by_version[effective.version] = found
         return found
+
+    def rules_now(self) -> RidesPolicy:
+        """The rides rules in force now: the city file as changed by the decisions adopted by
+        now (the open-ride cap, offer time, longest wait and pickup, detour and speed). What
+        shapes the service itself (batch or nearest, the fleet) stays the file's."""
+        return self.policies().at(self.clock.now()).config.rides
 
     def charges_at(self, when: datetime) -> ChargeRules:
         """The cancellation and no-show rules in force at `when`, naming their policy version
@@ -891,7 +899,7 @@ class Rides(ScheduledRides, FederationApplication):
     ) -> None:
         """Rides still waiting past the city's bound on a wait: answered `unservable`, with the
         reason the last batch gave (or that nobody took it in time)."""
-        bound = timedelta(minutes=self.city.rides.matching.max_wait_minutes)
+        bound = timedelta(minutes=self.rules_now().matching.max_wait_minutes)
         self.catch_up(RideRecords)
         for record in self.read_model(RideRecords).waiting(limit=BATCH_LIMIT):
             if now - record.requested_at < bound:

@@ -150,3 +150,36 @@ def test_a_late_cancellation_is_charged_by_the_policy_in_force_and_names_its_ver
     assert ride.charge.amount == Decimal("4.50")
     assert ride.charge_rule is not None
     assert ride.charge_rule.endswith("policy version 2)")
+
+
+def test_a_ratified_cap_on_open_rides_is_the_cap_from_its_date(
+    rides: Rides, clock: FixedClock
+) -> None:
+    from services.rides.domain import TooManyOpenRides
+
+    rider = member()
+    limit = rides.city.rides.max_open_rides_per_member
+    for _ in range(limit):
+        rides.request_ride(rider, pickup=PICKUP, dropoff=DROPOFF, seats=1, wheelchair=False)
+    with pytest.raises(TooManyOpenRides):
+        rides.request_ride(rider, pickup=PICKUP, dropoff=DROPOFF, seats=1, wheelchair=False)
+    changed = {
+        "policy_version": 2,
+        "decision_id": str(uuid4()),
+        "changes": [{"path": "rides.max_open_rides_per_member", "value": limit + 1}],
+        "effective_from": clock.now().isoformat(),
+        "decided_at": clock.now().isoformat(),
+    }
+    consume_decisions(
+        rides,
+        decisions_envelope(
+            "decisions.PolicyChanged", changed, aggregate=uuid4(), position=1, at=clock.now()
+        ),
+    )
+
+    one_more = rides.request_ride(rider, pickup=PICKUP, dropoff=DROPOFF, seats=1, wheelchair=False)
+
+    assert rides.ride(one_more).rider_id == rider
+    with pytest.raises(TooManyOpenRides) as refused:
+        rides.request_ride(rider, pickup=PICKUP, dropoff=DROPOFF, seats=1, wheelchair=False)
+    assert refused.value.limit == limit + 1
