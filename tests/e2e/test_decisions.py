@@ -127,10 +127,14 @@ def vote(
 def published_policy_changes(client: TestClient) -> list[PolicyChanged]:
     """What a consuming service reads from the decisions topic, with the kernel's model."""
     runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    assert runtime.wait_until_idle(20)  # the relay has published what is stored
     subscriber = runtime.bus.subscriber(group="test-reader")
     subscriber.subscribe([runtime.settings.topic("decisions")])
+    messages = []
+    while batch := subscriber.poll(0.5):  # until a poll finds nothing more
+        messages += batch
     found = []
-    for message in subscriber.poll(1.0):
+    for message in messages:
         envelope = Envelope.from_bytes(message.value)
         if envelope.type == "decisions.PolicyChanged":
             found.append(
