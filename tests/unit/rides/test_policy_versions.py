@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 import pytest
@@ -19,6 +19,7 @@ from services.rides.published import RideCompletedV1, to_integration
 from tests.support.rides import NEAREST, consume_decisions, decisions_envelope
 
 if TYPE_CHECKING:
+    from datetime import datetime
     from uuid import UUID
 
     from kernel.time import FixedClock
@@ -47,6 +48,26 @@ def a_completed_ride(rides: Rides, clock: FixedClock, driver: str) -> UUID:
     return ride_id
 
 
+def adopt(
+    rides: Rides, clock: FixedClock, path: str, value: Any, *, from_: datetime | None = None
+) -> None:
+    """Decisions' policy version 2, one change at `path`, in force from `from_` (now), applied
+    by the rides service's real consumer."""
+    changed = {
+        "policy_version": 2,
+        "decision_id": str(uuid4()),
+        "changes": [{"path": path, "value": value}],
+        "effective_from": (from_ or clock.now()).isoformat(),
+        "decided_at": clock.now().isoformat(),
+    }
+    consume_decisions(
+        rides,
+        decisions_envelope(
+            "decisions.PolicyChanged", changed, aggregate=uuid4(), position=1, at=clock.now()
+        ),
+    )
+
+
 def split_percent(rides: Rides, ride_id: UUID) -> dict[str, Decimal]:
     ride = rides.ride(ride_id)
     assert ride.fare is not None
@@ -63,19 +84,7 @@ def test_a_policy_change_before_a_ride_changes_its_split_and_names_the_version(
     rides.go_on_duty(driver, lat=PICKUP.lat, lon=PICKUP.lon)
     before = a_completed_ride(rides, clock, driver)
     # when decisions adopts version 2 (a new split), in force from now
-    changed = {
-        "policy_version": 2,
-        "decision_id": str(uuid4()),
-        "changes": [{"path": "rides.split", "value": NEW_SPLIT}],
-        "effective_from": clock.now().isoformat(),
-        "decided_at": clock.now().isoformat(),
-    }
-    consume_decisions(
-        rides,
-        decisions_envelope(
-            "decisions.PolicyChanged", changed, aggregate=uuid4(), position=1, at=clock.now()
-        ),
-    )
+    adopt(rides, clock, "rides.split", NEW_SPLIT)
     clock.advance(timedelta(minutes=1))
     after = a_completed_ride(rides, clock, driver)
 
@@ -99,19 +108,7 @@ def test_a_change_in_force_later_does_not_price_a_ride_ending_before_it(
     driver = member()
     rides.register_driver(driver, seats=4, wheelchair_accessible=False, vehicle="car")
     rides.go_on_duty(driver, lat=PICKUP.lat, lon=PICKUP.lon)
-    changed = {
-        "policy_version": 2,
-        "decision_id": str(uuid4()),
-        "changes": [{"path": "rides.split", "value": NEW_SPLIT}],
-        "effective_from": (clock.now() + timedelta(days=7)).isoformat(),
-        "decided_at": clock.now().isoformat(),
-    }
-    consume_decisions(
-        rides,
-        decisions_envelope(
-            "decisions.PolicyChanged", changed, aggregate=uuid4(), position=1, at=clock.now()
-        ),
-    )
+    adopt(rides, clock, "rides.split", NEW_SPLIT, from_=(clock.now() + timedelta(days=7)))
 
     ride_id = a_completed_ride(rides, clock, driver)
 
@@ -125,19 +122,7 @@ def test_a_late_cancellation_is_charged_by_the_policy_in_force_and_names_its_ver
     driver = member()
     rides.register_driver(driver, seats=4, wheelchair_accessible=False, vehicle="car")
     rides.go_on_duty(driver, lat=PICKUP.lat, lon=PICKUP.lon)
-    changed = {
-        "policy_version": 2,
-        "decision_id": str(uuid4()),
-        "changes": [{"path": "rides.cancellation.fee", "value": "4.50"}],
-        "effective_from": clock.now().isoformat(),
-        "decided_at": clock.now().isoformat(),
-    }
-    consume_decisions(
-        rides,
-        decisions_envelope(
-            "decisions.PolicyChanged", changed, aggregate=uuid4(), position=1, at=clock.now()
-        ),
-    )
+    adopt(rides, clock, "rides.cancellation.fee", "4.50")
     rider = member()
     ride_id = rides.request_ride(rider, pickup=PICKUP, dropoff=DROPOFF, seats=1, wheelchair=False)
     rides.accept_ride(driver, ride_id)
@@ -163,19 +148,7 @@ def test_a_ratified_cap_on_open_rides_is_the_cap_from_its_date(
         rides.request_ride(rider, pickup=PICKUP, dropoff=DROPOFF, seats=1, wheelchair=False)
     with pytest.raises(TooManyOpenRides):
         rides.request_ride(rider, pickup=PICKUP, dropoff=DROPOFF, seats=1, wheelchair=False)
-    changed = {
-        "policy_version": 2,
-        "decision_id": str(uuid4()),
-        "changes": [{"path": "rides.max_open_rides_per_member", "value": limit + 1}],
-        "effective_from": clock.now().isoformat(),
-        "decided_at": clock.now().isoformat(),
-    }
-    consume_decisions(
-        rides,
-        decisions_envelope(
-            "decisions.PolicyChanged", changed, aggregate=uuid4(), position=1, at=clock.now()
-        ),
-    )
+    adopt(rides, clock, "rides.max_open_rides_per_member", limit + 1)
 
     one_more = rides.request_ride(rider, pickup=PICKUP, dropoff=DROPOFF, seats=1, wheelchair=False)
 
