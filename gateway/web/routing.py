@@ -208,6 +208,10 @@ class WebRequest:
             "FORM": FORM,
         }
 
+    def not_found(self, title: str, detail: str) -> HTMLResponse:
+        """The 404 page for a thing the address names that is not there (a ride, a member)."""
+        return self.render("errors/error.html", status_code=404, title=title, detail=detail)
+
     def redirect(self, path: str) -> RedirectResponse:
         return RedirectResponse(path, status_code=303)
 

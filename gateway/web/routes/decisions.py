@@ -69,11 +69,9 @@ async def one(page: WebRequest, **context: Any) -> Response:
     answer = await page.query("decisions/decision", {"decisionId": decision_id})
     found = answer["decision"]
     if page.is_problem(found):
-        return page.render(
-            "errors/error.html",
-            status_code=404,
-            title=page.gettext("There is no such decision."),
-            detail=page.gettext("It may have been removed, or the address is not right."),
+        return page.not_found(
+            page.gettext("There is no such decision."),
+            page.gettext("It may have been removed, or the address is not right."),
         )
     tally = answer["decisionTally"]
     return page.render(

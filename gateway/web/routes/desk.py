@@ -47,6 +47,11 @@ async def _timezone(page: WebRequest) -> str:
     return str((await page.query("desk/cityClock", member=False))["cityRules"]["timezone"])
 
 
+def _why(problem: dict[str, Any], page: WebRequest) -> str:
+    """A typed problem in the member's words, for an error page."""
+    return problem_text(problem, page.gettext, fields=frozenset())[FORM]
+
+
 def _member_path(member_id: str) -> str:
     return f"/desk/members/{quote(member_id, safe='')}"
 
@@ -70,7 +75,7 @@ async def _desk_page(
     problems = {}
     for name, answer in (("rides", rides), ("drivers", drivers)):
         if page.is_problem(answer):
-            problems[name] = problem_text(answer, page.gettext, fields=frozenset())[FORM]
+            problems[name] = _why(answer, page)
     return page.render(
         "desk/desk.html",
         status_code=status,
@@ -118,12 +123,7 @@ async def _member_page(
     consent = (await page.query("desk/memberConsent", {"memberId": member_id}))["memberConsent"]
     kind = consent.get("__typename")
     if kind not in ("Consent", "NoConsent"):
-        return page.render(
-            "errors/error.html",
-            status_code=404,
-            title=page.gettext("No such member"),
-            detail=problem_text(consent, page.gettext, fields=frozenset())[FORM],
-        )
+        return page.not_found(page.gettext("No such member"), _why(consent, page))
     timezone = await _timezone(page)
     today = datetime.now(ZoneInfo(timezone)).date().isoformat()
     their_rides = (
@@ -211,7 +211,7 @@ async def give_proxy(page: WebRequest) -> Response:
     if ":" not in to:  # a login: the desk finds the member, as for the one who phoned
         found = (await page.query("desk/findMember", {"login": to}))["findMember"]
         if page.is_problem(found):
-            errors = {"to": problem_text(found, page.gettext, fields=frozenset())[FORM]}
+            errors = {"to": _why(found, page)}
             return await _member_page(
                 page, form="proxy", errors=errors, values={"to": to}, status=400
             )
@@ -420,7 +420,7 @@ async def cancel_ride(page: WebRequest) -> Response:
         )
     )["cancelRide"]
     if page.is_problem(answer):
-        page.notify(problem_text(answer, page.gettext, fields=frozenset())[FORM], "error")
+        page.notify(_why(answer, page), "error")
     else:
         page.notify(page.gettext("Ride cancelled."), "success")
     return page.redirect("/desk")
@@ -441,12 +441,7 @@ async def _ride_page(
     ride_id = str(page.request.path_params["ride_id"])
     found = (await page.query("desk/deskRide", {"id": ride_id}))["ride"]
     if page.is_problem(found):
-        return page.render(
-            "errors/error.html",
-            status_code=404,
-            title=page.gettext("No such ride"),
-            detail=problem_text(found, page.gettext, fields=frozenset())[FORM],
-        )
+        return page.not_found(page.gettext("No such ride"), _why(found, page))
     drivers = (await page.query("desk/driversOnDuty", {"first": 100}))["driversOnDuty"]
     free = [] if page.is_problem(drivers) else drivers["nodes"]
     return page.render(
@@ -490,7 +485,7 @@ async def cancel_scheduled(page: WebRequest) -> Response:
         "cancelScheduledRide"
     ]
     if page.is_problem(answer):
-        page.notify(problem_text(answer, page.gettext, fields=frozenset())[FORM], "error")
+        page.notify(_why(answer, page), "error")
     else:
         page.notify(page.gettext("Scheduled ride cancelled; the day is planned again."), "success")
     return page.redirect(f"/desk/schedules?day={day}" if day else "/desk/schedules")
@@ -511,12 +506,7 @@ async def _scheduled_page(
     ride_id = str(page.request.path_params["ride_id"])
     ride = (await page.query("desk/scheduledRide", {"id": ride_id}))["scheduledRide"]
     if page.is_problem(ride):
-        return page.render(
-            "errors/error.html",
-            status_code=404,
-            title=page.gettext("There is no such scheduled ride."),
-            detail=problem_text(ride, page.gettext, fields=frozenset())[FORM],
-        )
+        return page.not_found(page.gettext("There is no such scheduled ride."), _why(ride, page))
     return page.render(
         "desk/scheduled.html",
         status_code=status,
