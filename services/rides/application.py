@@ -821,13 +821,20 @@ class Rides(ScheduledRides, FederationApplication):
         batch = Batch.record(now, decision)
         self.save(batch)
         by_id = {str(r.id): r for r in waiting}
+        offer_time = self._offer_time  # read once: the policy in force, for the whole batch
         for made in decision.offers:
             record = by_id[made.ride_id]
             reason = offer_reason(
                 now, decision, made, seats=record.seats, wheelchair=record.wheelchair
             )
             self._offer_from_batch(
-                record.id, made.driver_id, Decimal(made.pickup_s / 60), reason, now, batch.id
+                record.id,
+                made.driver_id,
+                Decimal(made.pickup_s / 60),
+                reason,
+                now,
+                batch.id,
+                offer_time,
             )
         self._give_up_on_overdue(
             now, reasons={u.ride_id: u.reason for u in decision.unmatched}, batch_id=batch.id
@@ -855,6 +862,7 @@ class Rides(ScheduledRides, FederationApplication):
         reason: str,
         now: Any,
         batch_id: UUID,
+        offer_time: timedelta,
     ) -> None:
         def offer() -> None:
             ride, driver = self.ride(ride_id), self.driver(driver_id)
@@ -866,7 +874,7 @@ class Rides(ScheduledRides, FederationApplication):
                 pickup_minutes.quantize(Decimal("0.1")),
                 reason,
                 now=offered_at,
-                expires_at=offered_at + self._offer_time,
+                expires_at=offered_at + offer_time,
                 batch_id=batch_id,
             )
             driver.receive_offer(ride.id)
