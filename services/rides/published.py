@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from datetime import datetime  # noqa: TC003 (pydantic needs it at runtime)
 from decimal import Decimal  # noqa: TC003
-from functools import singledispatch
 from typing import Literal
 from uuid import UUID  # noqa: TC003
 
 from pydantic import Field
 
 from kernel.events import IntegrationEvent
-from services.rides.domain import Ride
-from services.rides.incidents import Incident
+from kernel.publishing import Publications
+from services.rides.domain import Ride  # noqa: TC001 (the mappings dispatch on them)
+from services.rides.incidents import Incident  # noqa: TC001
 
 SERVICE = "rides"
 MAJOR_VERSION = 1
@@ -129,7 +129,9 @@ class IncidentResolvedV1(IntegrationEvent):
     resolved_at: datetime
 
 
-PUBLISHED: tuple[type[IntegrationEvent], ...] = (
+# The events this service publishes, and the one mapping to them (kernel.publishing): a
+# mapping to an event not declared here raises instead of being published.
+PUBLICATIONS = Publications(
     RideRequestedV1,
     RideCompletedV1,
     RideCancelledV1,
@@ -137,15 +139,11 @@ PUBLISHED: tuple[type[IntegrationEvent], ...] = (
     IncidentReportedV1,
     IncidentResolvedV1,
 )
+PUBLISHED = PUBLICATIONS.events
+to_integration = PUBLICATIONS
 
 
-@singledispatch
-def to_integration(event: object) -> IntegrationEvent | None:
-    """Map a domain event to what is published; most domain events stay private."""
-    return None
-
-
-@to_integration.register
+@PUBLICATIONS.maps
 def _(event: Ride.Requested) -> IntegrationEvent:
     return RideRequestedV1(
         ride_id=event.originator_id,
@@ -160,7 +158,7 @@ def _(event: Ride.Requested) -> IntegrationEvent:
     )
 
 
-@to_integration.register
+@PUBLICATIONS.maps
 def _(event: Ride.Completed) -> IntegrationEvent:
     return RideCompletedV1(
         ride_id=event.originator_id,
@@ -182,7 +180,7 @@ def _(event: Ride.Completed) -> IntegrationEvent:
     )
 
 
-@to_integration.register
+@PUBLICATIONS.maps
 def _(event: Ride.Charged) -> IntegrationEvent | None:
     if event.amount.amount == 0:
         return None  # a free cancellation: the ride's own record names the rule; nothing owed
@@ -199,7 +197,7 @@ def _(event: Ride.Charged) -> IntegrationEvent | None:
     )
 
 
-@to_integration.register
+@PUBLICATIONS.maps
 def _(event: Ride.Cancelled) -> IntegrationEvent:
     return RideCancelledV1(
         ride_id=event.originator_id,
@@ -210,7 +208,7 @@ def _(event: Ride.Cancelled) -> IntegrationEvent:
     )
 
 
-@to_integration.register
+@PUBLICATIONS.maps
 def _(event: Incident.Reported) -> IntegrationEvent:
     return IncidentReportedV1(
         incident_id=event.originator_id,
@@ -223,7 +221,7 @@ def _(event: Incident.Reported) -> IntegrationEvent:
     )
 
 
-@to_integration.register
+@PUBLICATIONS.maps
 def _(event: Incident.Resolved) -> IntegrationEvent:
     return IncidentResolvedV1(
         incident_id=event.originator_id,
