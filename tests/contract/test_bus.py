@@ -439,7 +439,10 @@ def test_after_a_broker_restarted_empty_publishing_works_and_members_start_from_
 
     if not restartable.clients_survive_restart:
         publisher = restartable.bus.publisher()
-    assert publisher.end_offsets(topic) == {}, "the restarted broker should be empty"
+    # Empty: the topic is gone, or (Tansu creates a topic a metadata request names, which
+    # kafka-python's may do) there again with nothing in it.
+    left = publisher.end_offsets(topic)
+    assert all(end == 0 for end in left.values()), f"the restarted broker holds {left}"
     if not restartable.clients_survive_restart:
         subscriber = subscribed(restartable.bus, group, topic)
     try:
